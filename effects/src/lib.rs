@@ -1,0 +1,45 @@
+//! The executor side of seqrec: what turns the core's [`machine::Effect`]s into I/O and
+//! its outcomes back into [`machine::Event`]s.
+//!
+//! So far this crate holds the one mapping every executor needs, from the core's exit
+//! status to the process exit number an orchestrator acts on. The run loop, the
+//! simulated L1, the Ethereum adapter and the SQLite projection arrive with their
+//! issues (see README "Status").
+
+use machine::ExitCode;
+
+/// The process exit number for a core exit status (interface.md), the one place this
+/// mapping lives: 0 admitted shutdown, 10 recovery required, 20 retry, 30 refuse,
+/// 78 config invalid. An orchestrator restarts on 10 and 20 and stops on 30 and 78.
+#[must_use]
+pub fn exit_status(code: ExitCode) -> u8 {
+    code.number()
+}
+
+/// Whether an orchestrator should restart the process after this exit.
+#[must_use]
+pub fn restart_after(code: ExitCode) -> bool {
+    match code {
+        ExitCode::RecoveryRequired | ExitCode::Retry => true,
+        ExitCode::AdmittedShutdown | ExitCode::Refuse | ExitCode::ConfigInvalid => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_numbers_and_restart_policy_match_interface_md() {
+        let table = [
+            (ExitCode::AdmittedShutdown, 0, false),
+            (ExitCode::RecoveryRequired, 10, true),
+            (ExitCode::Retry, 20, true),
+            (ExitCode::Refuse, 30, false),
+            (ExitCode::ConfigInvalid, 78, false),
+        ];
+        for (code, number, restart) in table {
+            assert_eq!((exit_status(code), restart_after(code)), (number, restart), "{code:?}");
+        }
+    }
+}

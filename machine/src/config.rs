@@ -1,0 +1,268 @@
+//! recovery.md §3: the configuration, validated once, before anything is derived
+//! from it or logged. `RawConfig` is the script's shape; `Config` is only built by
+//! [`RawConfig::validate`], so holding one proves every rule held.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bytes::Address;
+use crate::units::BatchNonce;
+
+/// The configuration as written in a `boot` event: fields with defaults may be omitted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Deployment chain id (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_id: Option<u64>,
+    /// The batch submitter address (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_submitter: Option<Address>,
+    /// The inbox address (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<Address>,
+    /// Scheduler staleness bound, default 1200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_wait_blocks: Option<u64>,
+    /// Runway before max wait, default 300.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preemptive_margin_blocks: Option<u64>,
+    /// L1 view too old after this many block-times, default `min(600, danger_threshold - 1)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l1_read_stale_after_blocks: Option<u64>,
+    /// Assumed L1 block time, default 12.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_per_block: Option<u64>,
+    /// Blocks a submission is watched for, default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_depth: Option<u64>,
+    /// Detector cadence, default 2000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector_interval_ms: Option<u64>,
+    /// Submitter cadence, default 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submit_interval_ms: Option<u64>,
+    /// The scheduler's starting `expected_nonce`, default 0 (recovery.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor_nonce: Option<u64>,
+}
+
+/// One variant per rule of recovery.md §3, so tests match on the rule, not on prose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required identity field is absent.
+    #[error("config field `{field}` is required; set it in the boot config")]
+    Missing {
+        /// The absent field.
+        field: &'static str,
+    },
+    /// `max_wait_blocks` must be positive.
+    #[error("max_wait_blocks must be > 0 (found 0)")]
+    MaxWaitZero,
+    /// `preemptive_margin_blocks` must be positive.
+    #[error("preemptive_margin_blocks must be > 0 (found 0)")]
+    MarginZero,
+    /// The margin must leave a danger zone below max wait.
+    #[error(
+        "preemptive_margin_blocks ({margin_blocks}) must be < max_wait_blocks ({max_wait_blocks}); lower the margin or raise max wait"
+    )]
+    MarginNotBelowMaxWait {
+        /// The configured margin.
+        margin_blocks: u64,
+        /// The configured max wait.
+        max_wait_blocks: u64,
+    },
+    /// `l1_read_stale_after_blocks` must be positive.
+    #[error("l1_read_stale_after_blocks must be > 0 (found 0)")]
+    StaleAfterZero,
+    /// The stale window must end before the danger threshold.
+    #[error(
+        "l1_read_stale_after_blocks ({stale_after_blocks}) must be < danger threshold ({danger_threshold_blocks} = max_wait_blocks - preemptive_margin_blocks)"
+    )]
+    StaleAfterNotBelowThreshold {
+        /// The configured stale window.
+        stale_after_blocks: u64,
+        /// The derived danger threshold.
+        danger_threshold_blocks: u64,
+    },
+    /// `seconds_per_block` must be positive.
+    #[error("seconds_per_block must be > 0 (found 0)")]
+    SecondsPerBlockZero,
+    /// The stale window in seconds must fit in `u64`.
+    #[error(
+        "l1_read_stale_after_blocks ({stale_after_blocks}) * seconds_per_block ({seconds_per_block}) overflows u64; lower one of them"
+    )]
+    StaleWindowOverflows {
+        /// The configured stale window.
+        stale_after_blocks: u64,
+        /// The configured block time.
+        seconds_per_block: u64,
+    },
+    /// `detector_interval_ms` must be positive.
+    #[error("detector_interval_ms must be > 0 (found 0)")]
+    DetectorIntervalZero,
+    /// `submit_interval_ms` must be positive.
+    #[error("submit_interval_ms must be > 0 (found 0)")]
+    SubmitIntervalZero,
+}
+
+/// A configuration that passed every rule of recovery.md §3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Config {
+    chain_id: u64,
+    batch_submitter: Address,
+    inbox: Address,
+    max_wait_blocks: u64,
+    preemptive_margin_blocks: u64,
+    l1_read_stale_after_blocks: u64,
+    seconds_per_block: u64,
+    confirmation_depth: u64,
+    detector_interval_ms: u64,
+    submit_interval_ms: u64,
+    anchor_nonce: u64,
+}
+
+impl RawConfig {
+    /// Applies defaults and checks every rule, in the order of recovery.md §3.
+    /// Nothing is derived before the rule that makes the derivation safe has passed.
+    ///
+    /// # Errors
+    /// The first [`ConfigError`] rule that fails.
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let max_wait_blocks = self.max_wait_blocks.unwrap_or(1200);
+        if max_wait_blocks == 0 {
+            return Err(ConfigError::MaxWaitZero);
+        }
+        let preemptive_margin_blocks = self.preemptive_margin_blocks.unwrap_or(300);
+        if preemptive_margin_blocks == 0 {
+            return Err(ConfigError::MarginZero);
+        }
+        if preemptive_margin_blocks >= max_wait_blocks {
+            return Err(ConfigError::MarginNotBelowMaxWait {
+                margin_blocks: preemptive_margin_blocks,
+                max_wait_blocks,
+            });
+        }
+        // Safe: margin < max wait was checked just above.
+        let danger_threshold_blocks = max_wait_blocks - preemptive_margin_blocks;
+        let l1_read_stale_after_blocks =
+            self.l1_read_stale_after_blocks.unwrap_or_else(|| 600.min(danger_threshold_blocks.saturating_sub(1)));
+        if l1_read_stale_after_blocks == 0 {
+            return Err(ConfigError::StaleAfterZero);
+        }
+        if l1_read_stale_after_blocks >= danger_threshold_blocks {
+            return Err(ConfigError::StaleAfterNotBelowThreshold {
+                stale_after_blocks: l1_read_stale_after_blocks,
+                danger_threshold_blocks,
+            });
+        }
+        let seconds_per_block = self.seconds_per_block.unwrap_or(12);
+        if seconds_per_block == 0 {
+            return Err(ConfigError::SecondsPerBlockZero);
+        }
+        if l1_read_stale_after_blocks.checked_mul(seconds_per_block).is_none() {
+            return Err(ConfigError::StaleWindowOverflows { stale_after_blocks: l1_read_stale_after_blocks, seconds_per_block });
+        }
+        let chain_id = self.chain_id.ok_or(ConfigError::Missing { field: "chain_id" })?;
+        let batch_submitter = self.batch_submitter.ok_or(ConfigError::Missing { field: "batch_submitter" })?;
+        let inbox = self.inbox.ok_or(ConfigError::Missing { field: "inbox" })?;
+        let detector_interval_ms = self.detector_interval_ms.unwrap_or(2000);
+        if detector_interval_ms == 0 {
+            return Err(ConfigError::DetectorIntervalZero);
+        }
+        let submit_interval_ms = self.submit_interval_ms.unwrap_or(1000);
+        if submit_interval_ms == 0 {
+            return Err(ConfigError::SubmitIntervalZero);
+        }
+        Ok(Config {
+            chain_id,
+            batch_submitter,
+            inbox,
+            max_wait_blocks,
+            preemptive_margin_blocks,
+            l1_read_stale_after_blocks,
+            seconds_per_block,
+            confirmation_depth: self.confirmation_depth.unwrap_or(1),
+            detector_interval_ms,
+            submit_interval_ms,
+            anchor_nonce: self.anchor_nonce.unwrap_or(0),
+        })
+    }
+}
+
+impl Config {
+    /// The deployment's chain id.
+    #[must_use]
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+    /// The batch submitter address.
+    #[must_use]
+    pub fn batch_submitter(&self) -> Address {
+        self.batch_submitter
+    }
+    /// The inbox address.
+    #[must_use]
+    pub fn inbox(&self) -> Address {
+        self.inbox
+    }
+    /// Scheduler staleness bound.
+    #[must_use]
+    pub fn max_wait_blocks(&self) -> u64 {
+        self.max_wait_blocks
+    }
+    /// Runway before max wait.
+    #[must_use]
+    pub fn preemptive_margin_blocks(&self) -> u64 {
+        self.preemptive_margin_blocks
+    }
+    /// `max_wait_blocks - preemptive_margin_blocks`; positive by validation.
+    #[must_use]
+    pub fn danger_threshold_blocks(&self) -> u64 {
+        self.max_wait_blocks - self.preemptive_margin_blocks
+    }
+    /// L1 view stale after this many block-times.
+    #[must_use]
+    pub fn l1_read_stale_after_blocks(&self) -> u64 {
+        self.l1_read_stale_after_blocks
+    }
+    /// The stale window in seconds; cannot overflow by validation.
+    #[must_use]
+    pub fn stale_after_s(&self) -> u64 {
+        self.l1_read_stale_after_blocks.saturating_mul(self.seconds_per_block)
+    }
+    /// Assumed L1 block time.
+    #[must_use]
+    pub fn seconds_per_block(&self) -> u64 {
+        self.seconds_per_block
+    }
+    /// One block-time in milliseconds (saturating: a block time that large is absurd, not an error).
+    #[must_use]
+    pub fn block_time_ms(&self) -> u64 {
+        self.seconds_per_block.saturating_mul(1000)
+    }
+    /// Blocks a submission is watched for.
+    #[must_use]
+    pub fn confirmation_depth(&self) -> u64 {
+        self.confirmation_depth
+    }
+    /// Detector cadence.
+    #[must_use]
+    pub fn detector_interval_ms(&self) -> u64 {
+        self.detector_interval_ms
+    }
+    /// Submitter cadence.
+    #[must_use]
+    pub fn submit_interval_ms(&self) -> u64 {
+        self.submit_interval_ms
+    }
+    /// The scheduler's starting `expected_nonce`.
+    #[must_use]
+    pub fn anchor_nonce(&self) -> BatchNonce {
+        BatchNonce(self.anchor_nonce)
+    }
+    /// A flush watch times out after ten block-times (recovery.md §7 step 5).
+    #[must_use]
+    pub fn flush_watch_ms(&self) -> u64 {
+        self.block_time_ms().saturating_mul(10)
+    }
+}

@@ -1,0 +1,195 @@
+//! Output effects: requests to the executor, in execution order (style.md §8.6).
+//!
+//! Effects run in order; a durable write always precedes the sends that depend on it,
+//! and the executor stops at the first failed `db` write. The answer to a read arrives
+//! later as an ordinary event, possibly late, repeated or never.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bytes::{Bytes, Hash32};
+use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
+use crate::verdict::Why;
+
+/// One request from the core.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "fx", rename_all = "snake_case")]
+#[must_use]
+pub enum Effect {
+    /// Read `eth_chainId`; answered by `chain_id` or `rpc_failed`.
+    ReadChainId,
+    /// Sync safe head and inbox inputs from `from_block`; answered by `l1`.
+    SyncL1 {
+        /// The first block whose inputs are wanted.
+        from_block: BlockNumber,
+    },
+    /// Read the submitter's `latest`/`pending`/`safe` counts; answered by `wallet`.
+    ReadWallet,
+    /// Read our landings above the safe head; answered by `unsafe_landings`.
+    ReadUnsafeLandings,
+    /// Broadcast a batch at a wallet nonce, with fresh EIP-1559 fees. The executor first
+    /// checks that the node's chain id equals `chain_id` and reports a mismatch as a
+    /// `chain_id` event instead of sending (recovery.md §5, §6).
+    Submit {
+        /// The batch.
+        batch_index: BatchIndex,
+        /// Its scheduler nonce.
+        nonce: BatchNonce,
+        /// The wallet nonce to use.
+        w_nonce: WalletNonce,
+        /// blake3 of `wire`.
+        wire_hash: Hash32,
+        /// The exact bytes to put in the transaction's data.
+        wire: Bytes,
+        /// The chain id the node must report before anything is sent.
+        chain_id: u64,
+    },
+    /// Send a zero-value transfer to ourselves at a wallet nonce, with fees from
+    /// [`crate::flush::noop_fees`] applied to a fresh estimate (recovery.md §7).
+    Noop {
+        /// The wallet nonce to consume.
+        w_nonce: WalletNonce,
+        /// The chain id the node must report before anything is sent.
+        chain_id: u64,
+    },
+    /// A local write to the SQLite projection, with an idempotent op id.
+    Db {
+        /// The op id; its outcome arrives as a `db` event.
+        op: OpId,
+        /// What to write.
+        #[serde(flatten)]
+        write: DbWrite,
+    },
+    /// Open or close user intake.
+    Intake {
+        /// Whether intake is open.
+        open: bool,
+    },
+    /// Deliver a `tick` at this time.
+    Timer {
+        /// When.
+        at_ms: UnixMillis,
+    },
+    /// End the process with this status.
+    Exit {
+        /// The status.
+        code: ExitCode,
+        /// Why, rendered as a sentence.
+        #[serde(serialize_with = "crate::verdict::serialize_display")]
+        reason: Why,
+    },
+}
+
+/// The local writes of interface.md, tagged by `write`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "write", rename_all = "snake_case")]
+pub enum DbWrite {
+    /// A new open batch (a Tip).
+    OpenBatch {
+        /// Its index.
+        batch_index: BatchIndex,
+        /// Its nonce.
+        nonce: BatchNonce,
+        /// Its parent, absent for a root.
+        parent: Option<BatchIndex>,
+        /// Its first-frame safe block.
+        first_frame_safe_block: BlockNumber,
+        /// First direct-input position it drains.
+        drain_from: u64,
+        /// One past the last direct-input position it drains.
+        drain_to: u64,
+    },
+    /// The Tip was sealed.
+    CloseBatch {
+        /// Its index.
+        batch_index: BatchIndex,
+        /// blake3 of its wire bytes.
+        wire_hash: Hash32,
+    },
+    /// Every valid batch from this index on is invalidated.
+    InvalidateFrom {
+        /// The pivot.
+        batch_index: BatchIndex,
+    },
+    /// A send at a wallet nonce was broadcast.
+    RecordSubmission {
+        /// The wallet nonce.
+        w_nonce: WalletNonce,
+        /// The batch sent there; absent for a no-op.
+        batch_index: Option<BatchIndex>,
+        /// The transaction hash.
+        tx_hash: Hash32,
+    },
+    /// The durable watermark `W` rose.
+    RaiseWatermark {
+        /// The new `W`.
+        to: WalletNonce,
+    },
+    /// The recovery generation rose by one.
+    BumpGeneration {
+        /// The new generation.
+        to: u64,
+    },
+    /// Canonical divergence, permanent.
+    MarkDivergence {
+        /// The nonce where L1 accepted bytes we did not make.
+        nonce: BatchNonce,
+    },
+}
+
+/// The process exit statuses of interface.md. `effects` maps them to numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitCode {
+    /// A clean shutdown of an admitted process (0).
+    AdmittedShutdown,
+    /// The runtime detector saw danger (10): restart, and startup decides.
+    RecoveryRequired,
+    /// Startup cannot proceed now (20): restart later.
+    Retry,
+    /// Terminal (30): divergence or a wrong chain; do not restart.
+    Refuse,
+    /// The configuration breaks a rule (78): do not restart.
+    ConfigInvalid,
+}
+
+impl ExitCode {
+    /// The process exit number (interface.md).
+    #[must_use]
+    pub fn number(self) -> u8 {
+        match self {
+            ExitCode::AdmittedShutdown => 0,
+            ExitCode::RecoveryRequired => 10,
+            ExitCode::Retry => 20,
+            ExitCode::Refuse => 30,
+            ExitCode::ConfigInvalid => 78,
+        }
+    }
+
+    /// The interface.md name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitCode::AdmittedShutdown => "admitted_shutdown",
+            ExitCode::RecoveryRequired => "recovery_required",
+            ExitCode::Retry => "retry",
+            ExitCode::Refuse => "refuse",
+            ExitCode::ConfigInvalid => "config_invalid",
+        }
+    }
+}
+
+impl DbWrite {
+    /// The interface.md name of the write.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            DbWrite::OpenBatch { .. } => "open_batch",
+            DbWrite::CloseBatch { .. } => "close_batch",
+            DbWrite::InvalidateFrom { .. } => "invalidate_from",
+            DbWrite::RecordSubmission { .. } => "record_submission",
+            DbWrite::RaiseWatermark { .. } => "raise_watermark",
+            DbWrite::BumpGeneration { .. } => "bump_generation",
+            DbWrite::MarkDivergence { .. } => "mark_divergence",
+        }
+    }
+}

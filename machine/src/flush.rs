@@ -1,0 +1,154 @@
+//! recovery.md §7: the flush. Every wallet slot this deployment ever used (bounded by
+//! the durable watermark `W`, not by the node's `pending`, so zombies are covered) is
+//! consumed at safe depth before anything local changes.
+
+use crate::config::Config;
+use crate::effect::{DbWrite, Effect, ExitCode};
+use crate::state::{FlushStage, Mode, Slot};
+use crate::startup::{self, Progress};
+use crate::step::Ctx;
+use crate::units::{BlockNumber, UnixMillis, WalletNonce};
+use crate::verdict::{Decision, Why};
+
+/// At most this many no-ops are asked for in one round, so a hostile `pending` count
+/// cannot make one step allocate without bound; later rounds send the rest.
+pub const MAX_NOOPS_PER_ROUND: u64 = 1024;
+
+/// The submitter account's counts, as one `wallet` event reported them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) latest: WalletNonce,
+    pub(crate) pending: WalletNonce,
+    pub(crate) safe: WalletNonce,
+    pub(crate) safe_block: BlockNumber,
+}
+
+/// EIP-1559 fees, in wei per gas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fees {
+    /// `maxFeePerGas`.
+    pub max_fee_per_gas: u128,
+    /// `maxPriorityFeePerGas`.
+    pub max_priority_fee_per_gas: u128,
+}
+
+/// recovery.md §7 step 4: no-op fees from a fresh estimate — tripled, then bumped by
+/// `max(x * 11 / 10 + 1, x + 1)`, saturating, the priority fee clamped to the max fee.
+/// This out-bids any batch sent at that slot by at least 10%, as replacement requires.
+#[must_use]
+pub fn noop_fees(estimate: Fees) -> Fees {
+    let bump = |fee: u128| {
+        let tripled = fee.saturating_mul(3);
+        (tripled.saturating_mul(11) / 10).saturating_add(1).max(tripled.saturating_add(1))
+    };
+    let max_fee_per_gas = bump(estimate.max_fee_per_gas);
+    Fees { max_fee_per_gas, max_priority_fee_per_gas: bump(estimate.max_priority_fee_per_gas).min(max_fee_per_gas) }
+}
+
+/// Step 1: the chain id first if this is the process's first L1 contact, then the counts.
+pub(crate) fn start(ctx: &mut Ctx<'_>) {
+    if ctx.chain_id_verified() {
+        ctx.set_mode(Mode::Flush(FlushStage::AwaitWallet));
+        ctx.emit(Effect::ReadWallet);
+    } else {
+        ctx.set_mode(Mode::Flush(FlushStage::AwaitChainId));
+        ctx.emit(Effect::ReadChainId);
+    }
+}
+
+/// Steps 2 and 3 on every `wallet` fact.
+pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
+    let watermark = ctx.state.wallet.watermark;
+    // Step 2: done when pending <= safe and safe >= W + 1.
+    let consumed = watermark.is_none_or(|w| counts.safe > w);
+    if counts.pending <= counts.safe && consumed {
+        let progress = Progress::Flushed { witness: counts.safe_block, why: (counts.safe, counts.pending) };
+        return startup::inspect(ctx, config, progress);
+    }
+    let now = ctx.state.now_ms;
+    let Some(Mode::Flush(stage)) = ctx.mode_mut() else { return };
+    match stage {
+        FlushStage::AwaitChainId | FlushStage::AwaitWallet => send_round(ctx, config, counts),
+        FlushStage::Watching { since_ms } if now.0.saturating_sub(since_ms.0) >= config.flush_watch_ms() => {
+            // Step 5: a watch that timed out is not an error; back to step 2.
+            send_round(ctx, config, counts);
+        }
+        FlushStage::Watching { .. } | FlushStage::Sending { .. } => ctx.note(waiting(watermark, counts)),
+    }
+}
+
+fn waiting(watermark: Option<WalletNonce>, counts: Counts) -> Why {
+    let Counts { latest, pending, safe, .. } = counts;
+    Why::FlushWaiting { latest, pending, safe, end: end(watermark, counts) }
+}
+
+/// `end = max(pending, W + 1)`.
+fn end(watermark: Option<WalletNonce>, counts: Counts) -> WalletNonce {
+    counts.pending.max(watermark.map_or(WalletNonce(0), WalletNonce::next))
+}
+
+/// Step 3: raise `W` durably, then a no-op at every nonce in `latest .. end`.
+fn send_round(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
+    let watermark = ctx.state.wallet.watermark;
+    let end = end(watermark, counts);
+    if counts.latest >= end {
+        // Every slot is used but not yet consumed at safe depth: watch.
+        ctx.note(waiting(watermark, counts));
+        return watch(ctx, config);
+    }
+    let top = WalletNonce(end.0 - 1); // end > latest >= 0, so no underflow.
+    if watermark.is_none_or(|w| top > w) {
+        ctx.state.wallet.watermark = Some(top);
+        ctx.db(DbWrite::RaiseWatermark { to: top });
+    }
+    let to = WalletNonce(end.0.min(counts.latest.0.saturating_add(MAX_NOOPS_PER_ROUND)));
+    let outstanding: Vec<WalletNonce> = (counts.latest.0..to.0).map(WalletNonce).collect();
+    for &w_nonce in &outstanding {
+        ctx.state.wallet.slots.insert(w_nonce, Slot { batch: None, tx_hash: None });
+        ctx.emit(Effect::Noop { w_nonce, chain_id: config.chain_id() });
+    }
+    ctx.note(Why::FlushSending { from: counts.latest, to, watermark: ctx.state.wallet.watermark.unwrap_or(top) });
+    ctx.set_mode(Mode::Flush(FlushStage::Sending { outstanding, failed: Vec::new() }));
+}
+
+fn watch(ctx: &mut Ctx<'_>, config: &Config) {
+    let now = ctx.state.now_ms;
+    ctx.set_mode(Mode::Flush(FlushStage::Watching { since_ms: now }));
+    ctx.emit(Effect::Timer { at_ms: UnixMillis(now.0.saturating_add(config.block_time_ms())) });
+}
+
+/// Step 5/6: one send outcome; when the round is complete, watch or exit.
+pub(crate) fn on_outcome(ctx: &mut Ctx<'_>, config: &Config, w_nonce: WalletNonce, sent: bool) {
+    let Some(Mode::Flush(FlushStage::Sending { outstanding, failed })) = ctx.mode_mut() else {
+        // A late outcome of an earlier round: recorded, nothing to decide.
+        return ctx.note(if sent { Why::SendRecorded { w_nonce } } else { Why::SendRetryLater { w_nonce } });
+    };
+    outstanding.retain(|&w| w != w_nonce);
+    if !sent && !failed.contains(&w_nonce) {
+        failed.push(w_nonce);
+    }
+    let left = outstanding.len() as u64;
+    if left > 0 {
+        return ctx.note(Why::FlushOutcome { w_nonce, outstanding: left });
+    }
+    if let Some(&first) = failed.iter().min() {
+        // Every no-op of the round was attempted; failures are reported together.
+        let why = Why::FlushSendsFailed { failed: failed.len() as u64, first };
+        ctx.verdict(None, Some(Decision::Retry), why.clone());
+        return ctx.exit(ExitCode::Retry, why);
+    }
+    let until_ms = UnixMillis(ctx.state.now_ms.0.saturating_add(config.flush_watch_ms()));
+    ctx.note(Why::FlushWatching { until_ms });
+    watch(ctx, config);
+}
+
+/// A tick while watching re-reads the counts and keeps the watch alive.
+pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
+    if matches!(ctx.mode_mut(), Some(Mode::Flush(FlushStage::Watching { .. }))) {
+        ctx.note(Why::FlushPolling);
+        ctx.emit(Effect::ReadWallet);
+        ctx.emit(Effect::Timer { at_ms: UnixMillis(now_ms.0.saturating_add(config.block_time_ms())) });
+    } else {
+        ctx.note(Why::NothingDue);
+    }
+}

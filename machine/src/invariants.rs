@@ -1,0 +1,194 @@
+//! recovery.md §9 as code: [`check`] holds after every step whatever the events, and
+//! [`Monotone::check_step`] checks what one step may change. Tests, property tests and
+//! the simulator call both after every step.
+
+use crate::batch_tree::Color;
+use crate::effect::{DbWrite, Effect};
+use crate::state::State;
+use crate::step::Step;
+use crate::units::{BatchIndex, BatchNonce, WalletNonce};
+use crate::verdict::Decision;
+
+/// A broken invariant, named by its number in recovery.md §9.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[expect(missing_docs, reason = "each variant's message documents its fields")]
+pub enum Violation {
+    #[error("invariant 1: valid path position {position} holds batch {batch} with nonce {found}, expected nonce {expected}")]
+    NonceGap { position: u64, batch: BatchIndex, expected: BatchNonce, found: BatchNonce },
+    #[error("invariant 1: batch {batch} on the valid path is marked invalid or has the wrong parent")]
+    BrokenPath { batch: BatchIndex },
+    #[error("invariant 1: batch {batch} is open but not at the end of the valid path")]
+    OpenBeforeEnd { batch: BatchIndex },
+    #[error("invariant 1: batch {batch} is off the valid path but still marked valid")]
+    ValidOffPath { batch: BatchIndex },
+    #[error("invariant 2: batch {batch} is {found:?} after a {previous:?} batch")]
+    ColorOrder { batch: BatchIndex, previous: Color, found: Color },
+    #[error("invariant 3: batch {batch} is accepted (Gold) but invalidated")]
+    GoldInvalidated { batch: BatchIndex },
+    #[error("invariant 3: accepted batches are not the first {expected} of the valid path")]
+    GoldNotPrefix { expected: u64 },
+    #[error("invariant 3: the gold frontier went from {before} to {after}")]
+    FrontierDecreased { before: BatchNonce, after: BatchNonce },
+    #[error("invariant 4: batch {batch} drains {from}..{to}, expected to start at {expected}")]
+    DrainGap { batch: BatchIndex, from: u64, to: u64, expected: u64 },
+    #[error("invariant 4: the valid path drains up to {drained} of {known} known direct inputs")]
+    DrainBeyondKnown { drained: u64, known: u64 },
+    #[error("invariant 5: wallet nonce {w_nonce} was used but the watermark is {watermark:?}")]
+    SlotAboveWatermark { w_nonce: WalletNonce, watermark: Option<WalletNonce> },
+    #[error("invariant 5: a send at wallet nonce {w_nonce} came before a durable watermark covering it ({watermark:?})")]
+    SendBeforeWatermark { w_nonce: WalletNonce, watermark: Option<WalletNonce> },
+    #[error("invariant 5: the watermark went from {before:?} to {after:?}")]
+    WatermarkDecreased { before: Option<WalletNonce>, after: Option<WalletNonce> },
+    #[error("invariant 6: generation went from {before} to {after} while {invalidated} batch(es) were invalidated")]
+    GenerationMismatch { before: u64, after: u64, invalidated: u64 },
+    #[error("invariant 7: after the cascade the tip has nonce {tip:?}, the scheduler expects {expected}")]
+    RecoveryNonce { tip: Option<BatchNonce>, expected: BatchNonce },
+    #[error("invariant 7: the gold frontier {frontier} is past the valid path's next nonce {next}")]
+    FrontierPastPath { frontier: BatchNonce, next: BatchNonce },
+    #[error("invariant 8: divergence marker went from {before:?} to {after:?}")]
+    DivergenceChanged { before: Option<BatchNonce>, after: Option<BatchNonce> },
+    #[error("invariant 8: after divergence the step decided {decision:?} or sent something")]
+    ActedAfterDivergence { decision: Option<Decision> },
+}
+
+/// Checks the invariants that hold of any single state.
+///
+/// # Errors
+/// The first [`Violation`] found.
+pub fn check(state: &State) -> Result<(), Violation> {
+    let tree = state.tree();
+    let path: Vec<_> = tree.valid_path().collect();
+    let mut expected_nonce = tree.anchor();
+    let mut expected_drain = 0;
+    let mut parent = None;
+    let mut n_accepted = 0_u64;
+    for (position, batch) in (0_u64..).zip(&path) {
+        if batch.nonce != expected_nonce {
+            return Err(Violation::NonceGap { position, batch: batch.index, expected: expected_nonce, found: batch.nonce });
+        }
+        if !batch.valid || batch.parent != parent {
+            return Err(Violation::BrokenPath { batch: batch.index });
+        }
+        if batch.sealed.is_none() && position + 1 != path.len() as u64 {
+            return Err(Violation::OpenBeforeEnd { batch: batch.index });
+        }
+        if batch.drain_from != expected_drain || batch.drain_to < batch.drain_from {
+            let (from, to) = (batch.drain_from, batch.drain_to);
+            return Err(Violation::DrainGap { batch: batch.index, from, to, expected: expected_drain });
+        }
+        if batch.accepted {
+            if n_accepted != position {
+                return Err(Violation::GoldNotPrefix { expected: n_accepted });
+            }
+            n_accepted += 1;
+        }
+        expected_nonce = expected_nonce.next();
+        expected_drain = batch.drain_to;
+        parent = Some(batch.index);
+    }
+    let known = state.view().direct_inputs.len() as u64;
+    if expected_drain > known {
+        return Err(Violation::DrainBeyondKnown { drained: expected_drain, known });
+    }
+    for batch in tree.batches() {
+        if batch.accepted && !batch.valid {
+            return Err(Violation::GoldInvalidated { batch: batch.index });
+        }
+        if batch.valid && !path.iter().any(|on_path| on_path.index == batch.index) {
+            return Err(Violation::ValidOffPath { batch: batch.index });
+        }
+    }
+    let colors = state.colors();
+    for pair in colors.windows(2) {
+        let ((_, previous), (batch, found)) = (pair[0], pair[1]);
+        if found < previous || previous == Color::Tip {
+            return Err(Violation::ColorOrder { batch, previous, found });
+        }
+    }
+    let frontier = state.scheduler().expected_nonce;
+    if state.scheduler().divergence.is_none() {
+        if frontier > expected_nonce {
+            return Err(Violation::FrontierPastPath { frontier, next: expected_nonce });
+        }
+        if tree.anchor().0.saturating_add(n_accepted) != frontier.0 {
+            return Err(Violation::GoldNotPrefix { expected: frontier.0.saturating_sub(tree.anchor().0) });
+        }
+    }
+    let watermark = state.wallet().watermark;
+    if let Some((&w_nonce, _)) = state.wallet().slots.last_key_value()
+        && watermark.is_none_or(|w| w_nonce > w)
+    {
+        return Err(Violation::SlotAboveWatermark { w_nonce, watermark });
+    }
+    Ok(())
+}
+
+/// The quantities that may only move one way, captured before a step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Monotone {
+    frontier: BatchNonce,
+    watermark: Option<WalletNonce>,
+    generation: u64,
+    divergence: Option<BatchNonce>,
+    n_invalid: u64,
+}
+
+impl Monotone {
+    /// Captures `state` before a step.
+    #[must_use]
+    pub fn of(state: &State) -> Self {
+        Monotone {
+            frontier: state.scheduler().expected_nonce,
+            watermark: state.wallet().watermark,
+            generation: state.generation(),
+            divergence: state.scheduler().divergence,
+            n_invalid: state.tree().batches().iter().filter(|batch| !batch.valid).count() as u64,
+        }
+    }
+
+    /// Checks what one step did, given the state before (`self`) and after.
+    ///
+    /// # Errors
+    /// The first [`Violation`] found.
+    pub fn check_step(&self, after: &State, step: &Step) -> Result<(), Violation> {
+        let next = Monotone::of(after);
+        if next.frontier < self.frontier {
+            return Err(Violation::FrontierDecreased { before: self.frontier, after: next.frontier });
+        }
+        if next.watermark < self.watermark {
+            return Err(Violation::WatermarkDecreased { before: self.watermark, after: next.watermark });
+        }
+        let invalidated = next.n_invalid - self.n_invalid.min(next.n_invalid);
+        let bumped = next.generation.checked_sub(self.generation);
+        if bumped != Some(u64::from(invalidated > 0)) {
+            return Err(Violation::GenerationMismatch { before: self.generation, after: next.generation, invalidated });
+        }
+        if self.divergence.is_some() && next.divergence != self.divergence {
+            return Err(Violation::DivergenceChanged { before: self.divergence, after: next.divergence });
+        }
+        let mut watermark = self.watermark;
+        for effect in &step.effects {
+            match effect {
+                Effect::Db { write: DbWrite::RaiseWatermark { to }, .. } => watermark = watermark.max(Some(*to)),
+                Effect::Submit { w_nonce, .. } | Effect::Noop { w_nonce, .. } if watermark.is_none_or(|w| *w_nonce > w) => {
+                    return Err(Violation::SendBeforeWatermark { w_nonce: *w_nonce, watermark });
+                }
+                _ => {}
+            }
+        }
+        if self.divergence.is_some() {
+            let sends = step.effects.iter().any(|effect| matches!(effect, Effect::Submit { .. } | Effect::Noop { .. }));
+            let decision = step.notes.iter().find_map(|note| note.decision.filter(|&d| d != Decision::Refuse));
+            if sends || decision.is_some() {
+                return Err(Violation::ActedAfterDivergence { decision });
+            }
+        }
+        if step.notes.iter().any(|note| note.decision == Some(Decision::Cascade)) && invalidated > 0 {
+            let tip = after.tree().tip().map(|tip| tip.nonce);
+            if tip != Some(after.scheduler().expected_nonce) {
+                return Err(Violation::RecoveryNonce { tip, expected: after.scheduler().expected_nonce });
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,49 @@
+//! The pure stale-batch recovery core of seqrec.
+//!
+//! Contract: [`step`]`(state, &event) -> (state, Step)` is a pure function. Time, L1
+//! observations and I/O outcomes arrive only inside [`Event`]s; everything the core
+//! wants done leaves as [`Effect`]s, in execution order, with durable writes before the
+//! sends that depend on them. Every step also returns its verdicts ([`Note`]: the
+//! [`Danger`] it classified, the [`Decision`] it took and a structured [`Why`]), so
+//! traces and audits render decisions without re-implementing them.
+//!
+//! The core never reads a clock, a file, a socket or a random number, never spawns a
+//! thread and never panics on any event: a fact it cannot use is a [`FactError`] in the
+//! step's notes and leaves the state as it was. The behaviour is specified in
+//! `shared/spec/recovery.md`; each module's doc names the section it implements.
+#![warn(missing_docs)]
+
+mod batch_tree;
+mod bytes;
+mod cascade;
+mod config;
+mod danger;
+mod effect;
+mod event;
+mod flush;
+pub mod invariants;
+mod reader;
+mod scheduler;
+mod startup;
+mod state;
+mod step;
+mod submitter;
+mod units;
+mod verdict;
+pub mod wire;
+
+pub use batch_tree::{Batch, BatchTree, Color, Sealed};
+pub use bytes::{Address, Bytes, Hash32, HexError, decode_hex, encode_hex};
+pub use config::{Config, ConfigError, RawConfig};
+pub use danger::classify;
+pub use effect::{DbWrite, Effect, ExitCode};
+pub use event::{BatchLanding, Event, Input, RpcCall};
+pub use flush::{Fees, MAX_NOOPS_PER_ROUND, noop_fees};
+pub use scheduler::{Judgement, Scheduler, stale_by_inclusion, submit_start};
+pub use state::{FlushStage, L1View, Mode, Process, Running, Runtime, Slot, State, SubmitRound, WalletBook};
+pub use step::{Step, step};
+pub use units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
+pub use verdict::{Danger, Decision, FactError, Note, Why};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,221 @@
+//! The core's whole state: durable facts (everything the log rebuilds after a crash)
+//! and the boot-local `Process` (reset by every `boot`, recovery.md §6). It derives
+//! rkyv so snapshots and state hashes see exactly what `step` sees.
+
+use std::collections::BTreeMap;
+
+use crate::batch_tree::{BatchTree, Color};
+use crate::bytes::Hash32;
+use crate::config::Config;
+use crate::scheduler::{Scheduler, submit_start};
+use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
+
+/// Everything `step` knows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct State {
+    pub(crate) config: Option<Config>,
+    pub(crate) tree: BatchTree,
+    pub(crate) scheduler: Scheduler,
+    pub(crate) view: L1View,
+    pub(crate) wallet: WalletBook,
+    pub(crate) unsafe_nonces: Vec<BatchNonce>,
+    pub(crate) generation: u64,
+    pub(crate) next_op: OpId,
+    pub(crate) now_ms: UnixMillis,
+    pub(crate) process: Process,
+}
+
+/// What the core has read from safe L1 blocks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct L1View {
+    /// The highest safe head observed.
+    pub safe_block: Option<BlockNumber>,
+    /// Its timestamp, in seconds.
+    pub safe_timestamp_s: u64,
+    /// The local time at which the safe head last advanced.
+    pub last_progress_ms: UnixMillis,
+    /// The block of every direct input seen, by position.
+    pub direct_inputs: Vec<BlockNumber>,
+}
+
+/// What this deployment did with its wallet nonces.
+#[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct WalletBook {
+    /// `W`: the highest wallet nonce ever handed to a send; `None` if never.
+    pub watermark: Option<WalletNonce>,
+    /// What was last asked to be sent at each wallet nonce.
+    pub slots: BTreeMap<WalletNonce, Slot>,
+}
+
+/// One wallet slot's last use.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Slot {
+    /// The batch last sent here, or `None` for a no-op.
+    pub batch: Option<(BatchIndex, Hash32)>,
+    /// The transaction hash of the last broadcast, once reported.
+    pub tx_hash: Option<Hash32>,
+}
+
+/// The boot-local process; nothing in it survives a crash.
+#[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub enum Process {
+    /// No process: before the first boot or after an exit.
+    #[default]
+    Down,
+    /// A process is running.
+    Running(Running),
+}
+
+/// A running process.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Running {
+    /// This process lifetime has verified the chain id.
+    pub chain_id_verified: bool,
+    /// What it is doing.
+    pub mode: Mode,
+}
+
+/// What a running process is doing.
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub enum Mode {
+    /// Startup's initial sync.
+    InitialSync {
+        /// Waiting for the chain id (`false`) or the sync (`true`).
+        chain_checked: bool,
+    },
+    /// Startup's flush.
+    Flush(FlushStage),
+    /// Startup's post-flush sync.
+    PostFlushSync {
+        /// The flush witness `c`.
+        witness: BlockNumber,
+    },
+    /// The admitted runtime.
+    Admitted(Runtime),
+}
+
+/// Where a flush stands (recovery.md §7).
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub enum FlushStage {
+    /// The flush is this process's first L1 contact: chain id first.
+    AwaitChainId,
+    /// Waiting for the wallet counts (step 1).
+    AwaitWallet,
+    /// A round of no-ops was asked for; waiting for each outcome.
+    Sending {
+        /// Wallet nonces without an outcome yet.
+        outstanding: Vec<WalletNonce>,
+        /// Wallet nonces whose send failed.
+        failed: Vec<WalletNonce>,
+    },
+    /// Watching for the slots to be consumed at safe depth.
+    Watching {
+        /// When the watch started.
+        since_ms: UnixMillis,
+    },
+}
+
+/// The admitted runtime's cadences (recovery.md §5).
+#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct Runtime {
+    /// When the detector runs next.
+    pub next_detector_ms: UnixMillis,
+    /// When the submitter runs next.
+    pub next_submit_ms: UnixMillis,
+    /// The submitter's current round, waiting for its answers.
+    pub round: Option<SubmitRound>,
+}
+
+/// The answers one submitter tick waits for.
+#[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+pub struct SubmitRound {
+    /// The `latest` account nonce, once answered.
+    pub latest: Option<WalletNonce>,
+    /// Our unsafe landings, once answered.
+    pub unsafe_nonces: Option<Vec<BatchNonce>>,
+}
+
+impl State {
+    /// The state before anything happened.
+    #[must_use]
+    pub fn new() -> Self {
+        State::default()
+    }
+
+    /// The validated config of the last valid boot.
+    #[must_use]
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_ref()
+    }
+
+    /// The batch tree.
+    #[must_use]
+    pub fn tree(&self) -> &BatchTree {
+        &self.tree
+    }
+
+    /// The scheduler mirror (gold frontier and divergence marker).
+    #[must_use]
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
+    /// The safe L1 view.
+    #[must_use]
+    pub fn view(&self) -> &L1View {
+        &self.view
+    }
+
+    /// The wallet book (watermark and slots).
+    #[must_use]
+    pub fn wallet(&self) -> &WalletBook {
+        &self.wallet
+    }
+
+    /// The recovery generation.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The next op id to be issued.
+    #[must_use]
+    pub fn next_op(&self) -> OpId {
+        self.next_op
+    }
+
+    /// The latest clock reading.
+    #[must_use]
+    pub fn now_ms(&self) -> UnixMillis {
+        self.now_ms
+    }
+
+    /// The boot-local process.
+    #[must_use]
+    pub fn process(&self) -> &Process {
+        &self.process
+    }
+
+    /// Whether user intake is open (the process is admitted).
+    #[must_use]
+    pub fn intake_open(&self) -> bool {
+        matches!(&self.process, Process::Running(Running { mode: Mode::Admitted(_), .. }))
+    }
+
+    /// Colors along the valid path (recovery.md §2).
+    #[must_use]
+    pub fn colors(&self) -> Vec<(BatchIndex, Color)> {
+        self.tree.colors(submit_start(self.scheduler.expected_nonce, &self.unsafe_nonces))
+    }
+
+    /// blake3 of the state's rkyv archive: equal states, equal hashes, on every machine.
+    #[must_use]
+    pub fn state_hash(&self) -> Hash32 {
+        match rkyv::to_bytes::<rkyv::rancor::Error>(self) {
+            Ok(bytes) => Hash32(*blake3::hash(&bytes).as_bytes()),
+            // Serializing plain owned data into a growable buffer cannot fail; if it ever
+            // did, an all-zero hash would make every determinism check fail loudly.
+            Err(_) => Hash32::default(),
+        }
+    }
+}

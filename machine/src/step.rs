@@ -1,0 +1,395 @@
+//! `step`: one event in, the new state and the effects and verdicts out. One `match`
+//! dispatches to an `on_<event>` handler; the handlers delegate to the module of the
+//! spec section they implement.
+
+use crate::bytes::{Bytes, Hash32};
+use crate::config::{Config, RawConfig};
+use crate::effect::{DbWrite, Effect, ExitCode};
+use crate::event::{Event, Input, RpcCall};
+use crate::scheduler::Scheduler;
+use crate::state::{FlushStage, Mode, Process, Running, State};
+use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
+use crate::verdict::{Danger, Decision, FactError, Note, Why};
+use crate::{batch_tree::BatchTree, flush, reader, startup, submitter, wire};
+
+/// What one step produced besides the new state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    /// Requests to the executor, in execution order.
+    pub effects: Vec<Effect>,
+    /// The verdicts taken, in order; never empty.
+    pub notes: Vec<Note>,
+}
+
+impl Step {
+    /// The fact error of this step, if the event was rejected.
+    #[must_use]
+    pub fn rejected(&self) -> Option<FactError> {
+        self.notes.iter().find_map(|note| match note.why {
+            Why::Rejected(error) => Some(error),
+            _ => None,
+        })
+    }
+}
+
+/// Applies one event. Pure: the same state and event give the same result everywhere.
+/// Never panics on any event; a fact the core cannot use is a [`FactError`] note and
+/// leaves the state as it was.
+#[must_use]
+pub fn step(mut state: State, event: &Event) -> (State, Step) {
+    let mut ctx = Ctx { state: &mut state, step: Step::default() };
+    ctx.dispatch(event);
+    debug_assert!(!ctx.step.notes.is_empty(), "every step gives a reason");
+    let step = ctx.step;
+    (state, step)
+}
+
+/// A Tip just opened.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Opened {
+    pub(crate) batch: BatchIndex,
+    pub(crate) nonce: BatchNonce,
+    pub(crate) first_frame_safe_block: BlockNumber,
+    pub(crate) drain_from: u64,
+    pub(crate) drain_to: u64,
+}
+
+impl Opened {
+    pub(crate) fn why(self) -> Why {
+        let Opened { batch, nonce, first_frame_safe_block, drain_from, drain_to } = self;
+        Why::TipOpened { batch, nonce, first_frame_safe_block, drain_from, drain_to }
+    }
+}
+
+/// The working context of one step.
+pub(crate) struct Ctx<'a> {
+    pub(crate) state: &'a mut State,
+    step: Step,
+}
+
+impl Ctx<'_> {
+    fn dispatch(&mut self, event: &Event) {
+        match event {
+            Event::Boot { now_ms, config } => self.on_boot(*now_ms, config),
+            Event::ChainId { chain_id } => self.on_chain_id(*chain_id),
+            Event::L1 { now_ms, safe_block, safe_timestamp, inputs } => {
+                self.on_l1(*now_ms, *safe_block, *safe_timestamp, inputs);
+            }
+            Event::UnsafeLandings { nonces } => self.on_unsafe_landings(nonces),
+            Event::Wallet { latest, pending, safe, safe_block } => self.on_wallet(*latest, *pending, *safe, *safe_block),
+            Event::Tick { now_ms } => self.on_tick(*now_ms),
+            Event::Seal { payload } => self.on_seal(payload),
+            Event::Sent { w_nonce, tx_hash } => self.on_send_outcome(*w_nonce, Ok(*tx_hash)),
+            Event::SendFailed { w_nonce, .. } => self.on_send_outcome(*w_nonce, Err(())),
+            Event::RpcFailed { call, .. } => self.on_rpc_failed(*call),
+            Event::Db { op, ok } => self.on_db(*op, *ok),
+            Event::Shutdown => self.on_shutdown(),
+        }
+    }
+
+    // ---- emitting ----
+
+    pub(crate) fn emit(&mut self, effect: Effect) {
+        self.step.effects.push(effect);
+    }
+
+    pub(crate) fn db(&mut self, write: DbWrite) {
+        let op = self.state.next_op;
+        self.state.next_op = OpId(op.0.saturating_add(1));
+        self.emit(Effect::Db { op, write });
+    }
+
+    pub(crate) fn note(&mut self, why: Why) {
+        self.step.notes.push(Note { danger: None, decision: None, why });
+    }
+
+    pub(crate) fn verdict(&mut self, danger: Option<Danger>, decision: Option<Decision>, why: Why) {
+        self.step.notes.push(Note { danger, decision, why });
+    }
+
+    pub(crate) fn reject(&mut self, error: FactError) {
+        self.note(Why::Rejected(error));
+    }
+
+    /// Ends the process: intake closes first if it was open.
+    pub(crate) fn exit(&mut self, code: ExitCode, reason: Why) {
+        if self.state.intake_open() {
+            self.emit(Effect::Intake { open: false });
+        }
+        self.emit(Effect::Exit { code, reason });
+        self.state.process = Process::Down;
+    }
+
+    // ---- shared lookups ----
+
+    pub(crate) fn running_mut(&mut self) -> Option<&mut Running> {
+        match &mut self.state.process {
+            Process::Running(running) => Some(running),
+            Process::Down => None,
+        }
+    }
+
+    pub(crate) fn mode_mut(&mut self) -> Option<&mut Mode> {
+        self.running_mut().map(|running| &mut running.mode)
+    }
+
+    pub(crate) fn set_mode(&mut self, mode: Mode) {
+        if let Some(running) = self.running_mut() {
+            running.mode = mode;
+        }
+    }
+
+    pub(crate) fn chain_id_verified(&self) -> bool {
+        matches!(&self.state.process, Process::Running(Running { chain_id_verified: true, .. }))
+    }
+
+    /// The process's config, or a `NoProcess` rejection: the config of a running process
+    /// always exists because only a valid boot starts one.
+    fn live_config(&mut self, event: &'static str) -> Option<Config> {
+        match (&self.state.process, self.state.config) {
+            (Process::Running(_), Some(config)) => Some(config),
+            _ => {
+                self.reject(FactError::NoProcess { event });
+                None
+            }
+        }
+    }
+
+    /// As [`Ctx::live_config`], and the chain id must be verified: nothing from L1 is used before.
+    fn l1_config(&mut self, event: &'static str) -> Option<Config> {
+        let config = self.live_config(event)?;
+        if self.chain_id_verified() {
+            Some(config)
+        } else {
+            self.reject(FactError::ChainIdNotVerified { event });
+            None
+        }
+    }
+
+    pub(crate) fn sync_from(&self) -> BlockNumber {
+        self.state.view.safe_block.map_or(BlockNumber(0), |head| BlockNumber(head.0.saturating_add(1)))
+    }
+
+    /// Opens a Tip on the valid path at the current safe head, draining every direct
+    /// input not drained by a valid batch (recovery.md §2, §8).
+    pub(crate) fn open_tip(&mut self) -> Opened {
+        // A Tip is opened only after a `Safe` classification or by an admitted seal, both
+        // of which imply a safe head; 0 is never used in practice.
+        let first_frame_safe_block = self.state.view.safe_block.unwrap_or_default();
+        let drain_to = self.state.view.direct_inputs.len() as u64;
+        let batch = self.state.tree.open(first_frame_safe_block, drain_to);
+        let (batch_index, nonce, parent, drain_from, drain_to) =
+            (batch.index, batch.nonce, batch.parent, batch.drain_from, batch.drain_to);
+        self.db(DbWrite::OpenBatch { batch_index, nonce, parent, first_frame_safe_block, drain_from, drain_to });
+        Opened { batch: batch_index, nonce, first_frame_safe_block, drain_from, drain_to }
+    }
+
+    // ---- handlers, one per event ----
+
+    fn on_boot(&mut self, now_ms: UnixMillis, raw: &RawConfig) {
+        self.state.now_ms = now_ms;
+        self.state.process = Process::Down;
+        let config = match raw.validate() {
+            Ok(config) => config,
+            Err(error) => return self.exit(ExitCode::ConfigInvalid, Why::ConfigInvalid(error)),
+        };
+        if self.state.config.is_none() {
+            // The anchor is fixed by the first valid boot; later boots keep the tree's root.
+            self.state.tree = BatchTree::new(config.anchor_nonce());
+            self.state.scheduler = Scheduler::new(config.anchor_nonce());
+        }
+        self.state.config = Some(config);
+        self.state.process =
+            Process::Running(Running { chain_id_verified: false, mode: Mode::InitialSync { chain_checked: false } });
+        if let Some(nonce) = self.state.scheduler.divergence {
+            // recovery.md §6: a divergence marker refuses at once, before any L1 call.
+            let why = Why::DivergenceMarker { nonce };
+            self.verdict(Some(Danger::CanonicalDivergence(nonce)), Some(Decision::Refuse), why.clone());
+            return self.exit(ExitCode::Refuse, why);
+        }
+        self.verdict(None, Some(Decision::InitialSync), Why::Booted { chain_id: config.chain_id() });
+        self.emit(Effect::ReadChainId);
+    }
+
+    fn on_chain_id(&mut self, found: u64) {
+        let Some(config) = self.live_config("chain_id") else { return };
+        let expected = config.chain_id();
+        if found != expected {
+            let why = Why::ChainIdMismatch { expected, found };
+            self.verdict(None, Some(Decision::Refuse), why.clone());
+            return self.exit(ExitCode::Refuse, why);
+        }
+        if let Some(running) = self.running_mut() {
+            running.chain_id_verified = true;
+        }
+        self.note(Why::ChainIdVerified { chain_id: found });
+        match self.mode_mut() {
+            Some(Mode::InitialSync { chain_checked }) => {
+                *chain_checked = true;
+                let from_block = self.sync_from();
+                self.emit(Effect::SyncL1 { from_block });
+            }
+            Some(Mode::Flush(stage @ FlushStage::AwaitChainId)) => {
+                *stage = FlushStage::AwaitWallet;
+                self.emit(Effect::ReadWallet);
+            }
+            Some(Mode::Admitted(_)) => {
+                let from_block = self.sync_from();
+                self.emit(Effect::SyncL1 { from_block });
+            }
+            Some(Mode::Flush(_) | Mode::PostFlushSync { .. }) | None => {}
+        }
+    }
+
+    fn on_l1(&mut self, now_ms: UnixMillis, safe_block: BlockNumber, safe_timestamp_s: u64, inputs: &[Input]) {
+        let Some(config) = self.l1_config("l1") else { return };
+        let divergence_before = self.state.scheduler.divergence;
+        match reader::apply_sync(self.state, &config, now_ms, safe_block, safe_timestamp_s, inputs) {
+            Ok(why) => {
+                self.state.now_ms = now_ms;
+                self.note(why);
+            }
+            Err(error) => self.reject(error),
+        }
+        if divergence_before.is_none()
+            && let Some(nonce) = self.state.scheduler.divergence
+        {
+            self.db(DbWrite::MarkDivergence { nonce });
+            let why = Why::DivergenceDetected { nonce, block: safe_block };
+            let danger = Some(Danger::CanonicalDivergence(nonce));
+            // recovery.md §5: divergence exits at once, whatever the process was doing.
+            return if self.state.intake_open() {
+                self.verdict(danger, None, why.clone());
+                self.exit(ExitCode::RecoveryRequired, why)
+            } else {
+                self.verdict(danger, Some(Decision::Refuse), why.clone());
+                self.exit(ExitCode::Refuse, why)
+            };
+        }
+        // Any answer, used or rejected, completes a sync that startup waits for.
+        match self.mode_mut() {
+            Some(Mode::InitialSync { chain_checked: true }) => startup::inspect(self, &config, startup::Progress::Synced),
+            Some(&mut Mode::PostFlushSync { witness }) => {
+                startup::inspect(self, &config, startup::Progress::PostFlushSynced { witness });
+            }
+            Some(Mode::InitialSync { chain_checked: false } | Mode::Flush(_) | Mode::Admitted(_)) | None => {}
+        }
+    }
+
+    fn on_unsafe_landings(&mut self, nonces: &[BatchNonce]) {
+        let Some(config) = self.l1_config("unsafe_landings") else { return };
+        self.state.unsafe_nonces = nonces.to_vec();
+        if matches!(self.mode_mut(), Some(Mode::Admitted(_))) {
+            submitter::on_unsafe_landings(self, &config, nonces);
+        } else {
+            self.note(Why::Observed);
+        }
+    }
+
+    fn on_wallet(&mut self, latest: WalletNonce, pending: WalletNonce, safe: WalletNonce, safe_block: BlockNumber) {
+        let Some(config) = self.l1_config("wallet") else { return };
+        if !(safe <= latest && latest <= pending) {
+            return self.reject(FactError::WalletInconsistent { latest, pending, safe });
+        }
+        match self.mode_mut() {
+            Some(Mode::Flush(_)) => flush::on_wallet(self, &config, flush::Counts { latest, pending, safe, safe_block }),
+            Some(Mode::Admitted(_)) => submitter::on_wallet(self, &config, latest),
+            Some(Mode::InitialSync { .. } | Mode::PostFlushSync { .. }) | None => self.note(Why::Observed),
+        }
+    }
+
+    fn on_tick(&mut self, now_ms: UnixMillis) {
+        let Some(config) = self.live_config("tick") else { return };
+        self.state.now_ms = now_ms;
+        match self.mode_mut() {
+            Some(Mode::Admitted(_)) => submitter::on_tick(self, &config, now_ms),
+            Some(Mode::Flush(_)) => flush::on_tick(self, &config, now_ms),
+            Some(Mode::InitialSync { .. } | Mode::PostFlushSync { .. }) | None => self.note(Why::NothingDue),
+        }
+    }
+
+    fn on_seal(&mut self, payload: &Bytes) {
+        if self.live_config("seal").is_none() {
+            return;
+        }
+        if !self.state.intake_open() {
+            return self.reject(FactError::SealWhileIntakeClosed);
+        }
+        let Some(tip) = self.state.tree.tip() else {
+            return self.reject(FactError::NoTip);
+        };
+        let (batch, nonce) = (tip.index, tip.nonce);
+        let wire = match wire::encode(nonce, tip.first_frame_safe_block, &payload.0) {
+            Ok(wire) => wire,
+            Err(_) => return self.reject(FactError::PayloadTooLarge { bytes: payload.0.len() as u64 }),
+        };
+        let wire_hash = wire::wire_hash(&wire);
+        self.state.tree.close_tip(crate::batch_tree::Sealed { wire: Bytes(wire), wire_hash });
+        self.db(DbWrite::CloseBatch { batch_index: batch, wire_hash });
+        let tip = self.open_tip().batch;
+        self.note(Why::Sealed { batch, nonce, tip });
+    }
+
+    fn on_send_outcome(&mut self, w_nonce: WalletNonce, outcome: Result<Hash32, ()>) {
+        let event = if outcome.is_ok() { "sent" } else { "send_failed" };
+        let Some(config) = self.live_config(event) else { return };
+        let Some(slot) = self.state.wallet.slots.get_mut(&w_nonce) else {
+            return self.reject(FactError::SendOutcomeForUnknownSlot { w_nonce });
+        };
+        if let Ok(tx_hash) = outcome {
+            slot.tx_hash = Some(tx_hash);
+            let batch_index = slot.batch.map(|(index, _)| index);
+            self.db(DbWrite::RecordSubmission { w_nonce, batch_index, tx_hash });
+        }
+        match self.mode_mut() {
+            Some(Mode::Flush(_)) => flush::on_outcome(self, &config, w_nonce, outcome.is_ok()),
+            Some(_) | None if outcome.is_ok() => self.note(Why::SendRecorded { w_nonce }),
+            Some(_) | None => self.note(Why::SendRetryLater { w_nonce }),
+        }
+    }
+
+    fn on_rpc_failed(&mut self, call: RpcCall) {
+        let Some(config) = self.live_config("rpc_failed") else { return };
+        match (self.mode_mut(), call) {
+            (Some(Mode::InitialSync { .. }), RpcCall::ChainId | RpcCall::L1) => {
+                // recovery.md §6: inspection goes on from the stored view.
+                self.note(Why::InitialSyncFailed { call });
+                startup::inspect(self, &config, startup::Progress::Synced);
+            }
+            (Some(Mode::Flush(_)), RpcCall::ChainId | RpcCall::Wallet) => {
+                // recovery.md §7 step 6: no internal retry.
+                self.exit(ExitCode::Retry, Why::RpcFailedNoRetry { call, decision: Decision::Flush });
+            }
+            (Some(Mode::PostFlushSync { .. }), RpcCall::L1) => {
+                // recovery.md §8: L1 is flushed but nothing local changed; the next boot repeats.
+                self.exit(ExitCode::Retry, Why::RpcFailedNoRetry { call, decision: Decision::PostFlushSync });
+            }
+            (Some(Mode::Admitted(runtime)), RpcCall::Wallet | RpcCall::UnsafeLandings) => {
+                runtime.round = None;
+                self.note(Why::Transient { call });
+            }
+            (Some(_) | None, _) => self.note(Why::Transient { call }),
+        }
+    }
+
+    fn on_db(&mut self, op: OpId, ok: bool) {
+        if self.live_config("db").is_none() {
+            return;
+        }
+        let next = self.state.next_op;
+        if op >= next {
+            return self.reject(FactError::UnknownDbOp { op, next });
+        }
+        if ok {
+            self.note(Why::DbCommitted { op });
+        } else {
+            self.exit(ExitCode::Retry, Why::DbFailed { op });
+        }
+    }
+
+    fn on_shutdown(&mut self) {
+        if self.live_config("shutdown").is_some() {
+            self.exit(ExitCode::AdmittedShutdown, Why::ShutdownRequested);
+        }
+    }
+}

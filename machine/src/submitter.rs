@@ -1,0 +1,122 @@
+//! recovery.md §5: the admitted runtime — detector, reader and submitter cadences on
+//! `tick`, and the submitter's plan when a round's answers are in. The submitter never
+//! looks at danger; the detector never sends.
+
+use crate::config::Config;
+use crate::danger::classify;
+use crate::effect::{DbWrite, Effect, ExitCode};
+use crate::scheduler::submit_start;
+use crate::state::{Mode, Slot, SubmitRound};
+use crate::step::Ctx;
+use crate::units::{BatchNonce, UnixMillis, WalletNonce};
+use crate::verdict::{Danger, Why};
+
+/// A tick: run whatever cadence is due, then ask for the next tick.
+pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
+    let verified = ctx.chain_id_verified();
+    let Some(Mode::Admitted(runtime)) = ctx.mode_mut() else { return };
+    let detector_due = now_ms >= runtime.next_detector_ms;
+    let submit_due = now_ms >= runtime.next_submit_ms;
+    if detector_due {
+        runtime.next_detector_ms = UnixMillis(now_ms.0.saturating_add(config.detector_interval_ms()));
+    }
+    if submit_due {
+        runtime.next_submit_ms = UnixMillis(now_ms.0.saturating_add(config.submit_interval_ms()));
+        if verified {
+            runtime.round = Some(SubmitRound::default());
+        }
+    }
+    let next_tick_ms = runtime.next_detector_ms.min(runtime.next_submit_ms);
+    if detector_due {
+        let (danger, why) = classify(ctx.state, config, now_ms);
+        if danger != Danger::Safe {
+            // The runtime detector always exits recovery_required; the arm is the reason.
+            ctx.verdict(Some(danger), None, why.clone());
+            return ctx.exit(ExitCode::RecoveryRequired, why);
+        }
+        ctx.verdict(Some(danger), None, why);
+    }
+    if (detector_due || submit_due) && !verified {
+        // Nothing is read from L1 before this process has verified the chain id.
+        ctx.emit(Effect::ReadChainId);
+    } else {
+        if detector_due {
+            let from_block = ctx.sync_from();
+            ctx.emit(Effect::SyncL1 { from_block });
+        }
+        if submit_due {
+            ctx.emit(Effect::ReadWallet);
+            ctx.emit(Effect::ReadUnsafeLandings);
+        }
+    }
+    if !detector_due {
+        ctx.note(if submit_due { Why::AwaitingAnswers } else { Why::NothingDue });
+    }
+    ctx.emit(Effect::Timer { at_ms: next_tick_ms });
+}
+
+/// The `latest` count for the current round.
+pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce) {
+    if let Some(Mode::Admitted(runtime)) = ctx.mode_mut()
+        && let Some(round) = &mut runtime.round
+    {
+        round.latest = Some(latest);
+    }
+    try_plan(ctx, config);
+}
+
+/// Our unsafe landings for the current round.
+pub(crate) fn on_unsafe_landings(ctx: &mut Ctx<'_>, config: &Config, nonces: &[BatchNonce]) {
+    if let Some(Mode::Admitted(runtime)) = ctx.mode_mut()
+        && let Some(round) = &mut runtime.round
+    {
+        round.unsafe_nonces = Some(nonces.to_vec());
+    }
+    try_plan(ctx, config);
+}
+
+fn try_plan(ctx: &mut Ctx<'_>, config: &Config) {
+    let Some(Mode::Admitted(runtime)) = ctx.mode_mut() else { return };
+    let Some(round) = &mut runtime.round else {
+        return ctx.note(Why::Observed);
+    };
+    let (Some(latest), Some(unsafe_nonces)) = (round.latest, round.unsafe_nonces.take()) else {
+        return ctx.note(Why::AwaitingAnswers);
+    };
+    runtime.round = None;
+    plan(ctx, config, latest, &unsafe_nonces);
+}
+
+/// Every valid closed batch at or past the start nonce, in nonce order, at consecutive
+/// wallet nonces from `latest`; `W` is raised durably before the first send.
+fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: &[BatchNonce]) {
+    let start = submit_start(ctx.state.scheduler.expected_nonce, unsafe_nonces);
+    let sends: Vec<_> = ctx
+        .state
+        .tree
+        .valid_path()
+        .skip_while(|batch| batch.nonce < start)
+        .map_while(|batch| batch.sealed.as_ref().map(|sealed| (batch.index, batch.nonce, sealed.clone())))
+        .collect();
+    let Some(count) = (sends.len() as u64).checked_sub(1) else {
+        return ctx.note(Why::NothingToSubmit { start });
+    };
+    let last_w_nonce = WalletNonce(latest.0.saturating_add(count));
+    if ctx.state.wallet.watermark.is_none_or(|w| last_w_nonce > w) {
+        ctx.state.wallet.watermark = Some(last_w_nonce);
+        ctx.db(DbWrite::RaiseWatermark { to: last_w_nonce });
+    }
+    for (offset, (batch_index, nonce, sealed)) in (0_u64..).zip(sends) {
+        let w_nonce = WalletNonce(latest.0.saturating_add(offset));
+        ctx.state.wallet.slots.insert(w_nonce, Slot { batch: Some((batch_index, sealed.wire_hash)), tx_hash: None });
+        ctx.emit(Effect::Submit {
+            batch_index,
+            nonce,
+            w_nonce,
+            wire_hash: sealed.wire_hash,
+            wire: sealed.wire,
+            chain_id: config.chain_id(),
+        });
+    }
+    ctx.note(Why::SubmitPlanned { start, latest, batches: count + 1, last_w_nonce });
+}

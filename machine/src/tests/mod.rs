@@ -1,0 +1,1 @@
+//! Unit tests of the core: tables of boundaries and property tests.

@@ -1,0 +1,75 @@
+//! Newtypes for the quantities of recovery.md, so that a wallet nonce can never be
+//! passed where a batch nonce is expected (style.md §3.6).
+
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! unit {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash,
+            Serialize, Deserialize, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
+        )]
+        #[serde(transparent)]
+        #[rkyv(derive(PartialEq, Eq, PartialOrd, Ord))]
+        pub struct $name(pub u64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+    };
+}
+
+unit!(
+    /// An L1 block number.
+    BlockNumber
+);
+unit!(
+    /// A batch's creation index: unique, never reused (recovery.md §2).
+    BatchIndex
+);
+unit!(
+    /// A batch's scheduler nonce: its depth in the batch tree (recovery.md §2).
+    BatchNonce
+);
+unit!(
+    /// The submitter account's Ethereum transaction nonce (recovery.md §1).
+    WalletNonce
+);
+unit!(
+    /// Milliseconds since the Unix epoch, as read by the executor's clock.
+    UnixMillis
+);
+unit!(
+    /// The id of one local write, unique across process lifetimes.
+    OpId
+);
+
+impl BlockNumber {
+    /// Blocks from `earlier` to `self`, saturating at zero (recovery.md §1).
+    #[must_use]
+    pub fn blocks_since(self, earlier: BlockNumber) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl BatchNonce {
+    /// The next nonce; saturating because a nonce of `u64::MAX` cannot occur in practice
+    /// and must still not wrap if a hostile script claims it.
+    #[must_use]
+    pub fn next(self) -> BatchNonce {
+        BatchNonce(self.0.saturating_add(1))
+    }
+}
+
+impl WalletNonce {
+    /// The next wallet nonce, saturating for the same reason as [`BatchNonce::next`].
+    #[must_use]
+    pub fn next(self) -> WalletNonce {
+        WalletNonce(self.0.saturating_add(1))
+    }
+}

@@ -1,0 +1,1 @@
+//! Event scripts, traces and the seqrec tool.
