@@ -1,1 +1,9 @@
-//! Event scripts, traces and the seqrec tool.
+//! Event scripts, runs, traces and audits: everything the `seqrec` tool shows of the
+//! core. The binary log format arrives with its own issue; until then the tools read
+//! event scripts.
+
+pub mod audit;
+pub mod cli;
+pub mod run;
+pub mod script;
+pub mod trace;

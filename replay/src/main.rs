@@ -1,1 +1,20 @@
-fn main() {}
+//! The `seqrec` binary: parses arguments, runs the command, and decides the exit code
+//! (the only place that does): 0 ok, 1 verification failed, 2 bad input.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use replay::cli::{Args, Outcome, execute};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let (code, text, to_stderr) = match execute(args) {
+        Ok(Outcome::Done(text)) => (ExitCode::SUCCESS, text, false),
+        Ok(Outcome::Failed(report)) => (ExitCode::from(1), report, false),
+        Err(error) => (ExitCode::from(2), format!("seqrec: {error}\n"), true),
+    };
+    // A closed pipe (`seqrec trace … | head`) is not an error: stop quietly.
+    let _ = if to_stderr { std::io::stderr().write_all(text.as_bytes()) } else { std::io::stdout().write_all(text.as_bytes()) };
+    code
+}
