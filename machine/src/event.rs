@@ -7,91 +7,147 @@ use crate::bytes::{Bytes, Hash32};
 use crate::config::RawConfig;
 use crate::units::{BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
-/// One fact handed to [`crate::step`].
+/// One fact handed to [`crate::step`]. Each variant wraps a body struct so a reader can
+/// dispatch on `ev` itself and report the exact path of a bad field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "ev", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "ev", rename_all = "snake_case")]
 pub enum Event {
     /// A process start; a crash is a `boot` not preceded by an exit.
-    Boot {
-        /// The clock at start.
-        now_ms: UnixMillis,
-        /// The configuration, unvalidated.
-        config: RawConfig,
-    },
+    Boot(Boot),
     /// The L1 node answered `eth_chainId`.
-    ChainId {
-        /// The chain id the node reported.
-        chain_id: u64,
-    },
+    ChainId(ChainId),
     /// One safe-head sync: the new safe head and every inbox input after the previous one.
-    L1 {
-        /// When the observation was made.
-        now_ms: UnixMillis,
-        /// The safe head.
-        safe_block: BlockNumber,
-        /// The safe head's timestamp, in seconds.
-        safe_timestamp: u64,
-        /// Inbox inputs in L1 order.
-        #[serde(default)]
-        inputs: Vec<Input>,
-    },
+    L1(L1),
     /// Batch nonces of our landings above the safe head, in L1 order.
-    UnsafeLandings {
-        /// The nonces, in L1 order.
-        nonces: Vec<BatchNonce>,
-    },
+    UnsafeLandings(UnsafeLandings),
     /// The submitter account's transaction counts.
-    Wallet {
-        /// Count at `latest`.
-        latest: WalletNonce,
-        /// Count at `pending`.
-        pending: WalletNonce,
-        /// Count at `safe`.
-        safe: WalletNonce,
-        /// The safe block at which `safe` was read.
-        safe_block: BlockNumber,
-    },
+    Wallet(Wallet),
     /// A timer fired (or the executor's clock was read).
-    Tick {
-        /// The clock now.
-        now_ms: UnixMillis,
-    },
+    Tick(Tick),
     /// The inclusion lane closes the Tip with this payload.
-    Seal {
-        /// The batch payload.
-        payload: Bytes,
-    },
+    Seal(Seal),
     /// A batch or no-op was broadcast at a wallet nonce.
-    Sent {
-        /// The wallet nonce used.
-        w_nonce: WalletNonce,
-        /// The transaction hash.
-        tx_hash: Hash32,
-    },
+    Sent(Sent),
     /// A batch or no-op send failed.
-    SendFailed {
-        /// The wallet nonce attempted.
-        w_nonce: WalletNonce,
-        /// The node's error, as reported.
-        error: String,
-    },
+    SendFailed(SendFailed),
     /// An L1 read failed.
-    RpcFailed {
-        /// Which read failed.
-        call: RpcCall,
-        /// The transport or node error, as reported.
-        error: String,
-    },
+    RpcFailed(RpcFailed),
     /// The outcome of a local write.
-    Db {
-        /// The write's op id.
-        op: OpId,
-        /// Whether it committed; scripts may omit it (the core never waits for `true`).
-        #[serde(default = "yes")]
-        ok: bool,
-    },
+    Db(Db),
     /// SIGTERM or SIGINT: a clean shutdown was requested.
     Shutdown,
+}
+
+/// `boot`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Boot {
+    /// The clock at start.
+    pub now_ms: UnixMillis,
+    /// The configuration, unvalidated.
+    pub config: RawConfig,
+}
+
+/// `chain_id`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainId {
+    /// The chain id the node reported.
+    pub chain_id: u64,
+}
+
+/// `l1`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1 {
+    /// When the observation was made.
+    pub now_ms: UnixMillis,
+    /// The safe head.
+    pub safe_block: BlockNumber,
+    /// The safe head's timestamp, in seconds.
+    pub safe_timestamp: u64,
+    /// Inbox inputs in L1 order.
+    #[serde(default)]
+    pub inputs: Vec<Input>,
+}
+
+/// `unsafe_landings`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnsafeLandings {
+    /// The nonces, in L1 order.
+    pub nonces: Vec<BatchNonce>,
+}
+
+/// `wallet`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wallet {
+    /// Count at `latest`.
+    pub latest: WalletNonce,
+    /// Count at `pending`.
+    pub pending: WalletNonce,
+    /// Count at `safe`.
+    pub safe: WalletNonce,
+    /// The safe block at which `safe` was read.
+    pub safe_block: BlockNumber,
+}
+
+/// `tick`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tick {
+    /// The clock now.
+    pub now_ms: UnixMillis,
+}
+
+/// `seal`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// The batch payload.
+    pub payload: Bytes,
+}
+
+/// `sent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sent {
+    /// The wallet nonce used.
+    pub w_nonce: WalletNonce,
+    /// The transaction hash.
+    pub tx_hash: Hash32,
+}
+
+/// `send_failed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendFailed {
+    /// The wallet nonce attempted.
+    pub w_nonce: WalletNonce,
+    /// The node's error, as reported.
+    pub error: String,
+}
+
+/// `rpc_failed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RpcFailed {
+    /// Which read failed.
+    pub call: RpcCall,
+    /// The transport or node error, as reported.
+    pub error: String,
+}
+
+/// `db`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Db {
+    /// The write's op id.
+    pub op: OpId,
+    /// Whether it committed; scripts may omit it (the core never waits for `true`).
+    #[serde(default = "yes")]
+    pub ok: bool,
 }
 
 fn yes() -> bool {
@@ -161,15 +217,15 @@ impl Event {
     #[must_use]
     pub fn now_ms(&self) -> Option<UnixMillis> {
         match self {
-            Event::Boot { now_ms, .. } | Event::L1 { now_ms, .. } | Event::Tick { now_ms } => Some(*now_ms),
-            Event::ChainId { .. }
-            | Event::UnsafeLandings { .. }
-            | Event::Wallet { .. }
-            | Event::Seal { .. }
-            | Event::Sent { .. }
-            | Event::SendFailed { .. }
-            | Event::RpcFailed { .. }
-            | Event::Db { .. }
+            Event::Boot(Boot { now_ms, .. }) | Event::L1(L1 { now_ms, .. }) | Event::Tick(Tick { now_ms }) => Some(*now_ms),
+            Event::ChainId(_)
+            | Event::UnsafeLandings(_)
+            | Event::Wallet(_)
+            | Event::Seal(_)
+            | Event::Sent(_)
+            | Event::SendFailed(_)
+            | Event::RpcFailed(_)
+            | Event::Db(_)
             | Event::Shutdown => None,
         }
     }
@@ -178,17 +234,17 @@ impl Event {
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
-            Event::Boot { .. } => "boot",
-            Event::ChainId { .. } => "chain_id",
-            Event::L1 { .. } => "l1",
-            Event::UnsafeLandings { .. } => "unsafe_landings",
-            Event::Wallet { .. } => "wallet",
-            Event::Tick { .. } => "tick",
-            Event::Seal { .. } => "seal",
-            Event::Sent { .. } => "sent",
-            Event::SendFailed { .. } => "send_failed",
-            Event::RpcFailed { .. } => "rpc_failed",
-            Event::Db { .. } => "db",
+            Event::Boot(_) => "boot",
+            Event::ChainId(_) => "chain_id",
+            Event::L1(_) => "l1",
+            Event::UnsafeLandings(_) => "unsafe_landings",
+            Event::Wallet(_) => "wallet",
+            Event::Tick(_) => "tick",
+            Event::Seal(_) => "seal",
+            Event::Sent(_) => "sent",
+            Event::SendFailed(_) => "send_failed",
+            Event::RpcFailed(_) => "rpc_failed",
+            Event::Db(_) => "db",
             Event::Shutdown => "shutdown",
         }
     }

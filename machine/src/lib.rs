@@ -19,7 +19,7 @@ mod cascade;
 mod config;
 mod danger;
 mod effect;
-mod event;
+pub mod event;
 mod flush;
 pub mod invariants;
 mod reader;

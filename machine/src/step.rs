@@ -70,19 +70,17 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     fn dispatch(&mut self, event: &Event) {
         match event {
-            Event::Boot { now_ms, config } => self.on_boot(*now_ms, config),
-            Event::ChainId { chain_id } => self.on_chain_id(*chain_id),
-            Event::L1 { now_ms, safe_block, safe_timestamp, inputs } => {
-                self.on_l1(*now_ms, *safe_block, *safe_timestamp, inputs);
-            }
-            Event::UnsafeLandings { nonces } => self.on_unsafe_landings(nonces),
-            Event::Wallet { latest, pending, safe, safe_block } => self.on_wallet(*latest, *pending, *safe, *safe_block),
-            Event::Tick { now_ms } => self.on_tick(*now_ms),
-            Event::Seal { payload } => self.on_seal(payload),
-            Event::Sent { w_nonce, tx_hash } => self.on_send_outcome(*w_nonce, Ok(*tx_hash)),
-            Event::SendFailed { w_nonce, .. } => self.on_send_outcome(*w_nonce, Err(())),
-            Event::RpcFailed { call, .. } => self.on_rpc_failed(*call),
-            Event::Db { op, ok } => self.on_db(*op, *ok),
+            Event::Boot(boot) => self.on_boot(boot.now_ms, &boot.config),
+            Event::ChainId(answer) => self.on_chain_id(answer.chain_id),
+            Event::L1(sync) => self.on_l1(sync.now_ms, sync.safe_block, sync.safe_timestamp, &sync.inputs),
+            Event::UnsafeLandings(landings) => self.on_unsafe_landings(&landings.nonces),
+            Event::Wallet(wallet) => self.on_wallet(wallet.latest, wallet.pending, wallet.safe, wallet.safe_block),
+            Event::Tick(tick) => self.on_tick(tick.now_ms),
+            Event::Seal(seal) => self.on_seal(&seal.payload),
+            Event::Sent(sent) => self.on_send_outcome(sent.w_nonce, Ok(sent.tx_hash)),
+            Event::SendFailed(failed) => self.on_send_outcome(failed.w_nonce, Err(())),
+            Event::RpcFailed(failed) => self.on_rpc_failed(failed.call),
+            Event::Db(db) => self.on_db(db.op, db.ok),
             Event::Shutdown => self.on_shutdown(),
         }
     }

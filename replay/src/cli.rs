@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 
 use crate::run::{Run, run};
-use crate::script::{Script, ScriptError, parse};
+use crate::script::{Script, ScriptError, failed_checks, parse};
 use crate::{audit, trace};
 
 /// The embedded default incident for `seqrec demo`.
@@ -22,7 +22,8 @@ Examples:
 
 Exit codes:
   0  ok
-  1  verification failed: an invariant of recovery.md §9 broke, or two runs differed
+  1  verification failed: an invariant of recovery.md §9 broke, two runs differed,
+     or a `# check:` comment of the script does not hold
   2  bad input: unreadable file or invalid script (the message names the file, line and field)";
 
 /// seqrec: deterministic stale-batch recovery for rollup sequencers.
@@ -47,8 +48,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Re-execute an event script twice, checking every invariant after every step and
-    /// that both runs give identical effects and state hashes.
+    /// Re-execute an event script twice, checking every invariant after every step,
+    /// that both runs give identical effects and state hashes, and the script's
+    /// `# check:` comments.
     Replay {
         /// The event script (JSON lines).
         script: PathBuf,
@@ -158,6 +160,9 @@ fn replay(script: &Script, json: bool) -> Result<Outcome, CliError> {
     });
     if let Some((a, b)) = diverged {
         let _ = writeln!(report, "step {}: two runs of the same events differ\n{}{}", a.seq, trace::render_text(a), trace::render_text(b));
+    }
+    for failure in failed_checks(&script.checks, &trace::render_text_all(&first.steps)) {
+        let _ = writeln!(report, "{failure}");
     }
     if report.is_empty() {
         let mut out = if json { render(&first, true) } else { String::new() };

@@ -1,16 +1,60 @@
 //! Event scripts: JSON lines in the format of interface.md. `#` lines and blank lines
 //! are comments; `# check: TEXT` comments are expectations that the trace must contain
-//! lines with TEXT, in order (asserted by the tests, not only snapshotted).
+//! lines with TEXT, in order; `# check-not: TEXT` comments say no trace line contains
+//! TEXT. Both are asserted by `seqrec replay` and the tests, not only snapshotted.
 
 use machine::Event;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// A parsed script.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Script {
     /// Events with their 1-based line numbers.
     pub events: Vec<(usize, Event)>,
-    /// `# check:` expectations with their line numbers, in file order.
-    pub checks: Vec<(usize, String)>,
+    /// `# check:` and `# check-not:` expectations with their line numbers, in file order.
+    pub checks: Vec<Check>,
+}
+
+/// One expectation about the text trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Some trace line after the previous match contains the text.
+    Contains {
+        /// The script line of the comment.
+        line: usize,
+        /// The text.
+        text: String,
+    },
+    /// No trace line contains the text.
+    Absent {
+        /// The script line of the comment.
+        line: usize,
+        /// The text.
+        text: String,
+    },
+}
+
+/// Evaluates the checks against a text trace; returns one message per failed check.
+#[must_use]
+pub fn failed_checks(checks: &[Check], trace: &str) -> Vec<String> {
+    let lines: Vec<&str> = trace.lines().collect();
+    let mut cursor = 0;
+    let mut failures = Vec::new();
+    for check in checks {
+        match check {
+            Check::Contains { line, text } => match lines[cursor..].iter().position(|l| l.contains(text.as_str())) {
+                Some(found) => cursor += found + 1,
+                None => failures.push(format!("line {line}: `check: {text}` not found in the trace after trace line {cursor}")),
+            },
+            Check::Absent { line, text } => {
+                if let Some(found) = lines.iter().position(|l| l.contains(text.as_str())) {
+                    failures.push(format!("line {line}: `check-not: {text}` but trace line {} has it: {}", found + 1, lines[found]));
+                }
+            }
+        }
+    }
+    failures
 }
 
 /// A script line that is not a valid event.
@@ -35,8 +79,11 @@ pub fn parse(text: &str) -> Result<Script, ScriptError> {
         let line = index + 1;
         let trimmed = raw.trim();
         if let Some(comment) = trimmed.strip_prefix('#') {
-            if let Some(check) = comment.trim_start().strip_prefix("check:") {
-                script.checks.push((line, check.trim().to_owned()));
+            let comment = comment.trim_start();
+            if let Some(text) = comment.strip_prefix("check:") {
+                script.checks.push(Check::Contains { line, text: text.trim().to_owned() });
+            } else if let Some(text) = comment.strip_prefix("check-not:") {
+                script.checks.push(Check::Absent { line, text: text.trim().to_owned() });
             }
             continue;
         }
@@ -49,14 +96,50 @@ pub fn parse(text: &str) -> Result<Script, ScriptError> {
 }
 
 /// Parses one event line; on error returns the field path and message.
+///
+/// The `ev` tag is dispatched here rather than by serde's internally tagged enum
+/// support, which buffers the object and loses the path of a bad field.
 fn parse_event(text: &str) -> Result<Event, (String, String)> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let event: Event = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let whole = |error: serde_json::Error| (".".to_owned(), error.to_string());
+    let mut object = match serde_json::from_str::<Value>(text).map_err(whole)? {
+        Value::Object(object) => object,
+        other => return Err((".".to_owned(), format!("expected a JSON object, found {other}"))),
+    };
+    let ev = match object.remove("ev") {
+        Some(Value::String(ev)) => ev,
+        Some(other) => return Err(("ev".to_owned(), format!("expected a string, found {other}"))),
+        None => return Err(("ev".to_owned(), "missing field `ev`".to_owned())),
+    };
+    let body = Value::Object(object);
+    Ok(match ev.as_str() {
+        "boot" => Event::Boot(fields(body)?),
+        "chain_id" => Event::ChainId(fields(body)?),
+        "l1" => Event::L1(fields(body)?),
+        "unsafe_landings" => Event::UnsafeLandings(fields(body)?),
+        "wallet" => Event::Wallet(fields(body)?),
+        "tick" => Event::Tick(fields(body)?),
+        "seal" => Event::Seal(fields(body)?),
+        "sent" => Event::Sent(fields(body)?),
+        "send_failed" => Event::SendFailed(fields(body)?),
+        "rpc_failed" => Event::RpcFailed(fields(body)?),
+        "db" => Event::Db(fields(body)?),
+        "shutdown" => match body.as_object().and_then(|rest| rest.keys().next()) {
+            Some(key) => return Err((key.clone(), "unknown field: `shutdown` takes no fields".to_owned())),
+            None => Event::Shutdown,
+        },
+        other => return Err(("ev".to_owned(), format!("unknown event `{other}`, expected one of {EVENT_NAMES}"))),
+    })
+}
+
+const EVENT_NAMES: &str =
+    "boot, chain_id, l1, unsafe_landings, wallet, tick, seal, sent, send_failed, rpc_failed, db, shutdown";
+
+/// Deserializes an event body, keeping the path of the first bad field.
+fn fields<T: DeserializeOwned>(body: Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(body).map_err(|error| {
         let path = error.path().to_string();
         (path, error.into_inner().to_string())
-    })?;
-    deserializer.end().map_err(|error| (".".to_owned(), error.to_string()))?;
-    Ok(event)
+    })
 }
 
 /// Writes events back as a script, one JSON object per line.

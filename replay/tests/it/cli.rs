@@ -1,0 +1,68 @@
+//! The command line: exit codes and messages for good and bad input.
+
+use std::process::Command;
+
+fn check_cmd(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run seqrec: {error}"));
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_runs_the_embedded_incident() {
+    let (code, out, _) = check_cmd(&["demo"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("flush"), "{out}");
+    assert!(out.contains("cascade"), "{out}");
+    assert!(out.contains("replayed twice: identical"), "{out}");
+}
+
+#[test]
+fn replay_verifies_a_script() {
+    let (code, out, err) = check_cmd(&["replay", "fixtures/scripts/happy-path.jsonl"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("ok: 15 steps"), "{out}");
+}
+
+#[test]
+fn bad_input_exits_2_naming_file_line_and_field() {
+    let dir = std::env::temp_dir().join(format!("seqrec-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let cases = [
+        ("missing.jsonl", None, "cannot read"),
+        ("unknown-event.jsonl", Some("{\"ev\":\"teleport\"}\n"), "line 1: field `ev`: unknown event `teleport`"),
+        ("missing-field.jsonl", Some("# c\n{\"ev\":\"chain_id\"}\n"), "line 2: field `.`: missing field `chain_id`"),
+        ("out-of-range.jsonl", Some("{\"ev\":\"tick\",\"now_ms\":-1}\n"), "line 1: field `now_ms`: invalid value: integer `-1`"),
+        ("nested.jsonl", Some("{\"ev\":\"l1\",\"now_ms\":0,\"safe_block\":1,\"safe_timestamp\":0,\"inputs\":[{\"direct\":{\"block\":\"x\",\"data\":\"0x\"}}]}\n"), "line 1: field `inputs[0].direct.block`: invalid type: string"),
+        ("unknown-field.jsonl", Some("{\"ev\":\"tick\",\"now_ms\":1,\"later_ms\":2}\n"), "line 1: field `later_ms`: unknown field `later_ms`"),
+        ("not-json.jsonl", Some("{\"ev\":\n"), "line 1: field `.`: EOF while parsing"),
+        ("bad-hex.jsonl", Some("{\"ev\":\"seal\",\"payload\":\"0xzz\"}\n"), "line 1: field `payload`: invalid hex digit"),
+    ];
+    for (name, content, expected) in cases {
+        let path = dir.join(name);
+        if let Some(content) = content {
+            std::fs::write(&path, content).unwrap_or_default();
+        }
+        let (code, _, err) = check_cmd(&["trace", path.to_str().unwrap_or_default()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(expected), "{name}: expected `{expected}` in: {err}");
+    }
+}
+
+#[test]
+fn failed_check_exits_1() {
+    let dir = std::env::temp_dir().join(format!("seqrec-cli-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let path = dir.join("wrong-expectation.jsonl");
+    std::fs::write(&path, "# check: decision admit\n{\"ev\":\"shutdown\"}\n").unwrap_or_default();
+    let (code, out, _) = check_cmd(&["replay", path.to_str().unwrap_or_default()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("`check: decision admit` not found"), "{out}");
+}
