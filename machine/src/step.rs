@@ -109,8 +109,12 @@ impl Ctx<'_> {
         self.note(Why::Rejected(error));
     }
 
-    /// Ends the process: intake closes first if it was open.
+    /// Ends the process: intake closes first if it was open. The reason is also noted
+    /// unless the verdict just taken already gives it.
     pub(crate) fn exit(&mut self, code: ExitCode, reason: Why) {
+        if self.step.notes.last().is_none_or(|note| note.why != reason) {
+            self.note(reason.clone());
+        }
         if self.state.intake_open() {
             self.emit(Effect::Intake { open: false });
         }
