@@ -1,1 +1,5 @@
-//! Unit tests of the core: tables of boundaries and property tests.
+//! Unit tests of the core: boundary tables and property tests.
+
+mod config_table;
+mod danger_table;
+mod props;
