@@ -111,6 +111,13 @@ impl BatchTree {
         self.valid_path.iter().filter_map(|&index| self.get(index))
     }
 
+    /// The valid path from the batch carrying `nonce` (or from the root if `nonce` is
+    /// below the anchor) to the end.
+    pub fn valid_from(&self, nonce: BatchNonce) -> impl Iterator<Item = &Batch> {
+        let offset = usize::try_from(nonce.0.saturating_sub(self.anchor.0)).unwrap_or(usize::MAX);
+        self.valid_path.get(offset..).unwrap_or_default().iter().filter_map(|&index| self.get(index))
+    }
+
     /// The valid batch carrying `nonce`, if any.
     #[must_use]
     pub fn valid_at_nonce(&self, nonce: BatchNonce) -> Option<&Batch> {

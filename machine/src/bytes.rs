@@ -9,9 +9,7 @@ use core::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 /// Arbitrary bytes (payloads, direct-input data, wire bytes).
-#[derive(
-    Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize,
-)]
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Bytes(pub Vec<u8>);
 
 /// A 32-byte hash (blake3 wire hashes, transaction hashes).

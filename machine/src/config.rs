@@ -160,7 +160,10 @@ impl RawConfig {
             return Err(ConfigError::SecondsPerBlockZero);
         }
         if l1_read_stale_after_blocks.checked_mul(seconds_per_block).is_none() {
-            return Err(ConfigError::StaleWindowOverflows { stale_after_blocks: l1_read_stale_after_blocks, seconds_per_block });
+            return Err(ConfigError::StaleWindowOverflows {
+                stale_after_blocks: l1_read_stale_after_blocks,
+                seconds_per_block,
+            });
         }
         let chain_id = self.chain_id.ok_or(ConfigError::Missing { field: "chain_id" })?;
         let batch_submitter = self.batch_submitter.ok_or(ConfigError::Missing { field: "batch_submitter" })?;

@@ -23,13 +23,22 @@ pub fn classify(state: &State, config: &Config, now_ms: UnixMillis) -> (Danger, 
     let threshold_blocks = config.danger_threshold_blocks();
     let closed = state.tree.oldest_closed_past(state.scheduler.expected_nonce);
     if let Some(batch) = closed.filter(|batch| age(batch, safe_head) >= threshold_blocks) {
-        let why =
-            Why::BatchAged { batch: batch.index, nonce: batch.nonce, age_blocks: age(batch, safe_head), threshold_blocks };
+        let why = Why::BatchAged {
+            batch: batch.index,
+            nonce: batch.nonce,
+            age_blocks: age(batch, safe_head),
+            threshold_blocks,
+        };
         return (Danger::ClosedBatchInDanger(batch.index), why);
     }
     let tip = state.tree.tip();
     if let Some(batch) = tip.filter(|batch| age(batch, safe_head) >= threshold_blocks) {
-        let why = Why::TipAged { batch: batch.index, nonce: batch.nonce, age_blocks: age(batch, safe_head), threshold_blocks };
+        let why = Why::TipAged {
+            batch: batch.index,
+            nonce: batch.nonce,
+            age_blocks: age(batch, safe_head),
+            threshold_blocks,
+        };
         return (Danger::TipInDanger(batch.index), why);
     }
     if let Some(why) = clock_fault(state, config, now_ms) {
@@ -40,7 +49,13 @@ pub fn classify(state: &State, config: &Config, now_ms: UnixMillis) -> (Danger, 
         let missed_blocks = missed_blocks(state, config, now_ms);
         let age_blocks = age(batch, safe_head);
         if age_blocks >= threshold_blocks.saturating_sub(missed_blocks) {
-            let why = Why::EstimatedAged { batch: batch.index, nonce: batch.nonce, age_blocks, missed_blocks, threshold_blocks };
+            let why = Why::EstimatedAged {
+                batch: batch.index,
+                nonce: batch.nonce,
+                age_blocks,
+                missed_blocks,
+                threshold_blocks,
+            };
             return (Danger::EstimatedBatchInDanger(batch.index), why);
         }
     }

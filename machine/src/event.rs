@@ -217,7 +217,9 @@ impl Event {
     #[must_use]
     pub fn now_ms(&self) -> Option<UnixMillis> {
         match self {
-            Event::Boot(Boot { now_ms, .. }) | Event::L1(L1 { now_ms, .. }) | Event::Tick(Tick { now_ms }) => Some(*now_ms),
+            Event::Boot(Boot { now_ms, .. }) | Event::L1(L1 { now_ms, .. }) | Event::Tick(Tick { now_ms }) => {
+                Some(*now_ms)
+            }
             Event::ChainId(_)
             | Event::UnsafeLandings(_)
             | Event::Wallet(_)

@@ -4,8 +4,8 @@
 
 use crate::config::Config;
 use crate::effect::{DbWrite, Effect, ExitCode};
-use crate::state::{FlushStage, Mode, Slot};
 use crate::startup::{self, Progress};
+use crate::state::{FlushStage, Mode, Slot};
 use crate::step::Ctx;
 use crate::units::{BlockNumber, UnixMillis, WalletNonce};
 use crate::verdict::{Decision, Why};

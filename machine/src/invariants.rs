@@ -13,7 +13,9 @@ use crate::verdict::Decision;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[expect(missing_docs, reason = "each variant's message documents its fields")]
 pub enum Violation {
-    #[error("invariant 1: valid path position {position} holds batch {batch} with nonce {found}, expected nonce {expected}")]
+    #[error(
+        "invariant 1: valid path position {position} holds batch {batch} with nonce {found}, expected nonce {expected}"
+    )]
     NonceGap { position: u64, batch: BatchIndex, expected: BatchNonce, found: BatchNonce },
     #[error("invariant 1: batch {batch} on the valid path is marked invalid or has the wrong parent")]
     BrokenPath { batch: BatchIndex },
@@ -35,7 +37,9 @@ pub enum Violation {
     DrainBeyondKnown { drained: u64, known: u64 },
     #[error("invariant 5: wallet nonce {w_nonce} was used but the watermark is {watermark:?}")]
     SlotAboveWatermark { w_nonce: WalletNonce, watermark: Option<WalletNonce> },
-    #[error("invariant 5: a send at wallet nonce {w_nonce} came before a durable watermark covering it ({watermark:?})")]
+    #[error(
+        "invariant 5: a send at wallet nonce {w_nonce} came before a durable watermark covering it ({watermark:?})"
+    )]
     SendBeforeWatermark { w_nonce: WalletNonce, watermark: Option<WalletNonce> },
     #[error("invariant 5: the watermark went from {before:?} to {after:?}")]
     WatermarkDecreased { before: Option<WalletNonce>, after: Option<WalletNonce> },
@@ -64,7 +68,12 @@ pub fn check(state: &State) -> Result<(), Violation> {
     let mut n_accepted = 0_u64;
     for (position, batch) in (0_u64..).zip(&path) {
         if batch.nonce != expected_nonce {
-            return Err(Violation::NonceGap { position, batch: batch.index, expected: expected_nonce, found: batch.nonce });
+            return Err(Violation::NonceGap {
+                position,
+                batch: batch.index,
+                expected: expected_nonce,
+                found: batch.nonce,
+            });
         }
         if !batch.valid || batch.parent != parent {
             return Err(Violation::BrokenPath { batch: batch.index });
@@ -170,7 +179,9 @@ impl Monotone {
         for effect in &step.effects {
             match effect {
                 Effect::Db { write: DbWrite::RaiseWatermark { to }, .. } => watermark = watermark.max(Some(*to)),
-                Effect::Submit { w_nonce, .. } | Effect::Noop { w_nonce, .. } if watermark.is_none_or(|w| *w_nonce > w) => {
+                Effect::Submit { w_nonce, .. } | Effect::Noop { w_nonce, .. }
+                    if watermark.is_none_or(|w| *w_nonce > w) =>
+                {
                     return Err(Violation::SendBeforeWatermark { w_nonce: *w_nonce, watermark });
                 }
                 _ => {}

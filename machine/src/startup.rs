@@ -58,7 +58,11 @@ pub(crate) fn inspect(ctx: &mut Ctx<'_>, config: &Config, progress: Progress) {
         }
         (Progress::Flushed { witness, why: (safe, pending) }, _) => {
             let watermark = ctx.state.wallet.watermark;
-            ctx.verdict(Some(danger), Some(Decision::PostFlushSync), Why::FlushWitness { witness, safe, pending, watermark });
+            ctx.verdict(
+                Some(danger),
+                Some(Decision::PostFlushSync),
+                Why::FlushWitness { witness, safe, pending, watermark },
+            );
             ctx.set_mode(Mode::PostFlushSync { witness });
             let from_block = ctx.sync_from();
             ctx.emit(Effect::SyncL1 { from_block });
@@ -80,7 +84,10 @@ pub(crate) fn inspect(ctx: &mut Ctx<'_>, config: &Config, progress: Progress) {
         }
         (
             Progress::Repaired,
-            Danger::L1ViewStale | Danger::ClosedBatchInDanger(_) | Danger::TipInDanger(_) | Danger::EstimatedBatchInDanger(_),
+            Danger::L1ViewStale
+            | Danger::ClosedBatchInDanger(_)
+            | Danger::TipInDanger(_)
+            | Danger::EstimatedBatchInDanger(_),
         ) => {
             decide_exit(ctx, danger, Decision::Retry, ExitCode::Retry, Why::AtMostOneRepair(Box::new(why)));
         }

@@ -270,7 +270,9 @@ impl Ctx<'_> {
         }
         // Any answer, used or rejected, completes a sync that startup waits for.
         match self.mode_mut() {
-            Some(Mode::InitialSync { chain_checked: true }) => startup::inspect(self, &config, startup::Progress::Synced),
+            Some(Mode::InitialSync { chain_checked: true }) => {
+                startup::inspect(self, &config, startup::Progress::Synced)
+            }
             Some(&mut Mode::PostFlushSync { witness }) => {
                 startup::inspect(self, &config, startup::Progress::PostFlushSynced { witness });
             }
@@ -294,7 +296,9 @@ impl Ctx<'_> {
             return self.reject(FactError::WalletInconsistent { latest, pending, safe });
         }
         match self.mode_mut() {
-            Some(Mode::Flush(_)) => flush::on_wallet(self, &config, flush::Counts { latest, pending, safe, safe_block }),
+            Some(Mode::Flush(_)) => {
+                flush::on_wallet(self, &config, flush::Counts { latest, pending, safe, safe_block })
+            }
             Some(Mode::Admitted(_)) => submitter::on_wallet(self, &config, latest),
             Some(Mode::InitialSync { .. } | Mode::PostFlushSync { .. }) | None => self.note(Why::Observed),
         }

@@ -94,8 +94,7 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
     let sends: Vec<_> = ctx
         .state
         .tree
-        .valid_path()
-        .skip_while(|batch| batch.nonce < start)
+        .valid_from(start)
         .map_while(|batch| batch.sealed.as_ref().map(|sealed| (batch.index, batch.nonce, sealed.clone())))
         .collect();
     let Some(count) = (sends.len() as u64).checked_sub(1) else {

@@ -121,7 +121,9 @@ pub enum FactError {
         reported: BlockNumber,
     },
     /// Inputs were not in L1 block order.
-    #[error("input {position} is in block {block}, before the previous input's block {previous}; inputs must be in L1 order")]
+    #[error(
+        "input {position} is in block {block}, before the previous input's block {previous}; inputs must be in L1 order"
+    )]
     InputsOutOfOrder {
         /// Zero-based position in the event's `inputs`.
         position: usize,
@@ -141,7 +143,9 @@ pub enum FactError {
         safe_block: BlockNumber,
     },
     /// Wallet counts must satisfy `safe <= latest <= pending`.
-    #[error("wallet counts are inconsistent: safe {safe}, latest {latest}, pending {pending} (expected safe <= latest <= pending)")]
+    #[error(
+        "wallet counts are inconsistent: safe {safe}, latest {latest}, pending {pending} (expected safe <= latest <= pending)"
+    )]
     WalletInconsistent {
         /// Count at `latest`.
         latest: WalletNonce,
@@ -214,7 +218,13 @@ pub enum Why {
     /// An RPC failure during initial sync: inspection goes on from the stored view.
     InitialSyncFailed { call: RpcCall },
     /// The Tip was opened by `EnsureOpenTip`.
-    TipOpened { batch: BatchIndex, nonce: BatchNonce, first_frame_safe_block: BlockNumber, drain_from: u64, drain_to: u64 },
+    TipOpened {
+        batch: BatchIndex,
+        nonce: BatchNonce,
+        first_frame_safe_block: BlockNumber,
+        drain_from: u64,
+        drain_to: u64,
+    },
     /// `RecoverTip` replaced the Tip.
     TipRecovered { invalidated: BatchIndex, generation: u64, tip: BatchIndex, first_frame_safe_block: BlockNumber },
     /// The flush found every used slot consumed at safe depth.
@@ -299,7 +309,10 @@ impl fmt::Display for Why {
                 write!(f, "safe head {safe_block} is {age_s} s old >= stale window {stale_after_s} s")
             }
             Why::BatchAged { batch, nonce, age_blocks, threshold_blocks } => {
-                write!(f, "batch {batch} (nonce {nonce}) aged {age_blocks} blocks >= danger threshold {threshold_blocks}")
+                write!(
+                    f,
+                    "batch {batch} (nonce {nonce}) aged {age_blocks} blocks >= danger threshold {threshold_blocks}"
+                )
             }
             Why::TipAged { batch, nonce, age_blocks, threshold_blocks } => write!(
                 f,
@@ -349,13 +362,14 @@ impl fmt::Display for Why {
                 "flush done: pending {pending} <= safe {safe} and safe >= W+1 (W={}) at safe block {witness}: witness {witness}",
                 opt(*watermark)
             ),
-            Why::LaggingReplica { stored, witness } => write!(
-                f,
-                "stored safe head {} < flush witness {witness}: a lagging replica answered",
-                opt(*stored)
-            ),
+            Why::LaggingReplica { stored, witness } => {
+                write!(f, "stored safe head {} < flush witness {witness}: a lagging replica answered", opt(*stored))
+            }
             Why::Cascaded { witness, pivot: None, recovery_batch: None, .. } => {
-                write!(f, "stored safe head >= witness {witness}; cascade: nothing past gold, tip kept (no-op recovery)")
+                write!(
+                    f,
+                    "stored safe head >= witness {witness}; cascade: nothing past gold, tip kept (no-op recovery)"
+                )
             }
             Why::Cascaded { witness, pivot, invalidated, generation, recovery_batch } => {
                 write!(f, "stored safe head >= witness {witness}; cascade from batch {}", opt(*pivot))?;
@@ -379,12 +393,9 @@ impl fmt::Display for Why {
             Why::FlushSendsFailed { failed, first } => {
                 write!(f, "flush: {failed} no-op send(s) failed (first at wallet nonce {first}); exit and retry")
             }
-            Why::RpcFailedNoRetry { call, decision } => write!(
-                f,
-                "{} read failed during {}; no internal retry",
-                call_name(*call),
-                decision.name()
-            ),
+            Why::RpcFailedNoRetry { call, decision } => {
+                write!(f, "{} read failed during {}; no internal retry", call_name(*call), decision.name())
+            }
             Why::FlushOutcome { w_nonce, outstanding } => {
                 write!(f, "flush: outcome at wallet nonce {w_nonce}; {outstanding} outstanding")
             }
@@ -396,11 +407,12 @@ impl fmt::Display for Why {
                 f,
                 "canonical divergence: block {block} accepted nonce {nonce} with bytes that match no valid local batch"
             ),
-            Why::Sealed { batch, nonce, tip } => write!(f, "sealed batch {batch} (nonce {nonce}); opened tip batch {tip}"),
-            Why::SubmitPlanned { start, latest, batches, last_w_nonce } => write!(
-                f,
-                "submit from nonce {start}: {batches} batch(es) at wallet nonces {latest}..={last_w_nonce}"
-            ),
+            Why::Sealed { batch, nonce, tip } => {
+                write!(f, "sealed batch {batch} (nonce {nonce}); opened tip batch {tip}")
+            }
+            Why::SubmitPlanned { start, latest, batches, last_w_nonce } => {
+                write!(f, "submit from nonce {start}: {batches} batch(es) at wallet nonces {latest}..={last_w_nonce}")
+            }
             Why::NothingToSubmit { start } => write!(f, "nothing to submit at or past nonce {start}"),
             Why::AwaitingAnswers => write!(f, "submit round waits for its other answer"),
             Why::Observed => write!(f, "fact stored; nothing due"),
@@ -439,6 +451,9 @@ pub struct Note {
 }
 
 /// Serializes any `Display` value as its sentence.
-pub(crate) fn serialize_display<T: fmt::Display, S: serde::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_display<T: fmt::Display, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.collect_str(value)
 }

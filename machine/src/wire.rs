@@ -108,7 +108,11 @@ pub fn decode(bytes: &[u8]) -> Result<WireBatch, WireError> {
     if u64::try_from(payload.len()).ok() != Some(declared) {
         return Err(WireError::LengthMismatch { declared, present: payload.len() });
     }
-    Ok(WireBatch { nonce: BatchNonce(field(5)), first_frame_safe_block: BlockNumber(field(13)), payload: payload.to_vec() })
+    Ok(WireBatch {
+        nonce: BatchNonce(field(5)),
+        first_frame_safe_block: BlockNumber(field(13)),
+        payload: payload.to_vec(),
+    })
 }
 
 /// The wire hash: blake3 of the exact bytes submitted.
@@ -124,9 +128,8 @@ mod tests {
     #[test]
     fn encode_decode_round_trip_and_golden_bytes() {
         let bytes = encode(BatchNonce(7), BlockNumber(100), &[0xab, 0xcd]).unwrap_or_default();
-        let golden = [
-            0x53, 0x51, 0x52, 0x42, 0x01, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 2, 0xab, 0xcd,
-        ];
+        let golden =
+            [0x53, 0x51, 0x52, 0x42, 0x01, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0, 2, 0xab, 0xcd];
         assert_eq!(bytes, golden);
         assert_eq!(
             decode(&bytes),

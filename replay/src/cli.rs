@@ -155,11 +155,19 @@ fn replay(script: &Script, json: bool) -> Result<Outcome, CliError> {
     if let Some((seq, violation)) = &first.violation {
         let _ = writeln!(report, "step {seq}: {violation}");
     }
-    let diverged = first.steps.iter().zip(&second.steps).find(|(a, b)| {
-        a.step.effects != b.step.effects || a.state_hash != b.state_hash
-    });
+    let diverged = first
+        .steps
+        .iter()
+        .zip(&second.steps)
+        .find(|(a, b)| a.step.effects != b.step.effects || a.state_hash != b.state_hash);
     if let Some((a, b)) = diverged {
-        let _ = writeln!(report, "step {}: two runs of the same events differ\n{}{}", a.seq, trace::render_text(a), trace::render_text(b));
+        let _ = writeln!(
+            report,
+            "step {}: two runs of the same events differ\n{}{}",
+            a.seq,
+            trace::render_text(a),
+            trace::render_text(b)
+        );
     }
     for failure in failed_checks(&script.checks, &trace::render_text_all(&first.steps)) {
         let _ = writeln!(report, "{failure}");
@@ -168,7 +176,11 @@ fn replay(script: &Script, json: bool) -> Result<Outcome, CliError> {
         let mut out = if json { render(&first, true) } else { String::new() };
         if !json {
             let hash = first.state.state_hash();
-            let _ = writeln!(out, "ok: {} steps, invariants held after every step, two runs identical, final state {hash}", first.steps.len());
+            let _ = writeln!(
+                out,
+                "ok: {} steps, invariants held after every step, two runs identical, final state {hash}",
+                first.steps.len()
+            );
         }
         Ok(Outcome::Done(out))
     } else {
@@ -194,14 +206,25 @@ fn demo() -> Result<Outcome, CliError> {
     let script = parse(DEMO_SCRIPT).map_err(|source| CliError::Script { path: "embedded demo".into(), source })?;
     let first = run_script(&script);
     let second = run_script(&script);
-    let identical = first.steps.iter().zip(&second.steps).all(|(a, b)| a.step.effects == b.step.effects && a.state_hash == b.state_hash);
+    let identical = first
+        .steps
+        .iter()
+        .zip(&second.steps)
+        .all(|(a, b)| a.step.effects == b.step.effects && a.state_hash == b.state_hash);
     let mut out = String::new();
-    let _ = writeln!(out, "seqrec demo: a batch that never lands ages into the danger zone (max_wait 20, margin 5, 12 s blocks)\n");
+    let _ = writeln!(
+        out,
+        "seqrec demo: a batch that never lands ages into the danger zone (max_wait 20, margin 5, 12 s blocks)\n"
+    );
     out.push_str(&audit::render_decisions(&first.steps));
     let _ = writeln!(out, "\nfinal: {}", crate::run::summary(&first.state));
-    let invariants = first.violation.as_ref().map_or_else(|| "held after every step".to_owned(), |(seq, v)| format!("BROKEN at step {seq}: {v}"));
+    let invariants = first
+        .violation
+        .as_ref()
+        .map_or_else(|| "held after every step".to_owned(), |(seq, v)| format!("BROKEN at step {seq}: {v}"));
     let _ = writeln!(out, "invariants: {invariants}");
-    let _ = writeln!(out, "replayed twice: {}", if identical { "identical effects and state hashes" } else { "DIFFERENT" });
+    let _ =
+        writeln!(out, "replayed twice: {}", if identical { "identical effects and state hashes" } else { "DIFFERENT" });
     if first.violation.is_some() || !identical {
         return Ok(Outcome::Failed(out));
     }

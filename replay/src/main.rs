@@ -15,6 +15,10 @@ fn main() -> ExitCode {
         Err(error) => (ExitCode::from(2), format!("seqrec: {error}\n"), true),
     };
     // A closed pipe (`seqrec trace … | head`) is not an error: stop quietly.
-    let _ = if to_stderr { std::io::stderr().write_all(text.as_bytes()) } else { std::io::stdout().write_all(text.as_bytes()) };
+    let _ = if to_stderr {
+        std::io::stderr().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().write_all(text.as_bytes())
+    };
     code
 }

@@ -45,11 +45,16 @@ pub fn failed_checks(checks: &[Check], trace: &str) -> Vec<String> {
         match check {
             Check::Contains { line, text } => match lines[cursor..].iter().position(|l| l.contains(text.as_str())) {
                 Some(found) => cursor += found + 1,
-                None => failures.push(format!("line {line}: `check: {text}` not found in the trace after trace line {cursor}")),
+                None => failures
+                    .push(format!("line {line}: `check: {text}` not found in the trace after trace line {cursor}")),
             },
             Check::Absent { line, text } => {
                 if let Some(found) = lines.iter().position(|l| l.contains(text.as_str())) {
-                    failures.push(format!("line {line}: `check-not: {text}` but trace line {} has it: {}", found + 1, lines[found]));
+                    failures.push(format!(
+                        "line {line}: `check-not: {text}` but trace line {} has it: {}",
+                        found + 1,
+                        lines[found]
+                    ));
                 }
             }
         }
@@ -90,7 +95,9 @@ pub fn parse(text: &str) -> Result<Script, ScriptError> {
         if trimmed.is_empty() {
             continue;
         }
-        script.events.push((line, parse_event(trimmed).map_err(|(field, message)| ScriptError { line, field, message })?));
+        script
+            .events
+            .push((line, parse_event(trimmed).map_err(|(field, message)| ScriptError { line, field, message })?));
     }
     Ok(script)
 }

@@ -1,7 +1,7 @@
 //! recovery.md §3 as a table: one row per rule, at its boundary.
 
-use crate::config::{ConfigError, RawConfig};
 use crate::bytes::Address;
+use crate::config::{ConfigError, RawConfig};
 
 fn raw(overrides: &[(&str, u64)]) -> RawConfig {
     let mut raw = RawConfig {
@@ -28,7 +28,8 @@ fn raw(overrides: &[(&str, u64)]) -> RawConfig {
 #[test]
 fn every_rule_at_its_boundary() {
     use ConfigError as E;
-    let rows: &[(&[(&str, u64)], Result<(), ConfigError>)] = &[
+    type Row<'a> = (&'a [(&'a str, u64)], Result<(), ConfigError>);
+    let rows: &[Row<'_>] = &[
         (&[], Ok(())),
         (&[("max_wait_blocks", 0)], Err(E::MaxWaitZero)),
         (&[("preemptive_margin_blocks", 0)], Err(E::MarginZero)),
@@ -77,7 +78,10 @@ fn defaults_and_derived_values() {
         (1200, 300, 900)
     );
     assert_eq!((config.l1_read_stale_after_blocks(), config.seconds_per_block()), (600, 12));
-    assert_eq!((config.detector_interval_ms(), config.submit_interval_ms(), config.confirmation_depth()), (2000, 1000, 1));
+    assert_eq!(
+        (config.detector_interval_ms(), config.submit_interval_ms(), config.confirmation_depth()),
+        (2000, 1000, 1)
+    );
     // min(600, danger_threshold - 1) when the threshold is small.
     let small = raw(&[("max_wait_blocks", 20), ("preemptive_margin_blocks", 5)]).validate();
     assert_eq!(small.map(|config| config.l1_read_stale_after_blocks()), Ok(14));

@@ -39,7 +39,8 @@ fn check_danger(table: &str) {
         let number = |i: usize| cells[i].parse::<u64>().unwrap_or_else(|_| panic!("row `{row}`: column {i}"));
         let state = state(cells[0], number(1), number(2), number(3), number(4));
         let (danger, why) = classify(&state, &config, UnixMillis(number(5)));
-        let got = danger.batch().map_or_else(|| danger.name().to_owned(), |batch| format!("{}({batch})", danger.name()));
+        let got =
+            danger.batch().map_or_else(|| danger.name().to_owned(), |batch| format!("{}({batch})", danger.name()));
         assert_eq!(got, cells[6], "row `{row}`: {why}");
     }
 }

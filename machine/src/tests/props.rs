@@ -9,8 +9,8 @@ use crate::bytes::{Address, Bytes, Hash32};
 use crate::config::RawConfig;
 use crate::event::{self, BatchLanding, Event, Input, RpcCall};
 use crate::invariants::{Monotone, check};
-use crate::step::step;
 use crate::state::State;
+use crate::step::step;
 use crate::units::{BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
 /// One generated fact, with deltas instead of absolute times and blocks so that the

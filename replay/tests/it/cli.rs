@@ -39,11 +39,29 @@ fn bad_input_exits_2_naming_file_line_and_field() {
         ("missing.jsonl", None, "cannot read"),
         ("unknown-event.jsonl", Some("{\"ev\":\"teleport\"}\n"), "line 1: field `ev`: unknown event `teleport`"),
         ("missing-field.jsonl", Some("# c\n{\"ev\":\"chain_id\"}\n"), "line 2: field `.`: missing field `chain_id`"),
-        ("out-of-range.jsonl", Some("{\"ev\":\"tick\",\"now_ms\":-1}\n"), "line 1: field `now_ms`: invalid value: integer `-1`"),
-        ("nested.jsonl", Some("{\"ev\":\"l1\",\"now_ms\":0,\"safe_block\":1,\"safe_timestamp\":0,\"inputs\":[{\"direct\":{\"block\":\"x\",\"data\":\"0x\"}}]}\n"), "line 1: field `inputs[0].direct.block`: invalid type: string"),
-        ("unknown-field.jsonl", Some("{\"ev\":\"tick\",\"now_ms\":1,\"later_ms\":2}\n"), "line 1: field `later_ms`: unknown field `later_ms`"),
+        (
+            "out-of-range.jsonl",
+            Some("{\"ev\":\"tick\",\"now_ms\":-1}\n"),
+            "line 1: field `now_ms`: invalid value: integer `-1`",
+        ),
+        (
+            "nested.jsonl",
+            Some(
+                "{\"ev\":\"l1\",\"now_ms\":0,\"safe_block\":1,\"safe_timestamp\":0,\"inputs\":[{\"direct\":{\"block\":\"x\",\"data\":\"0x\"}}]}\n",
+            ),
+            "line 1: field `inputs[0].direct.block`: invalid type: string",
+        ),
+        (
+            "unknown-field.jsonl",
+            Some("{\"ev\":\"tick\",\"now_ms\":1,\"later_ms\":2}\n"),
+            "line 1: field `later_ms`: unknown field `later_ms`",
+        ),
         ("not-json.jsonl", Some("{\"ev\":\n"), "line 1: field `.`: EOF while parsing"),
-        ("bad-hex.jsonl", Some("{\"ev\":\"seal\",\"payload\":\"0xzz\"}\n"), "line 1: field `payload`: invalid hex digit"),
+        (
+            "bad-hex.jsonl",
+            Some("{\"ev\":\"seal\",\"payload\":\"0xzz\"}\n"),
+            "line 1: field `payload`: invalid hex digit",
+        ),
     ];
     for (name, content, expected) in cases {
         let path = dir.join(name);

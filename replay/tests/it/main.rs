@@ -1,4 +1,7 @@
 //! The one integration test binary of `replay` (style.md §5.8).
 
+// A failed expectation in a test is a panic with the reason; that is the harness's job.
+#![allow(clippy::panic)]
+
 mod cli;
 mod scenarios;

@@ -12,7 +12,11 @@ use replay::trace::render_text_all;
 fn check_script_file(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let script = parse(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    assert!(!script.checks.is_empty(), "{}: a scenario must state its expectations as `# check:` lines", path.display());
+    assert!(
+        !script.checks.is_empty(),
+        "{}: a scenario must state its expectations as `# check:` lines",
+        path.display()
+    );
     let first = run_script(&script);
     let second = run_script(&script);
     if let Some((seq, violation)) = &first.violation {
