@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod log;
 pub mod run;
 pub mod script;
 pub mod trace;
