@@ -7,4 +7,5 @@ pub mod cli;
 pub mod log;
 pub mod run;
 pub mod script;
+pub mod snapshot;
 pub mod trace;

@@ -99,3 +99,9 @@ pub fn render_json(traced: &Traced) -> Value {
 pub fn render_text_all(steps: &[Traced]) -> String {
     steps.iter().map(render_text).collect()
 }
+
+/// The whole JSON trace, one object per line.
+#[must_use]
+pub fn render_json_all(steps: &[Traced]) -> String {
+    steps.iter().map(|traced| format!("{}\n", render_json(traced))).collect()
+}

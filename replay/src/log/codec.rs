@@ -45,8 +45,18 @@ pub(crate) struct LogConfig {
 
 #[derive(Encode, Decode, Debug, PartialEq, Eq)]
 pub(crate) enum LogInput {
-    Direct { block: u64, data: Vec<u8> },
-    Batch { block: u64, w_nonce: u64, nonce: u64, first_frame_safe_block: Option<u64>, wire_hash: Option<[u8; 32]>, decodes: bool },
+    Direct {
+        block: u64,
+        data: Vec<u8>,
+    },
+    Batch {
+        block: u64,
+        w_nonce: u64,
+        nonce: u64,
+        first_frame_safe_block: Option<u64>,
+        wire_hash: Option<[u8; 32]>,
+        decodes: bool,
+    },
 }
 
 /// `RpcCall` on disk: 0 chain_id, 1 l1, 2 wallet, 3 unsafe_landings.
@@ -128,8 +138,12 @@ impl From<&Event> for LogEvent {
             Event::Tick(tick) => LogEvent::Tick { now_ms: tick.now_ms.0 },
             Event::Seal(seal) => LogEvent::Seal { payload: seal.payload.0.clone() },
             Event::Sent(sent) => LogEvent::Sent { w_nonce: sent.w_nonce.0, tx_hash: sent.tx_hash.0 },
-            Event::SendFailed(failed) => LogEvent::SendFailed { w_nonce: failed.w_nonce.0, error: failed.error.clone() },
-            Event::RpcFailed(failed) => LogEvent::RpcFailed { call: call_code(failed.call), error: failed.error.clone() },
+            Event::SendFailed(failed) => {
+                LogEvent::SendFailed { w_nonce: failed.w_nonce.0, error: failed.error.clone() }
+            }
+            Event::RpcFailed(failed) => {
+                LogEvent::RpcFailed { call: call_code(failed.call), error: failed.error.clone() }
+            }
             Event::Db(db) => LogEvent::Db { op: db.op.0, ok: db.ok },
             Event::Shutdown => LogEvent::Shutdown,
         }

@@ -16,7 +16,9 @@ pub enum LogError {
         found: Vec<u8>,
     },
     /// A format version this build cannot read.
-    #[error("format version {found} is not one this build reads (it reads version {supported}); use the seqrec that wrote it or a newer one")]
+    #[error(
+        "format version {found} is not one this build reads (it reads version {supported}); use the seqrec that wrote it or a newer one"
+    )]
     UnsupportedVersion {
         /// The version in the header.
         found: u16,
@@ -51,7 +53,9 @@ pub enum LogError {
         dropped_bytes: u64,
     },
     /// A record's length field fails its check word.
-    #[error("record {seq} at byte {offset}: length field corrupt (length {len:#010x}, check {check:#010x}); the log was damaged after it was written")]
+    #[error(
+        "record {seq} at byte {offset}: length field corrupt (length {len:#010x}, check {check:#010x}); the log was damaged after it was written"
+    )]
     LengthCorrupt {
         /// The record's expected sequence number.
         seq: u64,
@@ -77,7 +81,9 @@ pub enum LogError {
         max: u32,
     },
     /// Records are out of order, missing or duplicated.
-    #[error("record at byte {offset}: sequence number {found}, expected {expected} (records swapped, lost or duplicated)")]
+    #[error(
+        "record at byte {offset}: sequence number {found}, expected {expected} (records swapped, lost or duplicated)"
+    )]
     SeqMismatch {
         /// Its byte offset.
         offset: u64,
@@ -87,7 +93,9 @@ pub enum LogError {
         found: u64,
     },
     /// The hash chain breaks at this record.
-    #[error("record {seq} at byte {offset}: chain hash mismatch (expected {expected}, found {found}); the log was altered after it was written")]
+    #[error(
+        "record {seq} at byte {offset}: chain hash mismatch (expected {expected}, found {found}); the log was altered after it was written"
+    )]
     ChainBroken {
         /// The record.
         seq: u64,

@@ -12,7 +12,7 @@ mod writer;
 pub use error::LogError;
 pub use header::{FORMAT_VERSION, Header, MAGIC};
 pub use reader::LogReader;
-pub use record::{Record, effects_digest};
+pub use record::{Record, effects_digest, effects_json};
 pub use repair::{Repaired, repair};
 pub use writer::{FsyncPolicy, LogWriter};
 

@@ -9,7 +9,7 @@ use machine::Hash32;
 use super::codec;
 use super::error::LogError;
 use super::header::Header;
-use super::record::{MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Record, chain_hash};
+use super::record::{MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Record, chain_hash, effects_digest};
 
 /// Reads a log record by record.
 #[derive(Debug)]
@@ -55,6 +55,13 @@ impl<R: Read> LogReader<R> {
         bytes.truncate(12 + got_rest);
         let (header, len, seed) = Header::decode(&bytes)?;
         Ok(LogReader { input, header, offset: len as u64, next_seq: 0, chain: seed, done: false, body: Vec::new() })
+    }
+
+    /// Continues reading `input`, positioned at `offset` just past record
+    /// `next_seq - 1` whose chain hash is `chain` (a snapshot's resume point).
+    #[must_use]
+    pub fn resume(input: R, header: Header, offset: u64, next_seq: u64, chain: Hash32) -> Self {
+        LogReader { input, header, offset, next_seq, chain, done: false, body: Vec::new() }
     }
 
     /// The header.
@@ -124,15 +131,34 @@ impl<R: Read> LogReader<R> {
         if expected.0 != found_chain {
             return Err(LogError::ChainBroken { seq, offset, expected, found: Hash32(found_chain) });
         }
-        let event = codec::decode_event(&body[8..body_len - 32])
-            .map_err(|reason| LogError::EventUndecodable { seq, offset, reason })?;
+        // The chain held, so what follows was written this way; a failure now means the
+        // writer's build encoded something this build cannot decode.
+        let undecodable = |reason: String| LogError::EventUndecodable { seq, offset, reason };
+        let event_len = u32::from_le_bytes([body[8], body[9], body[10], body[11]]) as usize;
+        let effects_start = 12_usize.saturating_add(event_len);
+        if effects_start > body_len - 32 {
+            return Err(undecodable(format!("event length {event_len} overruns the record")));
+        }
+        let event = codec::decode_event(&body[12..effects_start]).map_err(undecodable)?;
+        let effects_json = body[effects_start..body_len - 32].to_vec();
         let mut digest = [0_u8; 32];
         digest.copy_from_slice(&body[body_len - 32..]);
+        if effects_digest(&effects_json).0 != digest {
+            return Err(undecodable("effects digest does not match the stored effects".to_owned()));
+        }
         let total = (PREFIX_LEN + body_len + 32) as u64;
         self.chain = expected;
         self.offset += total;
         self.next_seq += 1;
-        Ok(Some(Record { seq, offset, len: total, event, effects_digest: Hash32(digest), chain: expected }))
+        Ok(Some(Record {
+            seq,
+            offset,
+            len: total,
+            event,
+            effects_json,
+            effects_digest: Hash32(digest),
+            chain: expected,
+        }))
     }
 }
 

@@ -12,7 +12,7 @@ use machine::{Effect, Event, Hash32};
 use super::error::LogError;
 use super::header::Header;
 use super::reader::LogReader;
-use super::record::{self, effects_digest};
+use super::record::{self, effects_json};
 
 /// When appended records are made durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,7 +65,14 @@ impl LogWriter {
         }
         let mut file = OpenOptions::new().write(true).open(path)?;
         file.seek(SeekFrom::Start(reader.offset()))?;
-        Ok(LogWriter { file, chain: reader.chain_hash(), next_seq: reader.records_read(), policy, unsynced: 0, buffer: Vec::new() })
+        Ok(LogWriter {
+            file,
+            chain: reader.chain_hash(),
+            next_seq: reader.records_read(),
+            policy,
+            unsynced: 0,
+            buffer: Vec::new(),
+        })
     }
 
     /// Appends the record of one step; returns its sequence number. Under
@@ -75,7 +82,7 @@ impl LogWriter {
     /// I/O errors; the log is then unusable until reopened.
     pub fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<u64, LogError> {
         let seq = self.next_seq;
-        let (bytes, chain) = record::encode(seq, event, &effects_digest(effects), &self.chain);
+        let (bytes, chain) = record::encode(seq, event, &effects_json(effects), &self.chain);
         self.buffer.extend_from_slice(&bytes);
         self.chain = chain;
         self.next_seq += 1;

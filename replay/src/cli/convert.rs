@@ -1,0 +1,60 @@
+//! `import` (script → log) and `export` (log → script); lossless both ways.
+
+use std::path::Path;
+
+use machine::Event;
+
+use super::input::{is_log, read_log};
+use super::{CliError, Outcome, load};
+use crate::log::{FsyncPolicy, Header, LogWriter, config_digest};
+use crate::script;
+
+/// Records events as a log at `output`, each with the effects this build's core gives.
+///
+/// # Errors
+/// [`CliError::Write`].
+pub(crate) fn record(events: &[&Event], output: &Path) -> Result<u64, CliError> {
+    let write_error =
+        |source: crate::log::LogError| CliError::Write { path: output.to_owned(), source: Box::new(source) };
+    let digest = events
+        .iter()
+        .find_map(|event| match event {
+            Event::Boot(boot) => Some(config_digest(&boot.config)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    // Group commit: a recorded import has no effects to run, so one sync at the end suffices.
+    let mut writer =
+        LogWriter::create(output, &Header::new(digest), FsyncPolicy::Group(u32::MAX)).map_err(write_error)?;
+    let mut state = machine::State::new();
+    for event in events {
+        let (next, step) = machine::step(state, event);
+        state = next;
+        writer.append(event, &step.effects).map_err(write_error)?;
+    }
+    writer.sync().map_err(write_error)?;
+    Ok(writer.next_seq())
+}
+
+pub(super) fn import(script: &Path, output: &Path) -> Result<Outcome, CliError> {
+    let loaded = load(script)?;
+    let events: Vec<&Event> = loaded.events().into_iter().map(|(_, event)| event).collect();
+    let records = record(&events, output)?;
+    Ok(Outcome::Done(format!("{}: {records} records written\n", output.display())))
+}
+
+pub(super) fn export(log: &Path, output: &Path) -> Result<Outcome, CliError> {
+    if !is_log(log)? {
+        return Err(CliError::NotALog { path: log.to_owned(), what: "export" });
+    }
+    let (_, records) = read_log(log)?;
+    let events: Vec<Event> = records.into_iter().map(|record| record.event).collect();
+    let text = script::render(&events)
+        .map_err(|source| CliError::Write { path: output.to_owned(), source: Box::new(source) })?;
+    if output.as_os_str() == "-" {
+        return Ok(Outcome::Done(text));
+    }
+    std::fs::write(output, text)
+        .map_err(|source| CliError::Write { path: output.to_owned(), source: Box::new(source) })?;
+    Ok(Outcome::Done(format!("{}: {} events written\n", output.display(), events.len())))
+}

@@ -1,0 +1,93 @@
+//! Reading inputs: a binary log (told by its magic bytes) or an event script.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use machine::Event;
+
+use super::CliError;
+use crate::log::{Header, LogReader, MAGIC, Record};
+use crate::run::{Run, run};
+use crate::script::{Script, parse};
+
+/// A whole input in memory (incident logs and scripts are small; `replay` streams).
+#[derive(Debug)]
+pub enum Loaded {
+    /// An event script.
+    Script(Script),
+    /// A verified log.
+    Log {
+        /// Its header.
+        header: Header,
+        /// Its records.
+        records: Vec<Record>,
+    },
+}
+
+impl Loaded {
+    /// The events with their script lines (none for a log).
+    #[must_use]
+    pub fn events(&self) -> Vec<(Option<usize>, &Event)> {
+        match self {
+            Loaded::Script(script) => script.events.iter().map(|(line, event)| (Some(*line), event)).collect(),
+            Loaded::Log { records, .. } => records.iter().map(|record| (None, &record.event)).collect(),
+        }
+    }
+
+    /// Runs the events through the core.
+    #[must_use]
+    pub fn run(&self) -> Run {
+        run(self.events())
+    }
+}
+
+/// Whether the file starts with the log magic.
+///
+/// # Errors
+/// [`CliError::Read`].
+pub(crate) fn is_log(path: &Path) -> Result<bool, CliError> {
+    let read_error = |source| CliError::Read { path: path.to_owned(), source };
+    let mut magic = [0_u8; 8];
+    let mut file = File::open(path).map_err(read_error)?;
+    let mut filled = 0;
+    while filled < magic.len() {
+        match file.read(&mut magic[filled..]).map_err(read_error)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled == magic.len() && magic == MAGIC)
+}
+
+/// Loads a log or a script.
+///
+/// # Errors
+/// [`CliError`] naming the file and what is wrong.
+pub fn load(path: &Path) -> Result<Loaded, CliError> {
+    if is_log(path)? {
+        let (header, records) = read_log(path)?;
+        return Ok(Loaded::Log { header, records });
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
+    parse(&text).map(Loaded::Script).map_err(|source| CliError::Script { path: path.to_owned(), source })
+}
+
+/// Reads and verifies a whole log.
+///
+/// # Errors
+/// [`CliError::Log`] at the first damage.
+pub(crate) fn read_log(path: &Path) -> Result<(Header, Vec<Record>), CliError> {
+    let log_error = |source| CliError::Log { path: path.to_owned(), source };
+    let file = File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
+    let reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
+    let header = reader.header().clone();
+    let records = reader.collect::<Result<Vec<_>, _>>().map_err(log_error)?;
+    Ok((header, records))
+}
+
+/// Runs a parsed script from the empty state.
+#[must_use]
+pub fn run_script(script: &Script) -> Run {
+    run(script.events.iter().map(|(line, event)| (Some(*line), event)))
+}

@@ -1,0 +1,237 @@
+//! The `seqrec` subcommands. Each returns an [`Outcome`] or a [`CliError`]; only
+//! `main` turns them into exit codes (0 ok, 1 verification failed, 2 bad input).
+
+mod convert;
+mod demo;
+mod diff;
+mod input;
+mod inspect;
+mod maintain;
+mod verify;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use input::{Loaded, load, run_script};
+
+use crate::log::LogError;
+use crate::script::ScriptError;
+use crate::snapshot::SnapshotError;
+
+const AFTER_HELP: &str = "\
+Inputs: every command that reads events takes a binary log (*.seqlog) or an event
+script (*.jsonl, the JSON-lines format of interface.md); the kind is told by the
+log's magic bytes, not the file name.
+
+Examples:
+  seqrec demo
+  seqrec trace fixtures/scripts/happy-path.jsonl
+  seqrec import fixtures/scripts/nonce-poisoning.jsonl -o /tmp/np.seqlog
+  seqrec replay /tmp/np.seqlog
+  seqrec snapshot /tmp/np.seqlog -o /tmp/np.snap && seqrec replay /tmp/np.seqlog --snapshot /tmp/np.snap
+  seqrec audit /tmp/np.seqlog --at 20
+  seqrec diff /tmp/np.seqlog fixtures/logs/nonce-poisoning.seqlog
+  seqrec export /tmp/np.seqlog -o /tmp/np.jsonl
+  seqrec repair /tmp/np.seqlog
+
+Exit codes:
+  0  ok
+  1  verification failed: a replay or diff found a divergence, an invariant of
+     recovery.md §9 broke, or a `# check:` comment of a script does not hold
+  2  bad input: unreadable, corrupt or truncated file, unknown format version, invalid
+     script; the message names the file, the line or byte offset, and what was expected";
+
+/// seqrec: deterministic stale-batch recovery for rollup sequencers.
+#[derive(Debug, Parser)]
+#[command(name = "seqrec", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embedded stale-batch incident through the core, record it as a log,
+    /// replay and verify the log, and print the audit.
+    Demo {
+        /// Keep the recorded log here, replacing any file there (default: a temporary
+        /// file, removed afterwards).
+        #[arg(long)]
+        log: Option<PathBuf>,
+    },
+    /// Print the trace (stable text, what snapshots store; `--json`: one object per step).
+    Trace {
+        /// A log or an event script.
+        input: PathBuf,
+        /// One JSON object per step instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify: a log's hash chain and every step's effects against this build's
+    /// re-execution; a script's invariants, determinism and `# check:` comments.
+    Replay {
+        /// A log or an event script.
+        input: PathBuf,
+        /// Print the trace as one JSON object per step.
+        #[arg(long)]
+        json: bool,
+        /// Start from this snapshot of the log and replay only the tail.
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+        /// Skip the recovery.md §9 invariant checks after each step (faster on long logs).
+        #[arg(long)]
+        no_invariants: bool,
+    },
+    /// Print the decisions with their reasons, or the state after a step as JSON.
+    Audit {
+        /// A log or an event script.
+        input: PathBuf,
+        /// Print the state after this step (sequence number) as JSON.
+        #[arg(long)]
+        at: Option<u64>,
+    },
+    /// Run an event script through the core and record it as a log.
+    Import {
+        /// The event script.
+        script: PathBuf,
+        /// The log to create (must not exist).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Write a log's events as an event script (lossless: importing it gives the same log).
+    Export {
+        /// The log.
+        log: PathBuf,
+        /// The script to write (`-` for standard output).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Find the first step where two inputs diverge, or (one input) where a log and this
+    /// build's replay of it diverge; prints both effect lists.
+    Diff {
+        /// A log or an event script.
+        a: PathBuf,
+        /// Another log or event script; omitted: compare `a` with this build's replay.
+        b: Option<PathBuf>,
+    },
+    /// Truncate a torn tail to the last whole record; refuses any other damage.
+    Repair {
+        /// The log.
+        log: PathBuf,
+    },
+    /// Write a snapshot of the state after a record of a log.
+    Snapshot {
+        /// The log.
+        log: PathBuf,
+        /// After how many records (default: all).
+        #[arg(long)]
+        records: Option<u64>,
+        /// The snapshot file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+/// What a command produced.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Success; print this.
+    Done(String),
+    /// Verification failed; print this report.
+    Failed(String),
+}
+
+/// Bad input, with the file it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file could not be written.
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The script has a bad line.
+    #[error("{path}: {source}")]
+    Script {
+        /// The file.
+        path: PathBuf,
+        /// The line, field and message.
+        source: ScriptError,
+    },
+    /// The log is damaged or of another version.
+    #[error("{path}: {source}")]
+    Log {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, where.
+        source: LogError,
+    },
+    /// The snapshot cannot be used.
+    #[error("{path}: {source}")]
+    Snapshot {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: SnapshotError,
+    },
+    /// A step that does not exist was asked for.
+    #[error("{path}: step {at} asked for, but there are {steps} steps (0..{steps})")]
+    NoSuchStep {
+        /// The input.
+        path: PathBuf,
+        /// The requested step.
+        at: u64,
+        /// How many steps there are.
+        steps: u64,
+    },
+    /// A command needs a log but got a script.
+    #[error("{path}: {what} needs a binary log, not an event script (use `seqrec import` first)")]
+    NotALog {
+        /// The input.
+        path: PathBuf,
+        /// The command.
+        what: &'static str,
+    },
+}
+
+impl CliError {
+    /// Whether this is a closed standard output (`seqrec trace … | head`), which is not an error.
+    #[must_use]
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Write { source, .. }
+            if source.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+/// Runs one command.
+///
+/// # Errors
+/// [`CliError`] for bad input.
+pub fn execute(args: Args) -> Result<Outcome, CliError> {
+    match args.command {
+        Command::Demo { log } => demo::run(log.as_deref()),
+        Command::Trace { input, json } => inspect::trace(&input, json),
+        Command::Replay { input, json, snapshot, no_invariants } => {
+            verify::replay(&input, json, snapshot.as_deref(), !no_invariants)
+        }
+        Command::Audit { input, at } => inspect::audit(&input, at),
+        Command::Import { script, output } => convert::import(&script, &output),
+        Command::Export { log, output } => convert::export(&log, &output),
+        Command::Diff { a, b } => diff::diff(&a, b.as_deref()),
+        Command::Repair { log } => maintain::repair(&log),
+        Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
+    }
+}

@@ -1,0 +1,190 @@
+//! `replay`: for a log, verify the hash chain and re-execute every step, comparing its
+//! effects byte for byte with the recorded ones (streaming, so memory does not grow
+//! with the log); for a script, run it twice and check invariants and `# check:` lines.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use machine::invariants::{Monotone, check};
+use machine::{State, step};
+
+use super::input::is_log;
+use super::{CliError, Outcome, load};
+use crate::log::{LogReader, effects_json};
+use crate::run::Traced;
+use crate::script::{Script, failed_checks};
+use crate::snapshot::{Snapshot, SnapshotError};
+use crate::trace;
+
+pub(super) fn replay(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<Outcome, CliError> {
+    if is_log(path)? {
+        return replay_log(path, json, snapshot, invariants);
+    }
+    if snapshot.is_some() {
+        return Err(CliError::NotALog { path: path.to_owned(), what: "replay --snapshot" });
+    }
+    match load(path)? {
+        super::Loaded::Script(script) => Ok(replay_script(&script, json)),
+        super::Loaded::Log { .. } => Err(CliError::NotALog { path: path.to_owned(), what: "replay" }),
+    }
+}
+
+fn replay_script(script: &Script, json: bool) -> Outcome {
+    let first = super::run_script(script);
+    let second = super::run_script(script);
+    let mut report = String::new();
+    if let Some((seq, violation)) = &first.violation {
+        let _ = writeln!(report, "step {seq}: {violation}");
+    }
+    let differ = first
+        .steps
+        .iter()
+        .zip(&second.steps)
+        .find(|(a, b)| a.step.effects != b.step.effects || a.state_hash != b.state_hash);
+    if let Some((a, b)) = differ {
+        let _ = writeln!(
+            report,
+            "step {}: two runs of the same events differ\n{}{}",
+            a.seq,
+            trace::render_text(a),
+            trace::render_text(b)
+        );
+    }
+    for failure in failed_checks(&script.checks, &trace::render_text_all(&first.steps)) {
+        let _ = writeln!(report, "{failure}");
+    }
+    if !report.is_empty() {
+        return Outcome::Failed(report);
+    }
+    if json {
+        return Outcome::Done(trace::render_json_all(&first.steps));
+    }
+    let hash = first.state.state_hash();
+    Outcome::Done(format!(
+        "ok: {} steps, invariants held after every step, two runs identical, checks hold, final state {hash}\n",
+        first.steps.len()
+    ))
+}
+
+/// The result of re-executing a log.
+#[derive(Debug)]
+pub(crate) struct LogReplay {
+    /// Records replayed (including those covered by a snapshot).
+    pub(crate) records: u64,
+    /// The state after the last record.
+    pub(crate) state: State,
+    /// The first failure, as a printable report.
+    pub(crate) failure: Option<String>,
+    /// The JSON trace, when asked for.
+    pub(crate) json: String,
+}
+
+/// Re-executes a log from the start or from a snapshot.
+///
+/// # Errors
+/// [`CliError`] for a damaged log or unusable snapshot.
+pub(crate) fn run_log(
+    path: &Path,
+    json: bool,
+    snapshot: Option<&Path>,
+    invariants: bool,
+) -> Result<LogReplay, CliError> {
+    let log_error = |source| CliError::Log { path: path.to_owned(), source };
+    let read_error = |source| CliError::Read { path: path.to_owned(), source };
+    let file = File::open(path).map_err(read_error)?;
+    let total_bytes = file.metadata().map_err(read_error)?.len();
+    let mut reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
+    let mut state = State::new();
+    if let Some(snapshot_path) = snapshot {
+        let snapshot_error = |source| CliError::Snapshot { path: snapshot_path.to_owned(), source };
+        let snap = Snapshot::read(snapshot_path).map_err(snapshot_error)?;
+        let mut file = File::open(path).map_err(read_error)?;
+        let log_chain = chain_before(&mut file, snap.end_offset).map_err(read_error)?;
+        if snap.records == 0 || log_chain != Some(snap.chain) {
+            let seq = snap.records.saturating_sub(1);
+            let log = log_chain.unwrap_or_default();
+            return Err(snapshot_error(SnapshotError::WrongLog { seq, snapshot: snap.chain, log }));
+        }
+        file.seek(SeekFrom::Start(snap.end_offset)).map_err(read_error)?;
+        reader =
+            LogReader::resume(BufReader::new(file), reader.header().clone(), snap.end_offset, snap.records, snap.chain);
+        state = snap.state;
+    }
+    // Drawn on standard error only when it is a terminal: quiet when piped.
+    let progress = ProgressBar::new(total_bytes).with_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress.set_position(reader.offset());
+    let mut out = String::new();
+    let mut failure = None;
+    for record in reader.by_ref() {
+        let record = record.map_err(log_error)?;
+        progress.inc(record.len);
+        let before = invariants.then(|| Monotone::of(&state));
+        let (next, stepped) = step(state, &record.event);
+        state = next;
+        let replayed = effects_json(&stepped.effects);
+        if replayed != record.effects_json {
+            failure = Some(format!(
+                "record {} at byte {}: this build's effects differ from the recorded ones\nevent:    {}\nrecorded: {}\nreplayed: {}\n",
+                record.seq,
+                record.offset,
+                serde_json::to_string(&record.event).unwrap_or_default(),
+                String::from_utf8_lossy(&record.effects_json),
+                String::from_utf8_lossy(&replayed),
+            ));
+            break;
+        }
+        if let Some(before) = before
+            && let Err(violation) = check(&state).and_then(|()| before.check_step(&state, &stepped))
+        {
+            failure = Some(format!("record {} at byte {}: {violation}\n", record.seq, record.offset));
+            break;
+        }
+        if json {
+            let traced = Traced {
+                seq: record.seq,
+                line: None,
+                event: record.event,
+                step: stepped,
+                state_hash: state.state_hash(),
+                summary: String::new(),
+            };
+            let _ = writeln!(out, "{}", trace::render_json(&traced));
+        }
+    }
+    progress.finish_and_clear();
+    Ok(LogReplay { records: reader.records_read(), state, failure, json: out })
+}
+
+/// The 32 bytes before `offset`: the chain hash of the record that ends there.
+fn chain_before(file: &mut File, offset: u64) -> std::io::Result<Option<machine::Hash32>> {
+    let Some(start) = offset.checked_sub(32) else { return Ok(None) };
+    file.seek(SeekFrom::Start(start))?;
+    let mut hash = [0_u8; 32];
+    match file.read_exact(&mut hash) {
+        Ok(()) => Ok(Some(machine::Hash32(hash))),
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+fn replay_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<Outcome, CliError> {
+    let replayed = run_log(path, json, snapshot, invariants)?;
+    if let Some(failure) = replayed.failure {
+        return Ok(Outcome::Failed(failure));
+    }
+    if json {
+        return Ok(Outcome::Done(replayed.json));
+    }
+    Ok(Outcome::Done(format!(
+        "ok: {} records, hash chain intact, effects identical to the recorded ones{}, final state {}\n",
+        replayed.records,
+        if invariants { ", invariants held" } else { "" },
+        replayed.state.state_hash()
+    )))
+}
