@@ -1,7 +1,8 @@
 //! The one integration test binary of `replay` (style.md §5.8).
 
 // A failed expectation in a test is a panic with the reason; that is the harness's job.
-#![allow(clippy::panic)]
+#![allow(clippy::panic, clippy::unwrap_used, clippy::cast_possible_truncation)]
 
 mod cli;
+mod log_damage;
 mod scenarios;
