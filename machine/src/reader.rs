@@ -11,6 +11,8 @@ use crate::verdict::{FactError, Why};
 /// Applies one `l1` event. Inputs in blocks at or below the stored safe head were
 /// folded by an earlier sync and are skipped, so a repeated answer changes nothing.
 ///
+/// Returns the note for the sync and, if a landing in it diverged, that landing's block.
+///
 /// # Errors
 /// A [`FactError`] if the safe head went back or the inputs are out of order or above
 /// the reported head; the state is then unchanged.
@@ -21,7 +23,7 @@ pub(crate) fn apply_sync(
     safe_block: BlockNumber,
     safe_timestamp_s: u64,
     inputs: &[Input],
-) -> Result<Why, FactError> {
+) -> Result<(Why, Option<BlockNumber>), FactError> {
     let stored = state.view.safe_block;
     if let Some(stored) = stored.filter(|&stored| safe_block < stored) {
         return Err(FactError::SafeHeadWentBack { stored, reported: safe_block });
@@ -37,7 +39,7 @@ pub(crate) fn apply_sync(
         }
         previous = block;
     }
-    let (mut direct, mut landings, mut accepted) = (0, 0, 0);
+    let (mut direct, mut landings, mut accepted, mut diverged_at) = (0, 0, 0, None);
     let is_new = |block: BlockNumber| stored.is_none_or(|stored| block > stored);
     for input in inputs.iter().filter(|input| is_new(input_block(input))) {
         match input {
@@ -52,8 +54,13 @@ pub(crate) fn apply_sync(
                     state.wallet.slots.get(&landing.w_nonce).and_then(|slot| slot.batch.map(|(_, hash)| hash))
                 });
                 let judgement = state.scheduler.fold(&mut state.tree, landing, wire_hash, config.max_wait_blocks());
-                if matches!(judgement, Judgement::Accepted | Judgement::Diverged { .. }) {
-                    accepted += 1;
+                match judgement {
+                    Judgement::Accepted => accepted += 1,
+                    Judgement::Diverged { block, .. } => {
+                        accepted += 1;
+                        diverged_at = diverged_at.or(Some(block));
+                    }
+                    Judgement::Stale | Judgement::WrongNonce | Judgement::Undecodable => {}
                 }
             }
         }
@@ -63,7 +70,8 @@ pub(crate) fn apply_sync(
         state.view.safe_timestamp_s = safe_timestamp_s;
         state.view.last_progress_ms = now_ms;
     }
-    Ok(Why::Synced { safe_block, direct, landings, accepted, frontier: state.scheduler.expected_nonce })
+    let why = Why::Synced { safe_block, direct, landings, accepted, frontier: state.scheduler.expected_nonce };
+    Ok((why, diverged_at))
 }
 
 fn input_block(input: &Input) -> BlockNumber {

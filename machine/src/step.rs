@@ -246,10 +246,12 @@ impl Ctx<'_> {
     fn on_l1(&mut self, now_ms: UnixMillis, safe_block: BlockNumber, safe_timestamp_s: u64, inputs: &[Input]) {
         let Some(config) = self.l1_config("l1") else { return };
         let divergence_before = self.state.scheduler.divergence;
+        let mut diverged_at = None;
         match reader::apply_sync(self.state, &config, now_ms, safe_block, safe_timestamp_s, inputs) {
-            Ok(why) => {
+            Ok((why, block)) => {
                 self.state.now_ms = now_ms;
                 self.note(why);
+                diverged_at = block;
             }
             Err(error) => self.reject(error),
         }
@@ -257,7 +259,7 @@ impl Ctx<'_> {
             && let Some(nonce) = self.state.scheduler.divergence
         {
             self.db(DbWrite::MarkDivergence { nonce });
-            let why = Why::DivergenceDetected { nonce, block: safe_block };
+            let why = Why::DivergenceDetected { nonce, block: diverged_at.unwrap_or(safe_block) };
             let danger = Some(Danger::CanonicalDivergence(nonce));
             // recovery.md §5: divergence exits at once, whatever the process was doing.
             return if self.state.intake_open() {

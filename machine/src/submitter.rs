@@ -50,7 +50,11 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
         }
     }
     if !detector_due {
-        ctx.note(if submit_due { Why::AwaitingAnswers } else { Why::NothingDue });
+        ctx.note(match (submit_due, verified) {
+            (true, true) => Why::AwaitingAnswers,
+            (true, false) => Why::ChainIdFirst,
+            (false, _) => Why::NothingDue,
+        });
     }
     ctx.emit(Effect::Timer { at_ms: next_tick_ms });
 }

@@ -273,6 +273,8 @@ pub enum Why {
     NothingToSubmit { start: BatchNonce },
     /// Waiting for the other answer of a submit round.
     AwaitingAnswers,
+    /// A cadence is due but this process has not verified the chain id: that comes first.
+    ChainIdFirst,
     /// A fact was stored; nothing is due.
     Observed,
     /// A send was recorded.
@@ -415,6 +417,7 @@ impl fmt::Display for Why {
             }
             Why::NothingToSubmit { start } => write!(f, "nothing to submit at or past nonce {start}"),
             Why::AwaitingAnswers => write!(f, "submit round waits for its other answer"),
+            Why::ChainIdFirst => write!(f, "chain id not verified by this process yet: checking it before any L1 read"),
             Why::Observed => write!(f, "fact stored; nothing due"),
             Why::SendRecorded { w_nonce } => write!(f, "send at wallet nonce {w_nonce} recorded"),
             Why::Transient { call } => write!(f, "{} read failed; retried on the next cadence", call_name(*call)),

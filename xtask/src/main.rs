@@ -2,11 +2,13 @@
 //!
 //! - `cargo xtask ci`: fmt check, clippy with `-D warnings`, every test (the README's test command).
 //! - `cargo xtask bench`: runs the benchmarks and writes `BENCHMARKS.md` with machine and date.
+//! - `cargo xtask fixtures [--accept]`: regenerates `fixtures/logs/` from `fixtures/scripts/`.
 //! - `cargo xtask tidy`: the repository rules (also run by `cargo test -p xtask`).
 
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod fixtures;
 mod tidy;
 
 fn main() -> ExitCode {
@@ -15,8 +17,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench") => bench::run(),
         Some("tidy") => tidy::run(),
+        Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|tidy>");
+            eprintln!("usage: cargo xtask <ci|bench|fixtures [--accept]|tidy>");
             return ExitCode::from(2);
         }
     };

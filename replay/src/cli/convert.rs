@@ -13,7 +13,7 @@ use crate::script;
 ///
 /// # Errors
 /// [`CliError::Write`].
-pub(crate) fn record(events: &[&Event], output: &Path) -> Result<u64, CliError> {
+pub fn record(events: &[&Event], output: &Path) -> Result<u64, CliError> {
     let write_error =
         |source: crate::log::LogError| CliError::Write { path: output.to_owned(), source: Box::new(source) };
     let digest = events

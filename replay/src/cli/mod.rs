@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub use convert::record;
 pub use input::{Loaded, load, run_script};
+pub use verify::{LogReplay, run_log};
 
 use crate::log::LogError;
 use crate::script::ScriptError;

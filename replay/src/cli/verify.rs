@@ -71,27 +71,22 @@ fn replay_script(script: &Script, json: bool) -> Outcome {
 
 /// The result of re-executing a log.
 #[derive(Debug)]
-pub(crate) struct LogReplay {
+pub struct LogReplay {
     /// Records replayed (including those covered by a snapshot).
-    pub(crate) records: u64,
+    pub records: u64,
     /// The state after the last record.
-    pub(crate) state: State,
+    pub state: State,
     /// The first failure, as a printable report.
-    pub(crate) failure: Option<String>,
+    pub failure: Option<String>,
     /// The JSON trace, when asked for.
-    pub(crate) json: String,
+    pub json: String,
 }
 
 /// Re-executes a log from the start or from a snapshot.
 ///
 /// # Errors
 /// [`CliError`] for a damaged log or unusable snapshot.
-pub(crate) fn run_log(
-    path: &Path,
-    json: bool,
-    snapshot: Option<&Path>,
-    invariants: bool,
-) -> Result<LogReplay, CliError> {
+pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<LogReplay, CliError> {
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
     let file = File::open(path).map_err(read_error)?;

@@ -21,7 +21,7 @@ fn demo_runs_the_embedded_incident() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("flush"), "{out}");
     assert!(out.contains("cascade"), "{out}");
-    assert!(out.contains("replayed twice: identical"), "{out}");
+    assert!(out.contains("replayed: hash chain intact, effects identical, invariants held"), "{out}");
 }
 
 #[test]
@@ -29,6 +29,9 @@ fn replay_verifies_a_script() {
     let (code, out, err) = check_cmd(&["replay", "fixtures/scripts/happy-path.jsonl"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("ok: 15 steps"), "{out}");
+    let (code, out, err) = check_cmd(&["replay", "fixtures/logs/happy-path.seqlog"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("ok: 15 records, hash chain intact, effects identical"), "{out}");
 }
 
 #[test]

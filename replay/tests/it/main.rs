@@ -5,4 +5,5 @@
 
 mod cli;
 mod log_damage;
+mod logs;
 mod scenarios;
