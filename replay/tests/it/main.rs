@@ -5,5 +5,6 @@
 
 mod cli;
 mod log_damage;
+mod log_format;
 mod logs;
 mod scenarios;
