@@ -8,4 +8,5 @@ pub mod log;
 pub mod run;
 pub mod script;
 pub mod snapshot;
+pub mod svg;
 pub mod trace;

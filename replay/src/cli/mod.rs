@@ -33,6 +33,7 @@ Examples:
   seqrec replay /tmp/np.seqlog
   seqrec snapshot /tmp/np.seqlog -o /tmp/np.snap && seqrec replay /tmp/np.seqlog --snapshot /tmp/np.snap
   seqrec audit /tmp/np.seqlog --at 20
+  seqrec audit /tmp/np.seqlog --svg /tmp/np.svg
   seqrec diff /tmp/np.seqlog fixtures/logs/nonce-poisoning.seqlog
   seqrec export /tmp/np.seqlog -o /tmp/np.jsonl
   seqrec repair /tmp/np.seqlog
@@ -94,6 +95,10 @@ pub enum Command {
         /// Print the state after this step (sequence number) as JSON.
         #[arg(long)]
         at: Option<u64>,
+        /// Also draw the incident (safe head, batch age against the thresholds, exits,
+        /// flushes, cascades, recovery batches) as an SVG picture to this file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
     },
     /// Run an event script through the core and record it as a log.
     Import {
@@ -229,7 +234,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Replay { input, json, snapshot, no_invariants } => {
             verify::replay(&input, json, snapshot.as_deref(), !no_invariants)
         }
-        Command::Audit { input, at } => inspect::audit(&input, at),
+        Command::Audit { input, at, svg } => inspect::audit(&input, at, svg.as_deref()),
         Command::Import { script, output } => convert::import(&script, &output),
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b } => diff::diff(&a, b.as_deref()),

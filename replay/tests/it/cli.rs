@@ -87,3 +87,56 @@ fn failed_check_exits_1() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("`check: decision admit` not found"), "{out}");
 }
+
+#[test]
+fn audit_draws_the_incident_as_svg() {
+    let out_path = std::env::temp_dir().join(format!("seqrec-cli-svg-{}.svg", std::process::id()));
+    let out_arg = out_path.to_str().unwrap_or_default();
+    let (code, out, err) = check_cmd(&["audit", "fixtures/logs/closed-batch-in-danger.seqlog", "--svg", out_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    let svg = std::fs::read_to_string(&out_path).unwrap_or_default();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    for label in [
+        "exit recovery_required",
+        "flush",
+        "cascade",
+        "recovery batch 2 (nonce 0, gen 1)",
+        "danger threshold 15",
+        "max wait 20",
+    ] {
+        assert!(svg.contains(label), "missing `{label}`");
+    }
+}
+
+#[test]
+fn a_damaged_log_exits_2_naming_the_record_and_offset() {
+    let dir = std::env::temp_dir().join(format!("seqrec-cli-damaged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let path = dir.join("damaged.seqlog");
+    let mut bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/logs/happy-path.seqlog")).unwrap_or_default();
+    let len = bytes.len();
+    bytes[len - 40] ^= 0xff;
+    std::fs::write(&path, &bytes).unwrap_or_default();
+    let (code, _, err) = check_cmd(&["replay", path.to_str().unwrap_or_default()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("damaged.seqlog: record 14 at byte") && err.contains("chain hash mismatch"), "{err}");
+    std::fs::write(&path, &bytes[..len - 10]).unwrap_or_default();
+    let (code, _, err) = check_cmd(&["replay", path.to_str().unwrap_or_default()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("torn tail") && err.contains("seqrec repair"), "{err}");
+    let (code, out, _) = check_cmd(&["repair", path.to_str().unwrap_or_default()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("14 whole records kept"), "{out}");
+}
+
+#[test]
+fn diff_finds_the_first_divergent_step() {
+    let (code, out, _) =
+        check_cmd(&["diff", "fixtures/logs/happy-path.seqlog", "fixtures/logs/nonce-poisoning.seqlog"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("first divergence at step 4"), "{out}");
+    let (code, out, _) = check_cmd(&["diff", "fixtures/logs/happy-path.seqlog"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("identical: 15 steps"), "{out}");
+}
