@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::effect::{DbWrite, Effect, ExitCode};
 use crate::startup::{self, Progress};
-use crate::state::{FlushStage, Mode, Slot};
+use crate::state::{FlushStage, Mode};
 use crate::step::Ctx;
 use crate::units::{BlockNumber, UnixMillis, WalletNonce};
 use crate::verdict::{Decision, Why};
@@ -46,13 +46,13 @@ pub fn noop_fees(estimate: Fees) -> Fees {
 }
 
 /// Step 1: the chain id first if this is the process's first L1 contact, then the counts.
-pub(crate) fn start(ctx: &mut Ctx<'_>) {
+pub(crate) fn start(ctx: &mut Ctx<'_>, config: &Config) {
     if ctx.chain_id_verified() {
         ctx.set_mode(Mode::Flush(FlushStage::AwaitWallet));
-        ctx.emit(Effect::ReadWallet);
+        ctx.ask(Effect::ReadWallet, config);
     } else {
         ctx.set_mode(Mode::Flush(FlushStage::AwaitChainId));
-        ctx.emit(Effect::ReadChainId);
+        ctx.ask(Effect::ReadChainId, config);
     }
 }
 
@@ -73,7 +73,12 @@ pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
             // Step 5: a watch that timed out is not an error; back to step 2.
             send_round(ctx, config, counts);
         }
-        FlushStage::Watching { .. } | FlushStage::Sending { .. } => ctx.note(waiting(watermark, counts)),
+        &mut FlushStage::Watching { since_ms } => {
+            let until_ms = UnixMillis(since_ms.0.saturating_add(config.flush_watch_ms()));
+            let Counts { pending, safe, .. } = counts;
+            ctx.note(Why::FlushNotYet { pending, safe, watermark, until_ms });
+        }
+        FlushStage::Sending { .. } => ctx.note(waiting(watermark, counts)),
     }
 }
 
@@ -104,11 +109,13 @@ fn send_round(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
     let to = WalletNonce(end.0.min(counts.latest.0.saturating_add(MAX_NOOPS_PER_ROUND)));
     let outstanding: Vec<WalletNonce> = (counts.latest.0..to.0).map(WalletNonce).collect();
     for &w_nonce in &outstanding {
-        ctx.state.wallet.slots.insert(w_nonce, Slot { batch: None, tx_hash: None });
+        ctx.state.wallet.slots.entry(w_nonce).or_default().send_noop();
         ctx.emit(Effect::Noop { w_nonce, chain_id: config.chain_id() });
     }
     ctx.note(Why::FlushSending { from: counts.latest, to, watermark: ctx.state.wallet.watermark.unwrap_or(top) });
-    ctx.set_mode(Mode::Flush(FlushStage::Sending { outstanding, failed: Vec::new() }));
+    let since_ms = ctx.state.now_ms;
+    ctx.set_mode(Mode::Flush(FlushStage::Sending { outstanding, failed: Vec::new(), since_ms }));
+    ctx.emit(Effect::Timer { at_ms: UnixMillis(since_ms.0.saturating_add(config.block_time_ms())) });
 }
 
 fn watch(ctx: &mut Ctx<'_>, config: &Config) {
@@ -119,7 +126,7 @@ fn watch(ctx: &mut Ctx<'_>, config: &Config) {
 
 /// Step 5/6: one send outcome; when the round is complete, watch or exit.
 pub(crate) fn on_outcome(ctx: &mut Ctx<'_>, config: &Config, w_nonce: WalletNonce, sent: bool) {
-    let Some(Mode::Flush(FlushStage::Sending { outstanding, failed })) = ctx.mode_mut() else {
+    let Some(Mode::Flush(FlushStage::Sending { outstanding, failed, .. })) = ctx.mode_mut() else {
         // A late outcome of an earlier round: recorded, nothing to decide.
         return ctx.note(if sent { Why::SendRecorded { w_nonce } } else { Why::SendRetryLater { w_nonce } });
     };
@@ -142,13 +149,32 @@ pub(crate) fn on_outcome(ctx: &mut Ctx<'_>, config: &Config, w_nonce: WalletNonc
     watch(ctx, config);
 }
 
-/// A tick while watching re-reads the counts and keeps the watch alive.
+/// A tick re-reads what the flush waits for: the chain id or the counts, or, once send
+/// outcomes are overdue by a whole watch, the counts (which tell what landed).
 pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
-    if matches!(ctx.mode_mut(), Some(Mode::Flush(FlushStage::Watching { .. }))) {
-        ctx.note(Why::FlushPolling);
-        ctx.emit(Effect::ReadWallet);
-        ctx.emit(Effect::Timer { at_ms: UnixMillis(now_ms.0.saturating_add(config.block_time_ms())) });
-    } else {
-        ctx.note(Why::NothingDue);
+    let watch_ms = config.flush_watch_ms();
+    let Some(Mode::Flush(stage)) = ctx.mode_mut() else { return };
+    let request = match stage {
+        FlushStage::AwaitChainId => Some((Effect::ReadChainId, Why::AskAgain { what: "read_chain_id" })),
+        FlushStage::AwaitWallet => Some((Effect::ReadWallet, Why::AskAgain { what: "read_wallet" })),
+        FlushStage::Watching { .. } => Some((Effect::ReadWallet, Why::FlushPolling)),
+        &mut FlushStage::Sending { since_ms, ref outstanding, .. }
+            if now_ms.0.saturating_sub(since_ms.0) >= watch_ms =>
+        {
+            let missing = outstanding.len() as u64;
+            *stage = FlushStage::Watching { since_ms };
+            Some((Effect::ReadWallet, Why::FlushOutcomesOverdue { missing }))
+        }
+        FlushStage::Sending { .. } => None,
+    };
+    match request {
+        Some((effect, why)) => {
+            ctx.note(why);
+            ctx.ask(effect, config);
+        }
+        None => {
+            ctx.note(Why::NothingDue);
+            ctx.emit(Effect::Timer { at_ms: UnixMillis(now_ms.0.saturating_add(config.block_time_ms())) });
+        }
     }
 }

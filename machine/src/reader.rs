@@ -51,7 +51,7 @@ pub(crate) fn apply_sync(
                 landings += 1;
                 // interface.md: an omitted hash means the exact bytes we sent at this w_nonce.
                 let wire_hash = landing.wire_hash.or_else(|| {
-                    state.wallet.slots.get(&landing.w_nonce).and_then(|slot| slot.batch.map(|(_, hash)| hash))
+                    state.wallet.slots.get(&landing.w_nonce).and_then(|slot| slot.sent_hash(landing.nonce))
                 });
                 let judgement = state.scheduler.fold(&mut state.tree, landing, wire_hash, config.max_wait_blocks());
                 match judgement {

@@ -54,7 +54,7 @@ pub(crate) fn inspect(ctx: &mut Ctx<'_>, config: &Config, progress: Progress) {
         }
         (Progress::Synced, Danger::ClosedBatchInDanger(_)) => {
             ctx.verdict(Some(danger), Some(Decision::Flush), why);
-            flush::start(ctx);
+            flush::start(ctx, config);
         }
         (Progress::Flushed { witness, why: (safe, pending) }, _) => {
             let watermark = ctx.state.wallet.watermark;
@@ -65,7 +65,7 @@ pub(crate) fn inspect(ctx: &mut Ctx<'_>, config: &Config, progress: Progress) {
             );
             ctx.set_mode(Mode::PostFlushSync { witness });
             let from_block = ctx.sync_from();
-            ctx.emit(Effect::SyncL1 { from_block });
+            ctx.ask(Effect::SyncL1 { from_block }, config);
         }
         (Progress::PostFlushSynced { witness }, _) => {
             let stored = ctx.state.view.safe_block;

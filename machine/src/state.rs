@@ -47,13 +47,41 @@ pub struct WalletBook {
     pub slots: BTreeMap<WalletNonce, Slot>,
 }
 
-/// One wallet slot's last use.
-#[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+/// What this deployment sent at one wallet nonce.
+#[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Slot {
-    /// The batch last sent here, or `None` for a no-op.
-    pub batch: Option<(BatchIndex, Hash32)>,
+    /// Every batch ever sent here, oldest first. A no-op sent later does not erase them:
+    /// a replaced transaction may still land elsewhere (a zombie), and a landing at this
+    /// slot must still be recognized as ours.
+    pub batches: Vec<(BatchIndex, BatchNonce, Hash32)>,
+    /// The last send here: a batch, or `None` for a no-op.
+    pub last: Option<BatchIndex>,
     /// The transaction hash of the last broadcast, once reported.
     pub tx_hash: Option<Hash32>,
+}
+
+impl Slot {
+    /// Records a batch sent here.
+    pub(crate) fn send_batch(&mut self, batch: BatchIndex, nonce: BatchNonce, wire_hash: Hash32) {
+        if !self.batches.iter().any(|&(index, _, _)| index == batch) {
+            self.batches.push((batch, nonce, wire_hash));
+        }
+        self.last = Some(batch);
+        self.tx_hash = None;
+    }
+
+    /// Records a no-op sent here.
+    pub(crate) fn send_noop(&mut self) {
+        self.last = None;
+        self.tx_hash = None;
+    }
+
+    /// The wire hash of the batch with `nonce` we sent here, if any: what a landing at
+    /// this slot that omits its hash carries (interface.md).
+    #[must_use]
+    pub fn sent_hash(&self, nonce: BatchNonce) -> Option<Hash32> {
+        self.batches.iter().rev().find(|&&(_, sent, _)| sent == nonce).map(|&(_, _, hash)| hash)
+    }
 }
 
 /// The boot-local process; nothing in it survives a crash.
@@ -107,6 +135,8 @@ pub enum FlushStage {
         outstanding: Vec<WalletNonce>,
         /// Wallet nonces whose send failed.
         failed: Vec<WalletNonce>,
+        /// When the round was asked for.
+        since_ms: UnixMillis,
     },
     /// Watching for the slots to be consumed at safe depth.
     Watching {

@@ -97,6 +97,14 @@ impl Ctx<'_> {
         self.emit(Effect::Db { op, write });
     }
 
+    /// Emits a startup read and arms a timer one block-time later: answers may be lost
+    /// (interface.md), and a tick with the answer still missing asks again.
+    pub(crate) fn ask(&mut self, request: Effect, config: &Config) {
+        self.emit(request);
+        let at_ms = UnixMillis(self.state.now_ms.0.saturating_add(config.block_time_ms()));
+        self.emit(Effect::Timer { at_ms });
+    }
+
     pub(crate) fn note(&mut self, why: Why) {
         self.step.notes.push(Note { danger: None, decision: None, why });
     }
@@ -210,7 +218,7 @@ impl Ctx<'_> {
             return self.exit(ExitCode::Refuse, why);
         }
         self.verdict(None, Some(Decision::InitialSync), Why::Booted { chain_id: config.chain_id() });
-        self.emit(Effect::ReadChainId);
+        self.ask(Effect::ReadChainId, &config);
     }
 
     fn on_chain_id(&mut self, found: u64) {
@@ -229,11 +237,11 @@ impl Ctx<'_> {
             Some(Mode::InitialSync { chain_checked }) => {
                 *chain_checked = true;
                 let from_block = self.sync_from();
-                self.emit(Effect::SyncL1 { from_block });
+                self.ask(Effect::SyncL1 { from_block }, &config);
             }
             Some(Mode::Flush(stage @ FlushStage::AwaitChainId)) => {
                 *stage = FlushStage::AwaitWallet;
-                self.emit(Effect::ReadWallet);
+                self.ask(Effect::ReadWallet, &config);
             }
             Some(Mode::Admitted(_)) => {
                 let from_block = self.sync_from();
@@ -312,7 +320,19 @@ impl Ctx<'_> {
         match self.mode_mut() {
             Some(Mode::Admitted(_)) => submitter::on_tick(self, &config, now_ms),
             Some(Mode::Flush(_)) => flush::on_tick(self, &config, now_ms),
-            Some(Mode::InitialSync { .. } | Mode::PostFlushSync { .. }) | None => self.note(Why::NothingDue),
+            Some(&mut Mode::InitialSync { chain_checked }) => {
+                // The answer is overdue: ask again (interface.md: answers may never come).
+                let request =
+                    if chain_checked { Effect::SyncL1 { from_block: self.sync_from() } } else { Effect::ReadChainId };
+                self.note(Why::AskAgain { what: if chain_checked { "sync_l1" } else { "read_chain_id" } });
+                self.ask(request, &config);
+            }
+            Some(Mode::PostFlushSync { .. }) => {
+                self.note(Why::AskAgain { what: "sync_l1" });
+                let from_block = self.sync_from();
+                self.ask(Effect::SyncL1 { from_block }, &config);
+            }
+            None => self.note(Why::NothingDue),
         }
     }
 
@@ -346,7 +366,7 @@ impl Ctx<'_> {
         };
         if let Ok(tx_hash) = outcome {
             slot.tx_hash = Some(tx_hash);
-            let batch_index = slot.batch.map(|(index, _)| index);
+            let batch_index = slot.last;
             self.db(DbWrite::RecordSubmission { w_nonce, batch_index, tx_hash });
         }
         match self.mode_mut() {

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::danger::classify;
 use crate::effect::{DbWrite, Effect, ExitCode};
 use crate::scheduler::submit_start;
-use crate::state::{Mode, Slot, SubmitRound};
+use crate::state::{Mode, SubmitRound};
 use crate::step::Ctx;
 use crate::units::{BatchNonce, UnixMillis, WalletNonce};
 use crate::verdict::{Danger, Why};
@@ -111,7 +111,7 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
     }
     for (offset, (batch_index, nonce, sealed)) in (0_u64..).zip(sends) {
         let w_nonce = WalletNonce(latest.0.saturating_add(offset));
-        ctx.state.wallet.slots.insert(w_nonce, Slot { batch: Some((batch_index, sealed.wire_hash)), tx_hash: None });
+        ctx.state.wallet.slots.entry(w_nonce).or_default().send_batch(batch_index, nonce, sealed.wire_hash);
         ctx.emit(Effect::Submit {
             batch_index,
             nonce,

@@ -253,6 +253,12 @@ pub enum Why {
     FlushWatching { until_ms: UnixMillis },
     /// A tick while watching: the counts are read again.
     FlushPolling,
+    /// The counts do not show the flush done yet; the watch goes on.
+    FlushNotYet { pending: WalletNonce, safe: WalletNonce, watermark: Option<WalletNonce>, until_ms: UnixMillis },
+    /// Send outcomes of the round are overdue by a whole watch: the counts tell what landed.
+    FlushOutcomesOverdue { missing: u64 },
+    /// A startup answer is overdue: the request is made again.
+    AskAgain { what: &'static str },
     /// Sends of the round failed.
     FlushSendsFailed { failed: u64, first: WalletNonce },
     /// An RPC failure in a phase with no internal retry.
@@ -392,6 +398,16 @@ impl fmt::Display for Why {
             ),
             Why::FlushWatching { until_ms } => write!(f, "flush: round sent; watching until {until_ms} ms"),
             Why::FlushPolling => write!(f, "flush: watching; reading the wallet counts again"),
+            Why::FlushNotYet { pending, safe, watermark, until_ms } => write!(
+                f,
+                "flush: not done yet (pending {pending}, safe {safe}, W={}); watching until {until_ms} ms",
+                opt(*watermark)
+            ),
+            Why::FlushOutcomesOverdue { missing } => write!(
+                f,
+                "flush: {missing} send outcome(s) missing after a whole watch; reading the wallet counts to see what landed"
+            ),
+            Why::AskAgain { what } => write!(f, "no answer yet: asking again ({what})"),
             Why::FlushSendsFailed { failed, first } => {
                 write!(f, "flush: {failed} no-op send(s) failed (first at wallet nonce {first}); exit and retry")
             }

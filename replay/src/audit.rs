@@ -67,7 +67,8 @@ pub fn state_json(state: &State) -> Value {
         .map(|(w_nonce, slot)| {
             json!({
                 "w_nonce": w_nonce,
-                "batch_index": slot.batch.map(|(index, _)| index),
+                "last": slot.last,
+                "batches": slot.batches.iter().map(|(index, _, _)| index).collect::<Vec<_>>(),
                 "tx_hash": slot.tx_hash.map(|hash| hash.to_string()),
             })
         })
