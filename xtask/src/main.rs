@@ -3,12 +3,14 @@
 //! - `cargo xtask ci`: fmt check, clippy with `-D warnings`, every test (the README's test command).
 //! - `cargo xtask bench`: runs the benchmarks and writes `BENCHMARKS.md` with machine and date.
 //! - `cargo xtask fixtures [--accept]`: regenerates `fixtures/logs/` from `fixtures/scripts/`.
+//! - `cargo xtask fuzz [log_reader|script_step] [SECONDS]`: runs a cargo-fuzz target.
 //! - `cargo xtask tidy`: the repository rules (also run by `cargo test -p xtask`).
 
 use std::process::{Command, ExitCode};
 
 mod bench;
 mod fixtures;
+mod fuzz;
 mod tidy;
 
 fn main() -> ExitCode {
@@ -17,9 +19,10 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("bench") => bench::run(),
         Some("tidy") => tidy::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|fixtures [--accept]|tidy>");
+            eprintln!("usage: cargo xtask <ci|bench|fixtures [--accept]|fuzz [TARGET] [SECONDS]|tidy>");
             return ExitCode::from(2);
         }
     };
