@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, IsTerminal as _, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -108,17 +108,25 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
             LogReader::resume(BufReader::new(file), reader.header().clone(), snap.end_offset, snap.records, snap.chain);
         state = snap.state;
     }
-    // Drawn on standard error only when it is a terminal: quiet when piped.
-    let progress = ProgressBar::new(total_bytes).with_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    // Drawn on standard error only when it is a terminal: quiet when piped, and then not
+    // even updated (reading the clock per record would cost more than the bar is worth).
+    let progress = if std::io::stderr().is_terminal() {
+        ProgressBar::new(total_bytes).with_style(
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    } else {
+        ProgressBar::hidden()
+    };
+    let show_progress = !progress.is_hidden();
     progress.set_position(reader.offset());
     let mut out = String::new();
     let mut failure = None;
     for record in reader.by_ref() {
         let record = record.map_err(log_error)?;
-        progress.inc(record.len);
+        if show_progress {
+            progress.inc(record.len);
+        }
         let before = invariants.then(|| Monotone::of(&state));
         let (next, stepped) = step(state, &record.event);
         state = next;
