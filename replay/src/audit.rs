@@ -16,7 +16,8 @@ pub fn render_decisions(steps: &[Traced]) -> String {
     for traced in steps {
         for note in &traced.step.notes {
             let danger = note.danger.filter(|d| *d != machine::Danger::Safe);
-            if note.decision.is_none() && danger.is_none() && traced.step.rejected().is_none() {
+            let rejected = matches!(note.why, machine::Why::Rejected(_));
+            if note.decision.is_none() && danger.is_none() && !rejected {
                 continue;
             }
             let _ = write!(out, "#{:<5}", traced.seq);
@@ -32,6 +33,36 @@ pub fn render_decisions(steps: &[Traced]) -> String {
         for effect in &traced.step.effects {
             if let Effect::Exit { code, reason } = effect {
                 let _ = writeln!(out, "#{:<5} exit {:<11} {reason}", traced.seq, code.name());
+            }
+        }
+    }
+    out
+}
+
+/// The same verdicts as [`render_decisions`], one JSON object per line.
+#[must_use]
+pub fn render_decisions_json(steps: &[Traced]) -> String {
+    let mut out = String::new();
+    for traced in steps {
+        for note in &traced.step.notes {
+            let danger = note.danger.filter(|d| *d != machine::Danger::Safe);
+            let rejected = matches!(note.why, machine::Why::Rejected(_));
+            if note.decision.is_none() && danger.is_none() && !rejected {
+                continue;
+            }
+            let line = json!({
+                "seq": traced.seq,
+                "danger": note.danger.map(machine::Danger::name),
+                "danger_batch": note.danger.and_then(machine::Danger::batch),
+                "decision": note.decision.map(machine::Decision::name),
+                "why": note.why.to_string(),
+            });
+            let _ = writeln!(out, "{line}");
+        }
+        for effect in &traced.step.effects {
+            if let Effect::Exit { code, reason } = effect {
+                let _ =
+                    writeln!(out, "{}", json!({ "seq": traced.seq, "exit": code.name(), "why": reason.to_string() }));
             }
         }
     }

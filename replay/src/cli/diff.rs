@@ -25,7 +25,7 @@ fn replayed(loaded: &Loaded) -> Vec<(Event, Vec<u8>)> {
     loaded.run().steps.into_iter().map(|traced| (traced.event, effects_json(&traced.step.effects))).collect()
 }
 
-pub(super) fn diff(a: &Path, b: Option<&Path>) -> Result<Outcome, CliError> {
+pub(super) fn diff(a: &Path, b: Option<&Path>, json: bool) -> Result<Outcome, CliError> {
     let left = load(a)?;
     let (label_b, right) = match b {
         Some(b) => (b.display().to_string(), steps(&load(b)?)),
@@ -33,6 +33,26 @@ pub(super) fn diff(a: &Path, b: Option<&Path>) -> Result<Outcome, CliError> {
     };
     let label_a = a.display().to_string();
     let left = steps(&left);
+    let first = left.iter().zip(&right).position(|(l, r)| l != r);
+    if json {
+        let side = |steps: &[(Event, Vec<u8>)], label: &str| {
+            let at = first.and_then(|seq| steps.get(seq));
+            serde_json::json!({
+                "input": label,
+                "steps": steps.len(),
+                "event": at.map(|(event, _)| event),
+                "effects": at.map(|(_, effects)| serde_json::from_slice::<serde_json::Value>(effects).unwrap_or_default()),
+            })
+        };
+        let differ = first.is_some() || left.len() != right.len();
+        let report = serde_json::json!({
+            "identical": !differ,
+            "first_divergent_step": first.or_else(|| differ.then(|| left.len().min(right.len()))),
+            "a": side(&left, &label_a),
+            "b": side(&right, &label_b),
+        });
+        return Ok(if differ { Outcome::Failed(format!("{report}\n")) } else { Outcome::Done(format!("{report}\n")) });
+    }
     for (seq, (l, r)) in left.iter().zip(&right).enumerate() {
         if l != r {
             let mut report = format!("first divergence at step {seq}\n");

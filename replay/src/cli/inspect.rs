@@ -11,7 +11,7 @@ pub(super) fn trace(path: &Path, json: bool) -> Result<Outcome, CliError> {
     Ok(Outcome::Done(if json { render::render_json_all(&run.steps) } else { render::render_text_all(&run.steps) }))
 }
 
-pub(super) fn audit(path: &Path, at: Option<u64>, svg: Option<&Path>) -> Result<Outcome, CliError> {
+pub(super) fn audit(path: &Path, at: Option<u64>, svg: Option<&Path>, json: bool) -> Result<Outcome, CliError> {
     let loaded = load(path)?;
     let events = loaded.events();
     let mut drawn = String::new();
@@ -26,7 +26,9 @@ pub(super) fn audit(path: &Path, at: Option<u64>, svg: Option<&Path>) -> Result<
         drawn = format!("incident picture written to {}\n", svg_path.display());
     }
     let Some(at) = at else {
-        return Ok(Outcome::Done(audit::render_decisions(&run(events).steps) + &drawn));
+        let steps = run(events).steps;
+        let listed = if json { audit::render_decisions_json(&steps) } else { audit::render_decisions(&steps) };
+        return Ok(Outcome::Done(listed + &drawn));
     };
     let steps = events.len() as u64;
     if at >= steps {

@@ -81,7 +81,9 @@ pub enum Command {
         /// Print the trace as one JSON object per step.
         #[arg(long)]
         json: bool,
-        /// Start from this snapshot of the log and replay only the tail.
+        /// Start from this snapshot of the log and replay only the tail; given a
+        /// directory, the newest snapshot in it that validates and belongs to the log
+        /// (invalid ones are skipped and named; none valid means a full replay).
         #[arg(long)]
         snapshot: Option<PathBuf>,
         /// Skip the recovery.md §9 invariant checks after each step (faster on long logs).
@@ -99,6 +101,9 @@ pub enum Command {
         /// flushes, cascades, recovery batches) as an SVG picture to this file.
         #[arg(long)]
         svg: Option<PathBuf>,
+        /// The decisions as JSON lines (`seq`, `danger`, `danger_batch`, `decision`, `why`, `exit`).
+        #[arg(long)]
+        json: bool,
     },
     /// Run an event script through the core and record it as a log.
     Import {
@@ -123,6 +128,9 @@ pub enum Command {
         a: PathBuf,
         /// Another log or event script; omitted: compare `a` with this build's replay.
         b: Option<PathBuf>,
+        /// The result as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Truncate a torn tail to the last whole record; refuses any other damage.
     Repair {
@@ -234,10 +242,10 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Replay { input, json, snapshot, no_invariants } => {
             verify::replay(&input, json, snapshot.as_deref(), !no_invariants)
         }
-        Command::Audit { input, at, svg } => inspect::audit(&input, at, svg.as_deref()),
+        Command::Audit { input, at, svg, json } => inspect::audit(&input, at, svg.as_deref(), json),
         Command::Import { script, output } => convert::import(&script, &output),
         Command::Export { log, output } => convert::export(&log, &output),
-        Command::Diff { a, b } => diff::diff(&a, b.as_deref()),
+        Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Repair { log } => maintain::repair(&log),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
     }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, IsTerminal as _, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use machine::invariants::{Monotone, check};
@@ -80,6 +80,8 @@ pub struct LogReplay {
     pub failure: Option<String>,
     /// The JSON trace, when asked for.
     pub json: String,
+    /// Which snapshot was used, and which were skipped and why.
+    pub notes: Vec<String>,
 }
 
 /// Re-executes a log from the start or from a snapshot.
@@ -93,19 +95,21 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
     let total_bytes = file.metadata().map_err(read_error)?.len();
     let mut reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
     let mut state = State::new();
-    if let Some(snapshot_path) = snapshot {
-        let snapshot_error = |source| CliError::Snapshot { path: snapshot_path.to_owned(), source };
-        let snap = Snapshot::read(snapshot_path).map_err(snapshot_error)?;
-        let mut file = File::open(path).map_err(read_error)?;
-        let log_chain = chain_before(&mut file, snap.end_offset).map_err(read_error)?;
-        if snap.records == 0 || log_chain != Some(snap.chain) {
-            let seq = snap.records.saturating_sub(1);
-            let log = log_chain.unwrap_or_default();
-            return Err(snapshot_error(SnapshotError::WrongLog { seq, snapshot: snap.chain, log }));
+    let mut notes = Vec::new();
+    let chosen = match snapshot {
+        Some(dir) if dir.is_dir() => newest_valid_snapshot(path, dir, &mut notes)?,
+        Some(file) => {
+            let snap = Snapshot::read(file).and_then(|snap| belongs(path, snap));
+            Some((file.to_owned(), snap.map_err(|source| CliError::Snapshot { path: file.to_owned(), source })?))
         }
+        None => None,
+    };
+    if let Some((snapshot_path, snap)) = chosen {
+        let mut file = File::open(path).map_err(read_error)?;
         file.seek(SeekFrom::Start(snap.end_offset)).map_err(read_error)?;
         reader =
             LogReader::resume(BufReader::new(file), reader.header().clone(), snap.end_offset, snap.records, snap.chain);
+        notes.push(format!("resumed from {} after record {}", snapshot_path.display(), snap.records - 1));
         state = snap.state;
     }
     // Drawn on standard error only when it is a terminal: quiet when piped, and then not
@@ -161,7 +165,44 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         }
     }
     progress.finish_and_clear();
-    Ok(LogReplay { records: reader.records_read(), state, failure, json: out })
+    Ok(LogReplay { records: reader.records_read(), state, failure, json: out, notes })
+}
+
+/// Checks that a snapshot belongs to the log: the log's chain hash just before the
+/// snapshot's offset must be the snapshot's.
+fn belongs(log: &Path, snap: Snapshot) -> Result<Snapshot, SnapshotError> {
+    let mut file = File::open(log)?;
+    let log_chain = chain_before(&mut file, snap.end_offset)?;
+    if snap.records == 0 || log_chain != Some(snap.chain) {
+        let seq = snap.records.saturating_sub(1);
+        return Err(SnapshotError::WrongLog { seq, snapshot: snap.chain, log: log_chain.unwrap_or_default() });
+    }
+    Ok(snap)
+}
+
+/// The snapshot in `dir` that covers the most records of `log` and validates; the ones
+/// that do not are named in `notes` and skipped (snapshots are caches, the log is truth).
+fn newest_valid_snapshot(
+    log: &Path,
+    dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Option<(PathBuf, Snapshot)>, CliError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| CliError::Read { path: dir.to_owned(), source })?;
+    let mut best: Option<(PathBuf, Snapshot)> = None;
+    let mut candidates: Vec<PathBuf> =
+        entries.flatten().map(|entry| entry.path()).filter(|p| p.extension().is_some_and(|e| e == "snap")).collect();
+    candidates.sort();
+    for candidate in candidates {
+        match Snapshot::read(&candidate).and_then(|snap| belongs(log, snap)) {
+            Ok(snap) if best.as_ref().is_none_or(|(_, b)| snap.records > b.records) => best = Some((candidate, snap)),
+            Ok(_) => {}
+            Err(error) => notes.push(format!("skipped {}: {error}", candidate.display())),
+        }
+    }
+    if best.is_none() {
+        notes.push(format!("no valid snapshot in {}: full replay", dir.display()));
+    }
+    Ok(best)
 }
 
 /// The 32 bytes before `offset`: the chain hash of the record that ends there.
@@ -184,8 +225,9 @@ fn replay_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool
     if json {
         return Ok(Outcome::Done(replayed.json));
     }
+    let notes: String = replayed.notes.iter().map(|note| format!("{note}\n")).collect();
     Ok(Outcome::Done(format!(
-        "ok: {} records, hash chain intact, effects identical to the recorded ones{}, final state {}\n",
+        "{notes}ok: {} records, hash chain intact, effects identical to the recorded ones{}, final state {}\n",
         replayed.records,
         if invariants { ", invariants held" } else { "" },
         replayed.state.state_hash()

@@ -127,3 +127,34 @@ fn a_snapshot_of_another_log_or_damaged_is_refused() {
     bytes[8] = 9;
     assert!(Snapshot::decode(&bytes).unwrap_err().to_string().contains("snapshot version 9"));
 }
+
+#[test]
+fn a_snapshot_directory_resumes_from_the_newest_valid_snapshot() {
+    let dir = scratch("snapshot-dir");
+    let logs = fixtures("logs", "seqlog");
+    let log = logs.iter().find(|p| p.ends_with("closed-batch-in-danger.seqlog")).unwrap();
+    let other = logs.iter().find(|p| p.ends_with("happy-path.seqlog")).unwrap();
+    let snapshot_after = |log: &Path, keep: usize| {
+        let replay::cli::Loaded::Log { records, .. } = load(log).unwrap() else { panic!("not a log") };
+        let state = replay::run::run(records.iter().take(keep).map(|r| (None, &r.event))).state;
+        let last = &records[keep - 1];
+        Snapshot { records: keep as u64, chain: last.chain, end_offset: last.offset + last.len, state }
+    };
+    snapshot_after(log, 10).write(&dir.join("a-early.snap")).unwrap();
+    snapshot_after(log, 30).write(&dir.join("b-late.snap")).unwrap();
+    snapshot_after(other, 14).write(&dir.join("c-other-log.snap")).unwrap();
+    std::fs::write(dir.join("d-garbage.snap"), b"not a snapshot").unwrap();
+    let full = run_log(log, false, None, false).unwrap();
+    let resumed = run_log(log, false, Some(&dir), false).unwrap();
+    assert_eq!(resumed.state, full.state);
+    let notes = resumed.notes.join("\n");
+    assert!(notes.contains("b-late.snap after record 29"), "{notes}");
+    assert!(
+        notes.contains("skipped") && notes.contains("c-other-log.snap") && notes.contains("d-garbage.snap"),
+        "{notes}"
+    );
+    let empty = scratch("snapshot-dir-empty");
+    let fallback = run_log(log, false, Some(&empty), false).unwrap();
+    assert_eq!(fallback.state, full.state);
+    assert!(fallback.notes.join("\n").contains("full replay"));
+}
