@@ -54,6 +54,38 @@ pub(crate) fn workspace_root() -> std::path::PathBuf {
 fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
-    cargo(&["test", "--workspace", "--locked"])?;
-    Ok(())
+    cargo(&["run", "--quiet", "--package", "xtask", "--", "tidy"])?;
+    test_with_total()
+}
+
+/// Runs every test, echoing cargo's output, and closes with one line that totals all
+/// test binaries (cargo's own last line is that of whichever binary ran last).
+fn test_with_total() -> Result<(), String> {
+    use std::io::{BufRead as _, BufReader};
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    eprintln!("$ cargo test --workspace --locked");
+    let mut child = Command::new(&cargo)
+        .args(["test", "--workspace", "--locked"])
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    let (mut passed, mut failed) = (0_u64, 0_u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(counts) = line.strip_prefix("test result: ") {
+                let count = |word: &str| {
+                    counts
+                        .split(';')
+                        .find_map(|part| part.trim().strip_suffix(word)?.trim().rsplit(' ').next()?.parse::<u64>().ok())
+                };
+                passed += count("passed").unwrap_or(0);
+                failed += count("failed").unwrap_or(0);
+            }
+        }
+    }
+    let status = child.wait().map_err(|error| error.to_string())?;
+    println!("tests: {passed} passed, {failed} failed");
+    if status.success() { Ok(()) } else { Err(format!("`cargo test --workspace` failed ({status})")) }
 }
