@@ -1,10 +1,21 @@
-//! The executor side of seqrec: what turns the core's [`machine::Effect`]s into I/O and
-//! its outcomes back into [`machine::Event`]s.
+//! The executor side of seqrec: the run loop that turns the core's [`machine::Effect`]s
+//! into I/O through small port traits and their outcomes back into
+//! [`machine::Event`]s, the deterministic simulated L1 that implements those ports, and
+//! the one mapping from the core's exit status to a process exit number.
 //!
-//! So far this crate holds the one mapping every executor needs, from the core's exit
-//! status to the process exit number an orchestrator acts on. The run loop, the
-//! simulated L1, the Ethereum adapter and the SQLite projection arrive with their
-//! issues (see README "Status").
+//! The Ethereum JSON-RPC adapter and the SQLite projection arrive with their issue (see
+//! README "Status"); they implement the same ports.
+
+mod error;
+mod memory_log;
+mod ports;
+mod run_loop;
+pub mod sim;
+
+pub use error::{L1Error, SendError, StoreError};
+pub use memory_log::MemoryLog;
+pub use ports::{Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts};
+pub use run_loop::{Executor, Stop};
 
 use machine::ExitCode;
 

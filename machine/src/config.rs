@@ -263,6 +263,13 @@ impl Config {
     pub fn anchor_nonce(&self) -> BatchNonce {
         BatchNonce(self.anchor_nonce)
     }
+    /// How long a batch send is watched before it is retried: `confirmation_depth`
+    /// block-times (at least one).
+    #[must_use]
+    pub fn submission_watch_ms(&self) -> u64 {
+        self.block_time_ms().saturating_mul(self.confirmation_depth.max(1))
+    }
+
     /// A flush watch times out after ten block-times (recovery.md §7 step 5).
     #[must_use]
     pub fn flush_watch_ms(&self) -> u64 {

@@ -109,7 +109,8 @@ fn send_round(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
     let to = WalletNonce(end.0.min(counts.latest.0.saturating_add(MAX_NOOPS_PER_ROUND)));
     let outstanding: Vec<WalletNonce> = (counts.latest.0..to.0).map(WalletNonce).collect();
     for &w_nonce in &outstanding {
-        ctx.state.wallet.slots.entry(w_nonce).or_default().send_noop();
+        let now_ms = ctx.state.now_ms;
+        ctx.state.wallet.slots.entry(w_nonce).or_default().send_noop(now_ms);
         ctx.emit(Effect::Noop { w_nonce, chain_id: config.chain_id() });
     }
     ctx.note(Why::FlushSending { from: counts.latest, to, watermark: ctx.state.wallet.watermark.unwrap_or(top) });

@@ -56,24 +56,35 @@ pub struct Slot {
     pub batches: Vec<(BatchIndex, BatchNonce, Hash32)>,
     /// The last send here: a batch, or `None` for a no-op.
     pub last: Option<BatchIndex>,
+    /// When the last send here was asked for.
+    pub last_sent_ms: UnixMillis,
     /// The transaction hash of the last broadcast, once reported.
     pub tx_hash: Option<Hash32>,
 }
 
 impl Slot {
     /// Records a batch sent here.
-    pub(crate) fn send_batch(&mut self, batch: BatchIndex, nonce: BatchNonce, wire_hash: Hash32) {
+    pub(crate) fn send_batch(&mut self, batch: BatchIndex, nonce: BatchNonce, wire_hash: Hash32, now_ms: UnixMillis) {
         if !self.batches.iter().any(|&(index, _, _)| index == batch) {
             self.batches.push((batch, nonce, wire_hash));
         }
         self.last = Some(batch);
+        self.last_sent_ms = now_ms;
         self.tx_hash = None;
     }
 
     /// Records a no-op sent here.
-    pub(crate) fn send_noop(&mut self) {
+    pub(crate) fn send_noop(&mut self, now_ms: UnixMillis) {
         self.last = None;
+        self.last_sent_ms = now_ms;
         self.tx_hash = None;
+    }
+
+    /// Whether `batch` was the last send here less than `watch_ms` ago: it is still
+    /// being watched and is not sent again yet.
+    #[must_use]
+    pub fn watching(&self, batch: BatchIndex, now_ms: UnixMillis, watch_ms: u64) -> bool {
+        self.last == Some(batch) && now_ms.0.saturating_sub(self.last_sent_ms.0) < watch_ms
     }
 
     /// The wire hash of the batch with `nonce` we sent here, if any: what a landing at

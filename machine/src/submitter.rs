@@ -109,9 +109,17 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
         ctx.state.wallet.watermark = Some(last_w_nonce);
         ctx.db(DbWrite::RaiseWatermark { to: last_w_nonce });
     }
+    let (now_ms, watch_ms) = (ctx.state.now_ms, config.submission_watch_ms());
+    let mut watched = 0;
     for (offset, (batch_index, nonce, sealed)) in (0_u64..).zip(sends) {
         let w_nonce = WalletNonce(latest.0.saturating_add(offset));
-        ctx.state.wallet.slots.entry(w_nonce).or_default().send_batch(batch_index, nonce, sealed.wire_hash);
+        let slot = ctx.state.wallet.slots.entry(w_nonce).or_default();
+        // A send is watched for `confirmation_depth` block-times before it is retried.
+        if slot.watching(batch_index, now_ms, watch_ms) {
+            watched += 1;
+            continue;
+        }
+        slot.send_batch(batch_index, nonce, sealed.wire_hash, now_ms);
         ctx.emit(Effect::Submit {
             batch_index,
             nonce,
@@ -121,5 +129,5 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
             chain_id: config.chain_id(),
         });
     }
-    ctx.note(Why::SubmitPlanned { start, latest, batches: count + 1, last_w_nonce });
+    ctx.note(Why::SubmitPlanned { start, latest, batches: count + 1, last_w_nonce, watched });
 }

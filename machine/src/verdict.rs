@@ -274,7 +274,7 @@ pub enum Why {
     /// The Tip was sealed and a new one opened.
     Sealed { batch: BatchIndex, nonce: BatchNonce, tip: BatchIndex },
     /// The submitter planned sends.
-    SubmitPlanned { start: BatchNonce, latest: WalletNonce, batches: u64, last_w_nonce: WalletNonce },
+    SubmitPlanned { start: BatchNonce, latest: WalletNonce, batches: u64, last_w_nonce: WalletNonce, watched: u64 },
     /// The submitter found nothing at or past its start nonce.
     NothingToSubmit { start: BatchNonce },
     /// Waiting for the other answer of a submit round.
@@ -428,8 +428,12 @@ impl fmt::Display for Why {
             Why::Sealed { batch, nonce, tip } => {
                 write!(f, "sealed batch {batch} (nonce {nonce}); opened tip batch {tip}")
             }
-            Why::SubmitPlanned { start, latest, batches, last_w_nonce } => {
-                write!(f, "submit from nonce {start}: {batches} batch(es) at wallet nonces {latest}..={last_w_nonce}")
+            Why::SubmitPlanned { start, latest, batches, last_w_nonce, watched } => {
+                write!(f, "submit from nonce {start}: {batches} batch(es) at wallet nonces {latest}..={last_w_nonce}")?;
+                if *watched > 0 {
+                    write!(f, ", {watched} still watched (not resent yet)")?;
+                }
+                Ok(())
             }
             Why::NothingToSubmit { start } => write!(f, "nothing to submit at or past nonce {start}"),
             Why::AwaitingAnswers => write!(f, "submit round waits for its other answer"),

@@ -1,0 +1,139 @@
+//! The executor's ports: one small trait per thing outside the core. The run loop knows
+//! only these; the simulated L1 and the real node implement the same ones.
+
+use machine::event::Input;
+use machine::{BatchNonce, BlockNumber, DbWrite, Effect, Event, Hash32, OpId, State, Step, UnixMillis, WalletNonce};
+
+use crate::error::{L1Error, SendError, StoreError};
+
+/// One safe-head sync, as an L1 node answers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SafeSync {
+    /// The safe head.
+    pub safe_block: BlockNumber,
+    /// Its timestamp, in seconds.
+    pub safe_timestamp: u64,
+    /// Inbox inputs in blocks `from_block ..= safe_block`, in L1 order.
+    pub inputs: Vec<Input>,
+}
+
+/// The submitter account's transaction counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WalletCounts {
+    /// Count at `latest`.
+    pub latest: WalletNonce,
+    /// Count at `pending`.
+    pub pending: WalletNonce,
+    /// Count at `safe`.
+    pub safe: WalletNonce,
+    /// The safe block at which `safe` was read.
+    pub safe_block: BlockNumber,
+}
+
+/// An L1 node.
+pub trait L1 {
+    /// `eth_chainId`.
+    ///
+    /// # Errors
+    /// [`L1Error`] when the node cannot be reached or answers with an error.
+    fn chain_id(&mut self) -> Result<u64, L1Error>;
+    /// The safe head and the inbox inputs from `from_block` up to it.
+    ///
+    /// # Errors
+    /// As [`L1::chain_id`].
+    fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, L1Error>;
+    /// The submitter's counts at `latest`, `pending` and `safe`.
+    ///
+    /// # Errors
+    /// As [`L1::chain_id`].
+    fn wallet(&mut self) -> Result<WalletCounts, L1Error>;
+    /// Batch nonces of our landings above the safe head, in L1 order.
+    ///
+    /// # Errors
+    /// As [`L1::chain_id`].
+    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error>;
+    /// Checks the chain id, then broadcasts `wire` to the inbox at `w_nonce` with fresh
+    /// fees that replace whatever this deployment sent there before.
+    ///
+    /// # Errors
+    /// [`SendError::WrongChain`] before anything is sent; the node's rejections.
+    fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError>;
+    /// Checks the chain id, then sends a zero-value transfer to ourselves at `w_nonce`
+    /// with [`machine::noop_fees`] applied to a fresh estimate.
+    ///
+    /// # Errors
+    /// As [`L1::send_batch`].
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError>;
+}
+
+/// The SQLite projection (or any store other components read).
+pub trait Store {
+    /// Applies one write; idempotent per op id.
+    ///
+    /// # Errors
+    /// [`StoreError`]; the executor then reports `db { ok: false }` and skips the rest
+    /// of the step's effects, which may depend on the write.
+    fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), StoreError>;
+}
+
+/// The process's wall clock.
+pub trait Clock {
+    /// Now.
+    fn now_ms(&mut self) -> UnixMillis;
+}
+
+/// What ended a wait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// The deadline passed.
+    Deadline,
+    /// The inclusion lane sealed the Tip with this payload.
+    Seal(Vec<u8>),
+    /// SIGTERM or SIGINT.
+    Shutdown,
+    /// Nothing will ever happen again (no deadline and no input): stop.
+    Idle,
+}
+
+/// Everything that arrives without being asked: timers, seals, signals.
+pub trait Inputs {
+    /// Opens or closes user intake (the inclusion lane seals only while it is open).
+    fn set_intake(&mut self, open: bool);
+    /// Waits until `deadline` (none: no timer is set) or an input arrives.
+    fn wait(&mut self, deadline: Option<UnixMillis>) -> Wake;
+}
+
+/// Where each step is recorded before its effects run.
+pub trait LogSink {
+    /// Appends the step's event and effects; durable when it returns.
+    ///
+    /// # Errors
+    /// A message saying why the log could not be written; the process then stops.
+    fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String>;
+}
+
+/// The places where a process can die, for crash injection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// After stepping an event, before its record is durable: the event is lost.
+    BeforeAppend,
+    /// After the record is durable, before any of its effects ran.
+    AfterAppend,
+    /// After an effect ran, before its outcome was turned into an event.
+    AfterEffect,
+}
+
+/// Test seams: crash injection and a look at every step. Real adapters keep the defaults.
+pub trait Hooks {
+    /// Whether the process dies at this point.
+    fn crash_at(&mut self, _point: CrashPoint) -> bool {
+        false
+    }
+    /// Called after every durable step, with the state after it.
+    fn stepped(&mut self, _state: &State, _event: &Event, _step: &Step) {}
+}
+
+/// Everything the run loop needs.
+pub trait Environment: L1 + Store + Clock + Inputs + LogSink + Hooks {}
+
+impl<T: L1 + Store + Clock + Inputs + LogSink + Hooks> Environment for T {}

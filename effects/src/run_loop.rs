@@ -1,0 +1,175 @@
+//! The run loop: the next event (an outcome of an earlier effect, or a timer, seal or
+//! signal) is stepped, its record is made durable, and only then are its effects run,
+//! in order; each outcome becomes the next event. Nothing here knows whether the ports
+//! are a simulation or a real node.
+//!
+//! `step` is pure, so stepping before the append changes nothing outside the process:
+//! a crash between the two loses the event and its (unexecuted) effects together, which
+//! is what "append before stepping" guarantees, while the record can carry the effects.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use machine::event::{self as ev, RpcCall};
+use machine::{Bytes, Effect, Event, ExitCode, State, UnixMillis, step};
+
+use crate::error::SendError;
+use crate::ports::{CrashPoint, Environment, Wake};
+
+/// Why the loop stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The core asked to exit with this status.
+    Exited(ExitCode),
+    /// Crash injection killed the process here.
+    Crashed(CrashPoint),
+    /// No timer is set and no input will come.
+    Idle,
+    /// The log could not be written; nothing of the step ran.
+    LogFailed(String),
+}
+
+/// One process lifetime of the executor.
+#[derive(Debug, Default)]
+pub struct Executor {
+    state: State,
+    queue: VecDeque<Event>,
+    timers: BTreeSet<UnixMillis>,
+}
+
+impl Executor {
+    /// A process whose state was rebuilt from the log (the empty state for a new log).
+    #[must_use]
+    pub fn resume(state: State) -> Self {
+        Executor { state, queue: VecDeque::new(), timers: BTreeSet::new() }
+    }
+
+    /// The state after the last durable step.
+    #[must_use]
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Runs from `boot` until the core exits, the process crashes, or nothing is left to do.
+    pub fn run<E: Environment>(&mut self, env: &mut E, boot: Event) -> Stop {
+        self.queue.push_back(boot);
+        loop {
+            let event = match self.queue.pop_front() {
+                Some(event) => event,
+                None => match self.next_input(env) {
+                    Some(event) => event,
+                    None => return Stop::Idle,
+                },
+            };
+            let (next, stepped) = step(std::mem::take(&mut self.state), &event);
+            if env.crash_at(CrashPoint::BeforeAppend) {
+                return Stop::Crashed(CrashPoint::BeforeAppend);
+            }
+            self.state = next;
+            if let Err(message) = env.append(&event, &stepped.effects) {
+                return Stop::LogFailed(message);
+            }
+            env.stepped(&self.state, &event, &stepped);
+            if env.crash_at(CrashPoint::AfterAppend) {
+                return Stop::Crashed(CrashPoint::AfterAppend);
+            }
+            for effect in stepped.effects {
+                match self.execute(env, effect) {
+                    Outcome::Continue => {}
+                    Outcome::SkipRest => break,
+                    Outcome::Stop(stop) => return stop,
+                }
+                if env.crash_at(CrashPoint::AfterEffect) {
+                    return Stop::Crashed(CrashPoint::AfterEffect);
+                }
+            }
+        }
+    }
+
+    /// Waits for the earliest timer or an input.
+    fn next_input<E: Environment>(&mut self, env: &mut E) -> Option<Event> {
+        match env.wait(self.timers.first().copied()) {
+            Wake::Deadline => {
+                let now_ms = env.now_ms();
+                // Every timer due by now is served by one tick.
+                self.timers.retain(|&at| at > now_ms);
+                Some(Event::Tick(ev::Tick { now_ms }))
+            }
+            Wake::Seal(payload) => Some(Event::Seal(ev::Seal { payload: Bytes(payload) })),
+            Wake::Shutdown => Some(Event::Shutdown),
+            Wake::Idle => None,
+        }
+    }
+
+    /// Runs one effect and queues its outcome.
+    fn execute<E: Environment>(&mut self, env: &mut E, effect: Effect) -> Outcome {
+        let outcome = match effect {
+            Effect::ReadChainId => match env.chain_id() {
+                Ok(chain_id) => Event::ChainId(ev::ChainId { chain_id }),
+                Err(error) => rpc_failed(RpcCall::ChainId, &error),
+            },
+            Effect::SyncL1 { from_block } => match env.sync_safe(from_block) {
+                Ok(sync) => Event::L1(ev::L1 {
+                    now_ms: env.now_ms(),
+                    safe_block: sync.safe_block,
+                    safe_timestamp: sync.safe_timestamp,
+                    inputs: sync.inputs,
+                }),
+                Err(error) => rpc_failed(RpcCall::L1, &error),
+            },
+            Effect::ReadWallet => match env.wallet() {
+                Ok(counts) => Event::Wallet(ev::Wallet {
+                    latest: counts.latest,
+                    pending: counts.pending,
+                    safe: counts.safe,
+                    safe_block: counts.safe_block,
+                }),
+                Err(error) => rpc_failed(RpcCall::Wallet, &error),
+            },
+            Effect::ReadUnsafeLandings => match env.unsafe_landings() {
+                Ok(nonces) => Event::UnsafeLandings(ev::UnsafeLandings { nonces }),
+                Err(error) => rpc_failed(RpcCall::UnsafeLandings, &error),
+            },
+            Effect::Submit { w_nonce, wire, chain_id, .. } => sent(w_nonce, env.send_batch(chain_id, w_nonce, &wire.0)),
+            Effect::Noop { w_nonce, chain_id } => sent(w_nonce, env.send_noop(chain_id, w_nonce)),
+            Effect::Db { op, write } => match env.apply(op, &write) {
+                Ok(()) => return Outcome::Continue,
+                Err(_) => {
+                    // The rest of the step may depend on this write: report and stop here.
+                    self.queue.push_back(Event::Db(ev::Db { op, ok: false }));
+                    return Outcome::SkipRest;
+                }
+            },
+            Effect::Intake { open } => {
+                env.set_intake(open);
+                return Outcome::Continue;
+            }
+            Effect::Timer { at_ms } => {
+                self.timers.insert(at_ms);
+                return Outcome::Continue;
+            }
+            Effect::Exit { code, .. } => return Outcome::Stop(Stop::Exited(code)),
+        };
+        self.queue.push_back(outcome);
+        Outcome::Continue
+    }
+}
+
+enum Outcome {
+    Continue,
+    SkipRest,
+    Stop(Stop),
+}
+
+fn rpc_failed(call: RpcCall, error: &crate::error::L1Error) -> Event {
+    Event::RpcFailed(ev::RpcFailed { call, error: error.to_string() })
+}
+
+/// A send's outcome; a wrong chain is reported as the chain id the node gave, which the
+/// core refuses on (recovery.md §6).
+fn sent(w_nonce: machine::WalletNonce, result: Result<machine::Hash32, SendError>) -> Event {
+    match result {
+        Ok(tx_hash) => Event::Sent(ev::Sent { w_nonce, tx_hash }),
+        Err(SendError::WrongChain { found }) => Event::ChainId(ev::ChainId { chain_id: found }),
+        Err(error) => Event::SendFailed(ev::SendFailed { w_nonce, error: error.to_string() }),
+    }
+}

@@ -1,0 +1,43 @@
+//! Simulated runs: every named scenario ends as it must, with every world check holding.
+
+use effects::sim::scenario::{self, NAMES};
+use effects::sim::{Outcome, Report, simulate};
+
+fn summary(report: &Report) -> String {
+    let mut out = format!(
+        "{} seed {}: {:?} after {} steps, {} lifetimes, {} crashes, exits {:?}, generation {}, converged after {:?} ms, virtual {} s, head {}\n",
+        report.scenario,
+        report.seed,
+        report.outcome,
+        report.steps,
+        report.lifetimes,
+        report.crashes.len(),
+        report.exits.iter().map(|(_, code)| code.name()).collect::<Vec<_>>(),
+        report.state.generation(),
+        report.converged_after_ms,
+        report.virtual_ms / 1000,
+        report.head,
+    );
+    for moment in &report.timeline {
+        out.push_str(&format!("  t={}s block {}: {}\n", moment.elapsed_ms / 1000, moment.head, moment.text));
+    }
+    for failure in &report.failures {
+        out.push_str(&format!("  FAILURE: {failure}\n"));
+    }
+    out
+}
+
+#[test]
+fn every_named_scenario_ends_as_expected() {
+    let mut all = String::new();
+    let mut failed = false;
+    for name in NAMES {
+        let scenario = scenario::by_name(name).unwrap();
+        let report = simulate(&scenario, 1);
+        failed |= !report.failures.is_empty();
+        all.push_str(&summary(&report));
+    }
+    assert!(!failed, "{all}");
+    println!("{all}");
+    let _ = Outcome::Converged;
+}
