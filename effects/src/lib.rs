@@ -13,7 +13,7 @@ mod run_loop;
 pub mod sim;
 
 pub use error::{L1Error, SendError, StoreError};
-pub use memory_log::MemoryLog;
+pub use memory_log::{MemoryLog, Replayer};
 pub use ports::{Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts};
 pub use run_loop::{Executor, Stop};
 

@@ -12,6 +12,31 @@ pub struct MemoryLog {
     pub records: Vec<(Event, Vec<Effect>)>,
 }
 
+/// A replay of a [`MemoryLog`] kept up to date as the log grows, so that each restart
+/// re-executes only the records appended since the previous one.
+#[derive(Clone, Debug, Default)]
+pub struct Replayer {
+    state: State,
+    replayed: usize,
+    first_difference: Option<usize>,
+}
+
+impl Replayer {
+    /// Re-executes the records not replayed yet; returns the state after all of them and
+    /// the first record whose re-executed effects differ from the recorded ones, if any.
+    pub fn catch_up(&mut self, log: &MemoryLog) -> (&State, Option<usize>) {
+        for (index, (event, effects)) in log.records.iter().enumerate().skip(self.replayed) {
+            let (next, stepped) = step(std::mem::take(&mut self.state), event);
+            self.state = next;
+            if self.first_difference.is_none() && &stepped.effects != effects {
+                self.first_difference = Some(index);
+            }
+        }
+        self.replayed = log.records.len();
+        (&self.state, self.first_difference)
+    }
+}
+
 impl MemoryLog {
     /// The state a restarted process rebuilds: every recorded event stepped from the
     /// empty state. Returns the first record whose re-executed effects differ from the

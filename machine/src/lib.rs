@@ -32,6 +32,17 @@ mod units;
 mod verdict;
 pub mod wire;
 
+/// Test-only switches that break the core on purpose, so tests can show that the
+/// simulator's world checks fail when the core is wrong. Compiled only with the
+/// `sabotage` feature, which no shipped binary enables.
+#[cfg(feature = "sabotage")]
+pub mod sabotage {
+    use core::sync::atomic::AtomicBool;
+
+    /// When set, the cascade pivots one batch too late (recovery.md §8 step 1 broken).
+    pub static CASCADE_PIVOT_ONE_LATE: AtomicBool = AtomicBool::new(false);
+}
+
 pub use batch_tree::{Batch, BatchTree, Color, Sealed};
 pub use bytes::{Address, Bytes, Hash32, HexError, decode_hex, encode_hex};
 pub use config::{Config, ConfigError, RawConfig};

@@ -45,6 +45,7 @@ pub struct Checks {
     recovery_batches: Vec<machine::BatchIndex>,
     admitted: bool,
     admitted_since_boot: bool,
+    before: Option<invariants::Monotone>,
 }
 
 const MAX_FAILURES: usize = 20;
@@ -77,6 +78,12 @@ impl Checks {
         if let Err(violation) = invariants::check(state) {
             self.fail(format!("step {}: core invariant: {violation}", self.steps));
         }
+        if let Some(before) = &self.before
+            && let Err(violation) = before.check_step(state, step)
+        {
+            self.fail(format!("step {}: core invariant across the step: {violation}", self.steps));
+        }
+        self.before = Some(invariants::Monotone::of(state));
         self.record_verdicts(step, state, elapsed_ms, head);
         self.judge_acceptances(state, oracle, elapsed_ms, head);
         let invalidated =

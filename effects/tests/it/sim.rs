@@ -41,3 +41,23 @@ fn every_named_scenario_ends_as_expected() {
     println!("{all}");
     let _ = Outcome::Converged;
 }
+
+/// Random fault schedules with crash points, as CI sweeps them (`cargo xtask sim` sweeps more).
+#[test]
+fn random_seeds_with_crash_points_converge() {
+    let seeds: u64 = std::env::var("SEQREC_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let (mut steps, mut crashes) = (0, 0);
+    let mut failures = String::new();
+    for seed in 0..seeds {
+        let scenario = scenario::random(seed, true);
+        let report = simulate(&scenario, seed);
+        steps += report.steps;
+        crashes += report.crashes.len();
+        if !report.failures.is_empty() {
+            failures.push_str(&summary(&report));
+            failures.push_str(&format!("  reproduce: seqrec simulate --seed {seed} --crash-points all\n"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+    println!("{seeds} seeds: {steps} steps, {crashes} crash points exercised");
+}
