@@ -227,23 +227,28 @@ impl BatchTree {
     /// predecessors are.
     #[must_use]
     pub fn colors(&self, bronze_below: BatchNonce) -> Vec<(BatchIndex, Color)> {
+        let mut colors = Vec::with_capacity(self.valid_path.len());
+        colors.extend(self.color_iter(bronze_below));
+        colors
+    }
+
+    /// [`BatchTree::colors`] without collecting them.
+    pub fn color_iter(&self, bronze_below: BatchNonce) -> impl Iterator<Item = (BatchIndex, Color)> {
         let mut floor = Color::Gold;
-        self.valid_path()
-            .map(|batch| {
-                let own = if batch.sealed.is_none() {
-                    Color::Tip
-                } else if batch.accepted {
-                    Color::Gold
-                } else if batch.landed_safe {
-                    Color::Silver
-                } else if batch.nonce < bronze_below {
-                    Color::Bronze
-                } else {
-                    Color::Pending
-                };
-                floor = floor.max(own);
-                (batch.index, floor)
-            })
-            .collect()
+        self.valid_path().map(move |batch| {
+            let own = if batch.sealed.is_none() {
+                Color::Tip
+            } else if batch.accepted {
+                Color::Gold
+            } else if batch.landed_safe {
+                Color::Silver
+            } else if batch.nonce < bronze_below {
+                Color::Bronze
+            } else {
+                Color::Pending
+            };
+            floor = floor.max(own);
+            (batch.index, floor)
+        })
     }
 }

@@ -61,7 +61,7 @@ pub enum Violation {
 /// The first [`Violation`] found.
 pub fn check(state: &State) -> Result<(), Violation> {
     let tree = state.tree();
-    let path: Vec<_> = tree.valid_path().collect();
+    let n_path = tree.valid_path().count() as u64;
     let mut expected_nonce = tree.anchor();
     let mut expected_drain = 0;
     let mut parent = None;
@@ -69,7 +69,7 @@ pub fn check(state: &State) -> Result<(), Violation> {
     // After canonical divergence L1 accepted foreign bytes, and a later landing of our own
     // batch may be accepted on top of them: Gold is a prefix only while not diverged.
     let diverged = state.scheduler().divergence.is_some();
-    for (position, batch) in (0_u64..).zip(&path) {
+    for (position, batch) in (0_u64..).zip(tree.valid_path()) {
         if batch.nonce != expected_nonce {
             return Err(Violation::NonceGap {
                 position,
@@ -81,7 +81,7 @@ pub fn check(state: &State) -> Result<(), Violation> {
         if !batch.valid || batch.parent != parent {
             return Err(Violation::BrokenPath { batch: batch.index });
         }
-        if batch.sealed.is_none() && position + 1 != path.len() as u64 {
+        if batch.sealed.is_none() && position + 1 != n_path {
             return Err(Violation::OpenBeforeEnd { batch: batch.index });
         }
         if batch.drain_from != expected_drain || batch.drain_to < batch.drain_from {
@@ -102,20 +102,28 @@ pub fn check(state: &State) -> Result<(), Violation> {
     if expected_drain > known {
         return Err(Violation::DrainBeyondKnown { drained: expected_drain, known });
     }
+    // Every batch on the path is valid (checked above), so as many valid batches as path
+    // positions means no valid batch lies off the path.
+    let mut n_valid = 0_u64;
     for batch in tree.batches() {
         if batch.accepted && !batch.valid {
             return Err(Violation::GoldInvalidated { batch: batch.index });
         }
-        if batch.valid && !path.iter().any(|on_path| on_path.index == batch.index) {
-            return Err(Violation::ValidOffPath { batch: batch.index });
-        }
+        n_valid += u64::from(batch.valid);
     }
-    let colors = state.colors();
-    for pair in colors.windows(2) {
-        let ((_, previous), (batch, found)) = (pair[0], pair[1]);
-        if found < previous || previous == Color::Tip {
+    if n_valid != n_path
+        && let Some(batch) = tree.batches().iter().find(|b| b.valid && tree.valid_at_nonce(b.nonce) != Some(b))
+    {
+        return Err(Violation::ValidOffPath { batch: batch.index });
+    }
+    let mut previous = None;
+    for (batch, found) in tree.color_iter(state.bronze_below()) {
+        if let Some(previous) = previous
+            && (found < previous || previous == Color::Tip)
+        {
             return Err(Violation::ColorOrder { batch, previous, found });
         }
+        previous = Some(found);
     }
     let frontier = state.scheduler().expected_nonce;
     if state.scheduler().divergence.is_none() {

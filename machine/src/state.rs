@@ -246,7 +246,13 @@ impl State {
     /// Colors along the valid path (recovery.md §2).
     #[must_use]
     pub fn colors(&self) -> Vec<(BatchIndex, Color)> {
-        self.tree.colors(submit_start(self.scheduler.expected_nonce, &self.unsafe_nonces))
+        self.tree.colors(self.bronze_below())
+    }
+
+    /// The start nonce below which a batch counts as seen in an unsafe block (Bronze).
+    #[must_use]
+    pub fn bronze_below(&self) -> BatchNonce {
+        submit_start(self.scheduler.expected_nonce, &self.unsafe_nonces)
     }
 
     /// blake3 of the state's rkyv archive: equal states, equal hashes, on every machine.

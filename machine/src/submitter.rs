@@ -95,39 +95,32 @@ fn try_plan(ctx: &mut Ctx<'_>, config: &Config) {
 /// wallet nonces from `latest`; `W` is raised durably before the first send.
 fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: &[BatchNonce]) {
     let start = submit_start(ctx.state.scheduler.expected_nonce, unsafe_nonces);
-    let sends: Vec<_> = ctx
-        .state
-        .tree
-        .valid_from(start)
-        .map_while(|batch| batch.sealed.as_ref().map(|sealed| (batch.index, batch.nonce, sealed.clone())))
-        .collect();
-    let Some(count) = (sends.len() as u64).checked_sub(1) else {
+    let (now_ms, watch_ms) = (ctx.state.now_ms, config.submission_watch_ms());
+    // One pass to count the plan and pick the sends that are due; a send is watched for
+    // `confirmation_depth` block-times before it is retried, and usually few are due.
+    let (mut count, mut due) = (0_u64, Vec::new());
+    for batch in ctx.state.tree.valid_from(start) {
+        let Some(sealed) = &batch.sealed else { break };
+        let w_nonce = WalletNonce(latest.0.saturating_add(count));
+        let watched =
+            ctx.state.wallet.slots.get(&w_nonce).is_some_and(|slot| slot.watching(batch.index, now_ms, watch_ms));
+        if !watched {
+            due.push((w_nonce, batch.index, batch.nonce, sealed.wire_hash, sealed.wire.clone()));
+        }
+        count += 1;
+    }
+    let Some(last_offset) = count.checked_sub(1) else {
         return ctx.note(Why::NothingToSubmit { start });
     };
-    let last_w_nonce = WalletNonce(latest.0.saturating_add(count));
+    let last_w_nonce = WalletNonce(latest.0.saturating_add(last_offset));
     if ctx.state.wallet.watermark.is_none_or(|w| last_w_nonce > w) {
         ctx.state.wallet.watermark = Some(last_w_nonce);
         ctx.db(DbWrite::RaiseWatermark { to: last_w_nonce });
     }
-    let (now_ms, watch_ms) = (ctx.state.now_ms, config.submission_watch_ms());
-    let mut watched = 0;
-    for (offset, (batch_index, nonce, sealed)) in (0_u64..).zip(sends) {
-        let w_nonce = WalletNonce(latest.0.saturating_add(offset));
-        let slot = ctx.state.wallet.slots.entry(w_nonce).or_default();
-        // A send is watched for `confirmation_depth` block-times before it is retried.
-        if slot.watching(batch_index, now_ms, watch_ms) {
-            watched += 1;
-            continue;
-        }
-        slot.send_batch(batch_index, nonce, sealed.wire_hash, now_ms);
-        ctx.emit(Effect::Submit {
-            batch_index,
-            nonce,
-            w_nonce,
-            wire_hash: sealed.wire_hash,
-            wire: sealed.wire,
-            chain_id: config.chain_id(),
-        });
+    let watched = count - due.len() as u64;
+    for (w_nonce, batch_index, nonce, wire_hash, wire) in due {
+        ctx.state.wallet.slots.entry(w_nonce).or_default().send_batch(batch_index, nonce, wire_hash, now_ms);
+        ctx.emit(Effect::Submit { batch_index, nonce, w_nonce, wire_hash, wire, chain_id: config.chain_id() });
     }
-    ctx.note(Why::SubmitPlanned { start, latest, batches: count + 1, last_w_nonce, watched });
+    ctx.note(Why::SubmitPlanned { start, latest, batches: count, last_w_nonce, watched });
 }

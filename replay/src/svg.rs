@@ -158,7 +158,15 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
         let oldest = state.tree().oldest_closed_past(frontier).or_else(|| state.tree().tip());
         let age_blocks =
             safe_block.zip(oldest).map(|(head, batch)| head.saturating_sub(batch.first_frame_safe_block.0));
-        samples.push(Sample { t_s, safe_block, age_blocks });
+        // Only changes are drawn, as steps: hours of ticks collapse to the moments the
+        // lines move, and a value that held still is drawn flat until it changes.
+        let last = samples.last().map(|s: &Sample| (s.safe_block, s.age_blocks));
+        if last != Some((safe_block, age_blocks)) {
+            if let Some((held_block, held_age)) = last {
+                samples.push(Sample { t_s, safe_block: held_block, age_blocks: held_age });
+            }
+            samples.push(Sample { t_s, safe_block, age_blocks });
+        }
         let cascaded = stepped.notes.iter().any(|note| note.decision == Some(Decision::Cascade));
         for note in &stepped.notes {
             match note.decision {

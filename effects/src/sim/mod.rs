@@ -92,6 +92,8 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Report {
     let mut delay_ms = RESTART_DELAY_MS;
     let mut replayer = Replayer::default();
     let mut reported_difference = false;
+    // The state after the last durable step of the last process, for the final checks.
+    let mut last_state: Option<State>;
     loop {
         // A restart rebuilds the state from the log, as a real process would (the
         // replayer re-executes only what was appended since the last restart).
@@ -111,7 +113,9 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Report {
         lifetimes += 1;
         let mut executor = Executor::resume(state);
         let boot = Event::Boot(Boot { now_ms: world.now_ms(), config: scenario.config.clone() });
-        match executor.run(&mut world, boot) {
+        let stop = executor.run(&mut world, boot);
+        last_state = (stop != Stop::Crashed(CrashPoint::BeforeAppend)).then(|| executor.state().clone());
+        match stop {
             Stop::Exited(code) => {
                 exits.push((world.elapsed_ms(), code));
                 match code {
@@ -154,7 +158,7 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Report {
         }
         world.advance();
     }
-    let state = replayer.catch_up(&world.log).0.clone();
+    let state = last_state.unwrap_or_else(|| replayer.catch_up(&world.log).0.clone());
     world.checks.finish(&state, &world.oracle);
     failures.extend(world.checks.failures.iter().cloned());
     let mut report = Report {

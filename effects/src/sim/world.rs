@@ -129,7 +129,8 @@ impl World {
 
     /// Brings the chain and the scheduler up to now, applying one-shot faults in time order.
     pub(crate) fn advance(&mut self) {
-        let faults = self.scenario.faults.clone();
+        // Taken out for the duration (nothing below reads them through `self`), put back at the end.
+        let faults = std::mem::take(&mut self.scenario.faults);
         let mut due: Vec<(u64, usize)> = faults
             .iter()
             .enumerate()
@@ -160,6 +161,7 @@ impl World {
             }
         }
         self.chain.advance_to(self.now_ms, |t| World::weather(&faults, t));
+        self.scenario.faults = faults;
         self.oracle.fold(self.chain.blocks(), self.chain.safe());
     }
 
@@ -183,7 +185,8 @@ impl World {
     fn rpc_fails(&mut self) -> bool {
         let now = self.now_ms;
         let mut fails = false;
-        for fault in self.scenario.faults.clone() {
+        for index in 0..self.scenario.faults.len() {
+            let fault = self.scenario.faults[index].clone();
             match fault {
                 Fault::RpcDown { .. } if self.active(now, &fault) => fails = true,
                 Fault::RpcFlaky { per_mille, .. } if self.active(now, &fault) => {

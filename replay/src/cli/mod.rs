@@ -2,11 +2,11 @@
 //! `main` turns them into exit codes (0 ok, 1 verification failed, 2 bad input).
 
 mod convert;
-mod demo;
 mod diff;
 mod input;
 mod inspect;
 mod maintain;
+mod simulate;
 mod verify;
 
 use std::path::PathBuf;
@@ -28,6 +28,8 @@ log's magic bytes, not the file name.
 
 Examples:
   seqrec demo
+  seqrec simulate --scenario congestion --seed 7 --log /tmp/congestion.seqlog
+  seqrec simulate --seed 42 --crash-points all
   seqrec trace fixtures/scripts/happy-path.jsonl
   seqrec import fixtures/scripts/nonce-poisoning.jsonl -o /tmp/np.seqlog
   seqrec replay /tmp/np.seqlog
@@ -57,11 +59,31 @@ pub struct Args {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the embedded stale-batch incident through the core, record it as a log,
-    /// replay and verify the log, and print the audit.
+    /// Simulate the congestion incident at mainnet parameters on the deterministic
+    /// simulated L1, record and verify the log, print the timeline, draw the picture.
     Demo {
         /// Keep the recorded log here, replacing any file there (default: a temporary
         /// file, removed afterwards).
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Write the incident picture here (default: seqrec-demo.svg in the temporary directory).
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
+    /// Run a scenario on the deterministic simulated L1 with world checks after every step.
+    Simulate {
+        /// A built-in scenario name or a scenario JSON file; omitted: a random fault
+        /// schedule drawn from the seed.
+        #[arg(long)]
+        scenario: Option<String>,
+        /// The seed (the same seed gives the same run, bit for bit).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// `all`: inject crashes at every kind of crash point (before the log append,
+        /// between append and effects, between an effect and its outcome).
+        #[arg(long, value_parser = ["all", "none"], default_value = "none")]
+        crash_points: String,
+        /// Write the recorded log here (replacing any file there).
         #[arg(long)]
         log: Option<PathBuf>,
     },
@@ -212,6 +234,14 @@ pub enum CliError {
         /// How many steps there are.
         steps: u64,
     },
+    /// A scenario file is not valid.
+    #[error("{path}: invalid scenario: {message}")]
+    Scenario {
+        /// The file.
+        path: PathBuf,
+        /// What serde_json said, and the built-in names.
+        message: String,
+    },
     /// A command needs a log but got a script.
     #[error("{path}: {what} needs a binary log, not an event script (use `seqrec import` first)")]
     NotALog {
@@ -237,7 +267,10 @@ impl CliError {
 /// [`CliError`] for bad input.
 pub fn execute(args: Args) -> Result<Outcome, CliError> {
     match args.command {
-        Command::Demo { log } => demo::run(log.as_deref()),
+        Command::Demo { log, svg } => simulate::demo(log.as_deref(), svg.as_deref()),
+        Command::Simulate { scenario, seed, crash_points, log } => {
+            simulate::run(scenario.as_deref(), seed, crash_points == "all", log.as_deref())
+        }
         Command::Trace { input, json } => inspect::trace(&input, json),
         Command::Replay { input, json, snapshot, no_invariants } => {
             verify::replay(&input, json, snapshot.as_deref(), !no_invariants)
