@@ -16,12 +16,37 @@ fn check_cmd(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
-fn demo_runs_the_embedded_incident() {
-    let (code, out, _) = check_cmd(&["demo"]);
+fn demo_simulates_the_mainnet_congestion_incident() {
+    let svg = std::env::temp_dir().join(format!("seqrec-cli-demo-{}.svg", std::process::id()));
+    let (code, out, err) = check_cmd(&["demo", "--svg", svg.to_str().unwrap_or_default()]);
+    assert_eq!(code, 0, "{out}{err}");
+    for expected in [
+        "mainnet parameters (max_wait 1200, margin 300, 12 s blocks)",
+        "danger detected",
+        "flush: batch",
+        "cascade:",
+        "generation 1",
+        "recovery batch",
+        "accepted at block",
+        "replayed: hash chain intact, effects identical, same final state",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}`:\n{out}");
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap_or_default().contains("cascade"));
+}
+
+#[test]
+fn simulate_reports_and_reproduces() {
+    let log = std::env::temp_dir().join(format!("seqrec-cli-sim-{}.seqlog", std::process::id()));
+    let log_arg = log.to_str().unwrap_or_default();
+    let (code, out, err) = check_cmd(&["simulate", "--scenario", "congestion", "--seed", "3", "--log", log_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("congestion seed 3: Converged") && out.contains("cascade"), "{out}");
+    let (code, out, _) = check_cmd(&["replay", log_arg, "--no-invariants"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("flush"), "{out}");
-    assert!(out.contains("cascade"), "{out}");
-    assert!(out.contains("replayed: hash chain intact, effects identical, invariants held"), "{out}");
+    let (code, _, err) = check_cmd(&["simulate", "--scenario", "no-such-thing"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-thing") && err.contains("built-in scenarios: happy-path"), "{err}");
 }
 
 #[test]
