@@ -22,8 +22,13 @@ pub(crate) fn load_scenario(name: Option<&str>, seed: u64, crash_points: bool) -
             Some(scenario) => scenario,
             None => {
                 let path = PathBuf::from(name);
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| CliError::Read { path: path.clone(), source })?;
+                let text = std::fs::read_to_string(&path).map_err(|source| CliError::Scenario {
+                    path: path.clone(),
+                    message: format!(
+                        "not a built-in scenario nor a readable file ({source}); built-in scenarios: {}",
+                        scenario::NAMES.join(", ")
+                    ),
+                })?;
                 serde_json::from_str(&text).map_err(|source| CliError::Scenario {
                     path,
                     message: format!("{source} (built-in scenarios: {})", scenario::NAMES.join(", ")),
