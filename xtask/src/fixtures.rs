@@ -7,6 +7,22 @@ use std::process::Command;
 
 use crate::workspace_root;
 
+/// The simulator's named scenarios recorded as fixture logs (all but the demo).
+const SIM_SCENARIOS: &[&str] = &[
+    "happy-path",
+    "congestion",
+    "l1-halt",
+    "frozen-safe-head",
+    "zombie",
+    "rpc-down-at-boot",
+    "wrong-chain-id",
+    "post-flush-sync-failure",
+    "nonce-poisoning",
+    "tip-ages",
+    "repeated-incidents",
+    "divergence",
+];
+
 pub(crate) fn run(accept: bool) -> Result<(), String> {
     let root = workspace_root();
     crate::cargo(&["build", "--quiet", "--release", "-p", "replay", "--locked"])?;
@@ -39,7 +55,32 @@ pub(crate) fn run(accept: bool) -> Result<(), String> {
             }
         }
     }
-    // A log whose script is gone is stale.
+    // The named simulator scenarios, seed 1 (the demo is left out: `seqrec demo` records it).
+    for name in SIM_SCENARIOS {
+        let stem = format!("sim-{name}");
+        let fresh = scratch.join(format!("{stem}.seqlog"));
+        let status = Command::new(&seqrec)
+            .args(["simulate", "--scenario", name, "--seed", "1", "--log"])
+            .arg(&fresh)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|error| format!("cannot run seqrec: {error}"))?;
+        if !status.success() {
+            return Err(format!("seqrec simulate --scenario {name} --seed 1 failed ({status})"));
+        }
+        let committed = logs.join(format!("{stem}.seqlog"));
+        if std::fs::read(&committed).ok() != std::fs::read(&fresh).ok() {
+            changed.push(stem.clone());
+            if accept {
+                std::fs::copy(&fresh, &committed)
+                    .map_err(|error| format!("cannot write {}: {error}", committed.display()))?;
+                written += 1;
+            }
+        }
+        // Counted with the scripts so the stale-log check below knows this log has a source.
+        scripts.push(root.join(format!("fixtures/scripts/{stem}.jsonl")));
+    }
+    // A log whose script (or scenario) is gone is stale.
     for entry in std::fs::read_dir(&logs).map_err(|error| error.to_string())?.flatten() {
         let path = entry.path();
         let stem = path.file_stem().and_then(|stem| stem.to_str()).unwrap_or_default().to_owned();
@@ -53,7 +94,7 @@ pub(crate) fn run(accept: bool) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&scratch);
     if changed.is_empty() || accept {
         eprintln!(
-            "fixtures: {} scripts, {} logs written, {} unchanged",
+            "fixtures: {} logs (scripts and simulator scenarios), {} written, {} unchanged",
             scripts.len(),
             written,
             scripts.len() - changed.len().min(scripts.len())

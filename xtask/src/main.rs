@@ -4,6 +4,7 @@
 //! - `cargo xtask bench`: runs the benchmarks and writes `BENCHMARKS.md` with machine and date.
 //! - `cargo xtask fixtures [--accept]`: regenerates `fixtures/logs/` from `fixtures/scripts/`.
 //! - `cargo xtask fuzz [log_reader|script_step] [SECONDS]`: runs a cargo-fuzz target.
+//! - `cargo xtask sim [--seeds N]`: sweeps random seeds with fault schedules and crash points.
 //! - `cargo xtask tidy`: the repository rules (also run by `cargo test -p xtask`).
 
 use std::process::{Command, ExitCode};
@@ -11,6 +12,7 @@ use std::process::{Command, ExitCode};
 mod bench;
 mod fixtures;
 mod fuzz;
+mod sim;
 mod tidy;
 
 fn main() -> ExitCode {
@@ -20,9 +22,10 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("tidy") => tidy::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("sim") => sim::run(&args[1..]),
         Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|fixtures [--accept]|fuzz [TARGET] [SECONDS]|tidy>");
+            eprintln!("usage: cargo xtask <ci|bench|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>");
             return ExitCode::from(2);
         }
     };

@@ -61,3 +61,20 @@ fn random_seeds_with_crash_points_converge() {
     assert!(failures.is_empty(), "{failures}");
     println!("{seeds} seeds: {steps} steps, {crashes} crash points exercised");
 }
+
+#[test]
+fn the_same_seed_gives_the_same_run_bit_for_bit() {
+    for seed in [3, 17] {
+        let scenario = scenario::random(seed, true);
+        let (a, b) = (simulate(&scenario, seed), simulate(&scenario, seed));
+        assert_eq!(a.log.records, b.log.records, "seed {seed}: logs differ");
+        assert_eq!(a.state.state_hash(), b.state.state_hash(), "seed {seed}");
+        assert_eq!(a.crashes, b.crashes, "seed {seed}");
+    }
+    let other = simulate(&scenario::random(4, true), 4);
+    assert_ne!(
+        other.log.records,
+        simulate(&scenario::random(3, true), 3).log.records,
+        "different seeds, different runs"
+    );
+}

@@ -7,6 +7,7 @@ mod input;
 mod inspect;
 mod maintain;
 mod simulate;
+mod sweep;
 mod verify;
 
 use std::path::PathBuf;
@@ -30,6 +31,7 @@ Examples:
   seqrec demo
   seqrec simulate --scenario congestion --seed 7 --log /tmp/congestion.seqlog
   seqrec simulate --seed 42 --crash-points all
+  seqrec sweep --seeds 1000
   seqrec trace fixtures/scripts/happy-path.jsonl
   seqrec import fixtures/scripts/nonce-poisoning.jsonl -o /tmp/np.seqlog
   seqrec replay /tmp/np.seqlog
@@ -153,6 +155,16 @@ pub enum Command {
         /// The result as one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Simulate many random seeds (random fault schedules, crash points) on every core;
+    /// stops at the first failure and prints the command that reproduces it.
+    Sweep {
+        /// How many seeds.
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        /// The first seed.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
     },
     /// Truncate a torn tail to the last whole record; refuses any other damage.
     Repair {
@@ -279,6 +291,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Import { script, output } => convert::import(&script, &output),
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
+        Command::Sweep { seeds, from } => sweep::run(seeds, from),
         Command::Repair { log } => maintain::repair(&log),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
     }

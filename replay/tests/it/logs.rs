@@ -84,8 +84,13 @@ fn snapshot_plus_tail_equals_full_replay_at_every_split() {
         let full = run_log(&log, false, None, false).unwrap();
         let replay::cli::Loaded::Log { records, .. } = load(&log).unwrap() else { panic!("not a log") };
         let mut state = machine::State::new();
+        // Every split of a short log; twenty spread over a long one (a simulator run).
+        let every = (records.len() / 20).max(1);
         for (k, record) in records.iter().enumerate() {
             state = machine::step(state, &record.event).0;
+            if k % every != 0 && k + 1 != records.len() {
+                continue;
+            }
             let snap = Snapshot {
                 records: k as u64 + 1,
                 chain: record.chain,
@@ -157,4 +162,21 @@ fn a_snapshot_directory_resumes_from_the_newest_valid_snapshot() {
     let fallback = run_log(log, false, Some(&empty), false).unwrap();
     assert_eq!(fallback.state, full.state);
     assert!(fallback.notes.join("\n").contains("full replay"));
+}
+
+#[test]
+fn simulator_scenario_logs_are_reproduced_bit_for_bit() {
+    for log in fixtures("logs", "seqlog") {
+        let stem = log.file_stem().unwrap().to_str().unwrap();
+        let Some(name) = stem.strip_prefix("sim-") else { continue };
+        let scenario = effects::sim::scenario::by_name(name).unwrap_or_else(|| panic!("{stem}: no scenario {name}"));
+        let report = effects::sim::simulate(&scenario, 1);
+        assert!(report.failures.is_empty(), "{stem}: {:?}", report.failures);
+        let replay::cli::Loaded::Log { records, .. } = load(&log).unwrap() else { panic!("not a log") };
+        assert_eq!(records.len(), report.log.records.len(), "{stem}: record count");
+        for (record, (event, effects)) in records.iter().zip(&report.log.records) {
+            assert_eq!(&record.event, event, "{stem}: record {}", record.seq);
+            assert_eq!(record.effects_json, replay::log::effects_json(effects), "{stem}: record {}", record.seq);
+        }
+    }
 }
