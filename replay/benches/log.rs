@@ -19,7 +19,9 @@ use replay::snapshot::Snapshot;
 #[path = "../../machine/benches/synthetic.rs"]
 mod synthetic;
 
-const EVENTS_PER_DAY: u64 = 315_079;
+/// Events in one synthetic day (the `step` bench prints the exact figure), rounded down so
+/// the log reaches the goal size.
+const EVENTS_PER_DAY: u64 = 300_000;
 
 fn main() {
     let goal: u64 = std::env::var("SEQREC_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000);

@@ -12,8 +12,9 @@ pub(crate) fn run() -> Result<(), String> {
     }
     let step = bench("machine", "step")?;
     let log = bench("replay", "log")?;
+    let sim = bench("effects", "sim")?;
     let report = format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench`; do not edit by hand.\n\n- date: {}\n- machine: {}\n- cores: {}\n- rustc: {}\n\n## `step` over a synthetic day (machine/benches/step.rs)\n\n```\n{step}```\n\n## The replay log (replay/benches/log.rs)\n\n```\n{log}```\n\n{READING}",
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; do not edit by hand.\n\n- date: {}\n- machine: {}\n- cores: {}\n- rustc: {}\n\n## `step` over a synthetic day (machine/benches/step.rs)\n\n```\n{step}```\n\n## The replay log (replay/benches/log.rs)\n\n```\n{log}```\n\n## The simulator (effects/benches/sim.rs)\n\n```\n{sim}```\n\n{READING}",
         command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         cpu_model(),
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
