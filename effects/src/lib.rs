@@ -11,6 +11,7 @@ mod memory_log;
 mod ports;
 mod run_loop;
 pub mod sim;
+pub mod sqlite;
 
 pub use error::{L1Error, SendError, StoreError};
 pub use memory_log::{MemoryLog, Replayer};

@@ -5,3 +5,4 @@
 #![allow(clippy::panic, clippy::unwrap_used)]
 
 mod sim;
+mod sqlite;

@@ -6,6 +6,7 @@ mod diff;
 mod input;
 mod inspect;
 mod maintain;
+mod projection;
 mod simulate;
 mod sweep;
 mod verify;
@@ -88,6 +89,9 @@ pub enum Command {
         /// Write the recorded log here (replacing any file there).
         #[arg(long)]
         log: Option<PathBuf>,
+        /// Write the run's SQLite projection here (every `db` effect, applied in order).
+        #[arg(long)]
+        db: Option<PathBuf>,
     },
     /// Print the trace (stable text, what snapshots store; `--json`: one object per step).
     Trace {
@@ -165,6 +169,25 @@ pub enum Command {
         /// The first seed.
         #[arg(long, default_value_t = 0)]
         from: u64,
+    },
+    /// Queue a sealed payload in the SQLite projection's seal queue (what the inclusion lane does).
+    Seal {
+        /// The projection database.
+        #[arg(long)]
+        db: PathBuf,
+        /// The payload, 0x-prefixed hex.
+        #[arg(long)]
+        payload: String,
+    },
+    /// Print the SQLite projection: tree, generation, watermark, divergence; with `--log`,
+    /// also colors, gold frontier and danger, which the core derives.
+    Status {
+        /// The projection database.
+        #[arg(long)]
+        db: PathBuf,
+        /// The replay log of the same deployment.
+        #[arg(long)]
+        log: Option<PathBuf>,
     },
     /// Truncate a torn tail to the last whole record; refuses any other damage.
     Repair {
@@ -280,8 +303,8 @@ impl CliError {
 pub fn execute(args: Args) -> Result<Outcome, CliError> {
     match args.command {
         Command::Demo { log, svg } => simulate::demo(log.as_deref(), svg.as_deref()),
-        Command::Simulate { scenario, seed, crash_points, log } => {
-            simulate::run(scenario.as_deref(), seed, crash_points == "all", log.as_deref())
+        Command::Simulate { scenario, seed, crash_points, log, db } => {
+            simulate::run(scenario.as_deref(), seed, crash_points == "all", log.as_deref(), db.as_deref())
         }
         Command::Trace { input, json } => inspect::trace(&input, json),
         Command::Replay { input, json, snapshot, no_invariants } => {
@@ -293,6 +316,8 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Sweep { seeds, from } => sweep::run(seeds, from),
         Command::Repair { log } => maintain::repair(&log),
+        Command::Seal { db, payload } => projection::seal(&db, &payload),
+        Command::Status { db, log } => projection::status(&db, log.as_deref()),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
     }
 }

@@ -94,10 +94,30 @@ pub(crate) fn render_report(report: &Report) -> String {
     out
 }
 
-pub(super) fn run(name: Option<&str>, seed: u64, crash_points: bool, log: Option<&Path>) -> Result<Outcome, CliError> {
+pub(super) fn run(
+    name: Option<&str>,
+    seed: u64,
+    crash_points: bool,
+    log: Option<&Path>,
+    db: Option<&Path>,
+) -> Result<Outcome, CliError> {
     let scenario = load_scenario(name, seed, crash_points)?;
     let report = simulate(&scenario, seed);
     let mut out = render_report(&report);
+    if let Some(path) = db {
+        let write_error =
+            |source: effects::StoreError| CliError::Write { path: path.to_owned(), source: Box::new(source) };
+        let _ = std::fs::remove_file(path);
+        let mut store = effects::sqlite::SqliteStore::open(path).map_err(write_error)?;
+        for (_, effects) in &report.log.records {
+            for effect in effects {
+                if let machine::Effect::Db { op, write } = effect {
+                    effects::Store::apply(&mut store, *op, write).map_err(write_error)?;
+                }
+            }
+        }
+        let _ = writeln!(out, "projection: {}", path.display());
+    }
     if let Some(path) = log {
         write_log(&report, &scenario, path)?;
         let _ = writeln!(out, "log: {} ({} records)", path.display(), report.log.records.len());

@@ -165,3 +165,26 @@ fn diff_finds_the_first_divergent_step() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("identical: 15 steps"), "{out}");
 }
+
+#[test]
+fn the_sqlite_projection_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("seqrec-cli-db-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let (db, log) = (dir.join("p.db"), dir.join("c.seqlog"));
+    let (db_arg, log_arg) = (db.to_str().unwrap_or_default(), log.to_str().unwrap_or_default());
+    let (code, out, err) = check_cmd(&["simulate", "--scenario", "congestion", "--db", db_arg, "--log", log_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = check_cmd(&["status", "--db", db_arg, "--log", log_arg]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("generation 1 | watermark W"), "{out}");
+    assert!(
+        out.contains("gold frontier") && out.contains("danger safe") && out.contains("invalid") && out.contains("Gold"),
+        "{out}"
+    );
+    let (code, out, _) = check_cmd(&["seal", "--db", db_arg, "--payload", "0x0102"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("payload of 2 bytes queued"), "{out}");
+    let (code, _, err) = check_cmd(&["seal", "--db", db_arg, "--payload", "0102"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -1,0 +1,289 @@
+//! The SQLite projection (rusqlite, bundled SQLite, WAL): the batch tree, submissions,
+//! watermark, generation and divergence marker as tables the rest of the sequencer
+//! reads, plus the seal queue through which the inclusion lane hands payloads over.
+//! Written only from the core's `db` effects, idempotently by op id; reconciled from the
+//! core's state at boot. Migrations are versioned by SQLite's `user_version`.
+
+use std::path::Path;
+
+use machine::{DbWrite, OpId, State};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::StoreError;
+use crate::ports::Store;
+
+/// Every migration, in order; `user_version` says how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// The projection.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+/// A batch as the projection holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRow {
+    /// Creation index.
+    pub batch_index: u64,
+    /// Scheduler nonce.
+    pub nonce: u64,
+    /// Parent index.
+    pub parent: Option<u64>,
+    /// First-frame safe block.
+    pub first_frame_safe_block: u64,
+    /// Drained direct inputs.
+    pub drain: (u64, u64),
+    /// Wire hash once closed.
+    pub wire_hash: Option<String>,
+    /// Not invalidated.
+    pub valid: bool,
+}
+
+/// The projection's scalar facts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// Durable watermark `W`.
+    pub watermark: Option<u64>,
+    /// Recovery generation.
+    pub generation: u64,
+    /// Divergence marker.
+    pub divergence_nonce: Option<u64>,
+}
+
+fn sql(error: rusqlite::Error) -> StoreError {
+    StoreError(error.to_string())
+}
+
+fn int(value: u64) -> i64 {
+    // SQLite integers are signed; block numbers, nonces and op ids stay far below 2^63.
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn uint(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the projection at `path` and runs pending migrations.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the file cannot be opened, or its schema is newer than this build.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sql)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError(format!(
+                "schema version {version} is newer than this build knows ({known}); use the seqrec that wrote it"
+            )));
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            let tx = self.conn.transaction().map_err(sql)?;
+            tx.execute_batch(migration).map_err(sql)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1).map_err(sql)?;
+            tx.commit().map_err(sql)?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the projection from the core's state in one transaction (boot: the log is
+    /// the truth; writes lost in a crash are restored, writes of discarded steps removed).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn reconcile(&mut self, state: &State) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute_batch("DELETE FROM batches; DELETE FROM submissions;").map_err(sql)?;
+        for batch in state.tree().batches() {
+            tx.execute(
+                "INSERT INTO batches (batch_index, nonce, parent, first_frame_safe_block, drain_from, drain_to, wire_hash, valid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    int(batch.index.0),
+                    int(batch.nonce.0),
+                    batch.parent.map(|p| int(p.0)),
+                    int(batch.first_frame_safe_block.0),
+                    int(batch.drain_from),
+                    int(batch.drain_to),
+                    batch.sealed.as_ref().map(|s| s.wire_hash.to_string()),
+                    batch.valid,
+                ],
+            )
+            .map_err(sql)?;
+        }
+        for (w_nonce, slot) in &state.wallet().slots {
+            if let Some(tx_hash) = slot.tx_hash {
+                tx.execute(
+                    "INSERT OR IGNORE INTO submissions (w_nonce, batch_index, tx_hash) VALUES (?1, ?2, ?3)",
+                    params![int(w_nonce.0), slot.last.map(|b| int(b.0)), tx_hash.to_string()],
+                )
+                .map_err(sql)?;
+            }
+        }
+        set_meta(&tx, "watermark", state.wallet().watermark.map(|w| int(w.0)))?;
+        set_meta(&tx, "generation", Some(int(state.generation())))?;
+        set_meta(&tx, "divergence_nonce", state.scheduler().divergence.map(|n| int(n.0)))?;
+        // Every op the core ever issued is reflected now; a late repeat is a no-op.
+        tx.execute("DELETE FROM applied_ops", []).map_err(sql)?;
+        if let Some(last) = state.next_op().0.checked_sub(1) {
+            tx.execute("INSERT INTO applied_ops (op) VALUES (?1)", params![int(last)]).map_err(sql)?;
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// Queues a sealed payload for the executor (what the inclusion lane, or `seqrec seal`, does).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn enqueue_seal(&mut self, payload: &[u8]) -> Result<u64, StoreError> {
+        self.conn.execute("INSERT INTO seal_queue (payload) VALUES (?1)", params![payload]).map_err(sql)?;
+        Ok(uint(self.conn.last_insert_rowid()))
+    }
+
+    /// Takes the oldest queued payload, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn take_seal(&mut self) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.conn.transaction().map_err(sql)?;
+        let next: Option<(i64, Vec<u8>)> = tx
+            .query_row("SELECT id, payload FROM seal_queue WHERE taken = 0 ORDER BY id LIMIT 1", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()
+            .map_err(sql)?;
+        if let Some((id, _)) = &next {
+            tx.execute("UPDATE seal_queue SET taken = 1 WHERE id = ?1", params![id]).map_err(sql)?;
+        }
+        tx.commit().map_err(sql)?;
+        Ok(next.map(|(_, payload)| payload))
+    }
+
+    /// Every batch, by index.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn batches(&self) -> Result<Vec<BatchRow>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT batch_index, nonce, parent, first_frame_safe_block, drain_from, drain_to, wire_hash, valid
+                 FROM batches ORDER BY batch_index",
+            )
+            .map_err(sql)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(BatchRow {
+                    batch_index: uint(row.get(0)?),
+                    nonce: uint(row.get(1)?),
+                    parent: row.get::<_, Option<i64>>(2)?.map(uint),
+                    first_frame_safe_block: uint(row.get(3)?),
+                    drain: (uint(row.get(4)?), uint(row.get(5)?)),
+                    wire_hash: row.get(6)?,
+                    valid: row.get(7)?,
+                })
+            })
+            .map_err(sql)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql)
+    }
+
+    /// Watermark, generation and divergence marker.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn meta(&self) -> Result<Meta, StoreError> {
+        let get = |key: &str| -> Result<Option<i64>, StoreError> {
+            self.conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |row| row.get(0)).map_err(sql)
+        };
+        Ok(Meta {
+            watermark: get("watermark")?.map(uint),
+            generation: get("generation")?.map_or(0, uint),
+            divergence_nonce: get("divergence_nonce")?.map(uint),
+        })
+    }
+
+    /// Submissions recorded: `(w_nonce, batch_index, tx_hash)`.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn submissions(&self) -> Result<Vec<(u64, Option<u64>, String)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT w_nonce, batch_index, tx_hash FROM submissions ORDER BY w_nonce, tx_hash")
+            .map_err(sql)?;
+        let rows = statement
+            .query_map([], |row| Ok((uint(row.get(0)?), row.get::<_, Option<i64>>(1)?.map(uint), row.get(2)?)))
+            .map_err(sql)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql)
+    }
+}
+
+fn set_meta(tx: &rusqlite::Transaction<'_>, key: &str, value: Option<i64>) -> Result<(), StoreError> {
+    tx.execute("UPDATE meta SET value = ?2 WHERE key = ?1", params![key, value]).map(|_| ()).map_err(sql)
+}
+
+impl Store for SqliteStore {
+    fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(sql)?;
+        let done: bool = tx
+            .query_row("SELECT EXISTS (SELECT 1 FROM applied_ops WHERE op >= ?1)", params![int(op.0)], |row| row.get(0))
+            .map_err(sql)?;
+        if done {
+            // Op ids only grow: an op at or below one already applied is a repeat.
+            return Ok(());
+        }
+        match write {
+            DbWrite::OpenBatch { batch_index, nonce, parent, first_frame_safe_block, drain_from, drain_to } => {
+                tx.execute(
+                    "INSERT OR REPLACE INTO batches (batch_index, nonce, parent, first_frame_safe_block, drain_from, drain_to, wire_hash, valid)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 1)",
+                    params![
+                        int(batch_index.0),
+                        int(nonce.0),
+                        parent.map(|p| int(p.0)),
+                        int(first_frame_safe_block.0),
+                        int(*drain_from),
+                        int(*drain_to)
+                    ],
+                )
+            }
+            DbWrite::CloseBatch { batch_index, wire_hash } => tx.execute(
+                "UPDATE batches SET wire_hash = ?2 WHERE batch_index = ?1",
+                params![int(batch_index.0), wire_hash.to_string()],
+            ),
+            // Valid batches from the pivot on are exactly those with an index at or above it:
+            // the valid path is created in index order.
+            DbWrite::InvalidateFrom { batch_index } => {
+                tx.execute("UPDATE batches SET valid = 0 WHERE valid = 1 AND batch_index >= ?1", params![int(batch_index.0)])
+            }
+            DbWrite::RecordSubmission { w_nonce, batch_index, tx_hash } => tx.execute(
+                "INSERT OR IGNORE INTO submissions (w_nonce, batch_index, tx_hash) VALUES (?1, ?2, ?3)",
+                params![int(w_nonce.0), batch_index.map(|b| int(b.0)), tx_hash.to_string()],
+            ),
+            DbWrite::RaiseWatermark { to } => tx.execute(
+                "UPDATE meta SET value = MAX(COALESCE(value, -1), ?1) WHERE key = 'watermark'",
+                params![int(to.0)],
+            ),
+            DbWrite::BumpGeneration { to } => {
+                tx.execute("UPDATE meta SET value = MAX(value, ?1) WHERE key = 'generation'", params![int(*to)])
+            }
+            DbWrite::MarkDivergence { nonce } => tx.execute(
+                "UPDATE meta SET value = COALESCE(value, ?1) WHERE key = 'divergence_nonce'",
+                params![int(nonce.0)],
+            ),
+        }
+        .map_err(sql)?;
+        tx.execute("DELETE FROM applied_ops", []).map_err(sql)?;
+        tx.execute("INSERT INTO applied_ops (op) VALUES (?1)", params![int(op.0)]).map_err(sql)?;
+        tx.commit().map_err(sql)
+    }
+}

@@ -1,0 +1,83 @@
+//! `seal` and `status`: the SQLite projection from the command line.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use effects::sqlite::SqliteStore;
+
+use super::{CliError, Outcome, load};
+
+fn open(db: &Path) -> Result<SqliteStore, CliError> {
+    SqliteStore::open(db).map_err(|source| CliError::Write { path: db.to_owned(), source: Box::new(source) })
+}
+
+pub(super) fn seal(db: &Path, payload: &str) -> Result<Outcome, CliError> {
+    let bytes = machine::decode_hex(payload).map_err(|error| CliError::Scenario {
+        path: "--payload".into(),
+        message: format!("{error}: expected 0x-prefixed hex"),
+    })?;
+    let id = open(db)?
+        .enqueue_seal(&bytes)
+        .map_err(|source| CliError::Write { path: db.to_owned(), source: Box::new(source) })?;
+    Ok(Outcome::Done(format!(
+        "{}: payload of {} bytes queued for sealing (queue id {id})\n",
+        db.display(),
+        bytes.len()
+    )))
+}
+
+pub(super) fn status(db: &Path, log: Option<&Path>) -> Result<Outcome, CliError> {
+    let store = open(db)?;
+    let read_error = |source| CliError::Write { path: db.to_owned(), source: Box::new(source) };
+    let meta = store.meta().map_err(read_error)?;
+    let mut out = String::new();
+    let opt = |value: Option<u64>| value.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    let _ = writeln!(
+        out,
+        "generation {} | watermark W {} | divergence {}",
+        meta.generation,
+        opt(meta.watermark),
+        meta.divergence_nonce
+            .map_or_else(|| "none".to_owned(), |n| format!("at nonce {n} (terminal: every boot refuses)"))
+    );
+    // Colors, the frontier and danger are derived by the core: they need the log.
+    let state = match log {
+        Some(log) => Some(load(log)?.run().state),
+        None => None,
+    };
+    let colors = state.as_ref().map(machine::State::colors).unwrap_or_default();
+    if let Some(state) = &state {
+        let danger = state.config().map(|config| machine::classify(state, config, state.now_ms()));
+        let _ = writeln!(
+            out,
+            "gold frontier {} | safe head {} | danger {}",
+            state.scheduler().expected_nonce,
+            opt(state.view().safe_block.map(|b| b.0)),
+            danger.map_or_else(
+                || "unknown (no valid boot)".to_owned(),
+                |(danger, why)| format!("{} ({why})", danger.name())
+            )
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{:>6} {:>6} {:>6} {:>8} {:>11} {:<7} wire hash",
+        "batch", "nonce", "parent", "S", "drained", "state"
+    );
+    for row in store.batches().map_err(read_error)? {
+        let color = colors.iter().find(|(index, _)| index.0 == row.batch_index).map(|(_, color)| format!("{color:?}"));
+        let state = if row.valid { color.unwrap_or_else(|| "valid".to_owned()) } else { "invalid".to_owned() };
+        let _ = writeln!(
+            out,
+            "{:>6} {:>6} {:>6} {:>8} {:>11} {:<7} {}",
+            row.batch_index,
+            row.nonce,
+            opt(row.parent),
+            row.first_frame_safe_block,
+            format!("{}..{}", row.drain.0, row.drain.1),
+            state,
+            row.wire_hash.as_deref().unwrap_or("(open)")
+        );
+    }
+    Ok(Outcome::Done(out))
+}
