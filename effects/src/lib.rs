@@ -7,6 +7,7 @@
 //! README "Status"); they implement the same ports.
 
 mod error;
+pub mod eth;
 mod memory_log;
 mod ports;
 mod run_loop;

@@ -39,7 +39,8 @@ pub struct Fees {
 pub fn noop_fees(estimate: Fees) -> Fees {
     let bump = |fee: u128| {
         let tripled = fee.saturating_mul(3);
-        (tripled.saturating_mul(11) / 10).saturating_add(1).max(tripled.saturating_add(1))
+        // x * 11 / 10 is exactly x + x / 10 for integers, and this form cannot overflow early.
+        tripled.saturating_add(tripled / 10).saturating_add(1).max(tripled.saturating_add(1))
     };
     let max_fee_per_gas = bump(estimate.max_fee_per_gas);
     Fees { max_fee_per_gas, max_priority_fee_per_gas: bump(estimate.max_priority_fee_per_gas).min(max_fee_per_gas) }
@@ -159,9 +160,16 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
         FlushStage::AwaitChainId => Some((Effect::ReadChainId, Why::AskAgain { what: "read_chain_id" })),
         FlushStage::AwaitWallet => Some((Effect::ReadWallet, Why::AskAgain { what: "read_wallet" })),
         FlushStage::Watching { .. } => Some((Effect::ReadWallet, Why::FlushPolling)),
-        &mut FlushStage::Sending { since_ms, ref outstanding, .. }
+        &mut FlushStage::Sending { since_ms, ref outstanding, ref failed }
             if now_ms.0.saturating_sub(since_ms.0) >= watch_ms =>
         {
+            // recovery.md §7 step 6: a failure already known is not forgotten because
+            // another outcome never came.
+            if let Some(&first) = failed.iter().min() {
+                let why = Why::FlushSendsFailed { failed: failed.len() as u64, first };
+                ctx.verdict(None, Some(Decision::Retry), why.clone());
+                return ctx.exit(ExitCode::Retry, why);
+            }
             let missing = outstanding.len() as u64;
             *stage = FlushStage::Watching { since_ms };
             Some((Effect::ReadWallet, Why::FlushOutcomesOverdue { missing }))

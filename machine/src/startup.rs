@@ -103,11 +103,11 @@ fn decide_exit(ctx: &mut Ctx<'_>, danger: Danger, decision: Decision, code: Exit
 fn admit(ctx: &mut Ctx<'_>, config: &Config, danger: Danger, why: Why) {
     ctx.verdict(Some(danger), Some(Decision::Admit), why);
     let now = ctx.state.now_ms.0;
-    let next_detector_ms = UnixMillis(now.saturating_add(config.detector_interval_ms()));
-    let next_submit_ms = UnixMillis(now.saturating_add(config.submit_interval_ms()));
-    ctx.set_mode(Mode::Admitted(Runtime { next_detector_ms, next_submit_ms, round: None }));
+    let first_ms = now.saturating_add(config.detector_interval_ms().min(config.submit_interval_ms()));
+    let admitted_ms = UnixMillis(now);
+    ctx.set_mode(Mode::Admitted(Runtime { last_detector_ms: admitted_ms, last_submit_ms: admitted_ms, round: None }));
     ctx.emit(Effect::Intake { open: true });
-    ctx.emit(Effect::Timer { at_ms: next_detector_ms.min(next_submit_ms) });
+    ctx.emit(Effect::Timer { at_ms: UnixMillis(first_ms) });
 }
 
 /// `RecoverTip`: the Tip has no L1 footprint, so it is replaced without a flush.

@@ -159,10 +159,10 @@ pub enum FlushStage {
 /// The admitted runtime's cadences (recovery.md §5).
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Runtime {
-    /// When the detector runs next.
-    pub next_detector_ms: UnixMillis,
-    /// When the submitter runs next.
-    pub next_submit_ms: UnixMillis,
+    /// When the detector last ran (or the process was admitted).
+    pub last_detector_ms: UnixMillis,
+    /// When the submitter last ran (or the process was admitted).
+    pub last_submit_ms: UnixMillis,
     /// The submitter's current round, waiting for its answers.
     pub round: Option<SubmitRound>,
 }

@@ -199,6 +199,8 @@ impl Ctx<'_> {
     fn on_boot(&mut self, now_ms: UnixMillis, raw: &RawConfig) {
         self.state.now_ms = now_ms;
         self.state.process = Process::Down;
+        // Unsafe landings are a boot-local observation: the next submit round reads them anew.
+        self.state.unsafe_nonces.clear();
         let config = match raw.validate() {
             Ok(config) => config,
             Err(error) => return self.exit(ExitCode::ConfigInvalid, Why::ConfigInvalid(error)),

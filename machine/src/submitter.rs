@@ -15,18 +15,24 @@ use crate::verdict::{Danger, Why};
 pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
     let verified = ctx.chain_id_verified();
     let Some(Mode::Admitted(runtime)) = ctx.mode_mut() else { return };
-    let detector_due = now_ms >= runtime.next_detector_ms;
-    let submit_due = now_ms >= runtime.next_submit_ms;
+    // Due when an interval has passed since the last run, or when the clock reads earlier
+    // than the last run: a clock that stepped back (or a reading that glitched ahead)
+    // must never silence the detector (recovery.md §4: a broken clock masks nothing).
+    let due = |last: UnixMillis, interval_ms: u64| now_ms < last || now_ms.0 - last.0 >= interval_ms;
+    let detector_due = due(runtime.last_detector_ms, config.detector_interval_ms());
+    let submit_due = due(runtime.last_submit_ms, config.submit_interval_ms());
     if detector_due {
-        runtime.next_detector_ms = UnixMillis(now_ms.0.saturating_add(config.detector_interval_ms()));
+        runtime.last_detector_ms = now_ms;
     }
     if submit_due {
-        runtime.next_submit_ms = UnixMillis(now_ms.0.saturating_add(config.submit_interval_ms()));
+        runtime.last_submit_ms = now_ms;
         if verified {
             runtime.round = Some(SubmitRound::default());
         }
     }
-    let next_tick_ms = runtime.next_detector_ms.min(runtime.next_submit_ms);
+    let next_at = |last: UnixMillis, interval_ms: u64| UnixMillis(last.0.saturating_add(interval_ms).max(now_ms.0 + 1));
+    let next_tick_ms = next_at(runtime.last_detector_ms, config.detector_interval_ms())
+        .min(next_at(runtime.last_submit_ms, config.submit_interval_ms()));
     if detector_due {
         let (danger, why) = classify(ctx.state, config, now_ms);
         if danger != Danger::Safe {
@@ -84,9 +90,11 @@ fn try_plan(ctx: &mut Ctx<'_>, config: &Config) {
     let Some(round) = &mut runtime.round else {
         return ctx.note(Why::Observed);
     };
-    let (Some(latest), Some(unsafe_nonces)) = (round.latest, round.unsafe_nonces.take()) else {
+    // Take the answers only when both are in: they may arrive in either order.
+    let (Some(latest), Some(_)) = (round.latest, &round.unsafe_nonces) else {
         return ctx.note(Why::AwaitingAnswers);
     };
+    let unsafe_nonces = round.unsafe_nonces.take().unwrap_or_default();
     runtime.round = None;
     plan(ctx, config, latest, &unsafe_nonces);
 }

@@ -5,4 +5,5 @@
 
 mod config_table;
 mod danger_table;
+mod fees_table;
 mod props;

@@ -1,0 +1,270 @@
+//! The Ethereum JSON-RPC adapter (alloy, HTTP): the `L1` port against a real node. It
+//! reads safe heads, inbox inputs, our unsafe landings and the submitter's counts, and
+//! signs and broadcasts batches and no-ops at given wallet nonces. The signing key never
+//! appears in a log, a trace or an error.
+//!
+//! The run loop is synchronous; this adapter owns a small tokio runtime and blocks on
+//! each call, with a timeout, so a hung node becomes an `rpc_failed`, never a hang.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use alloy::consensus::Transaction as _;
+use alloy::eips::{BlockId, BlockNumberOrTag};
+use alloy::network::{Ethereum, EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
+use alloy::primitives::{Address, Bytes as AlloyBytes, U256};
+use alloy::providers::{Provider, ProviderBuilder, RootProvider};
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use machine::event::{BatchLanding, Input};
+use machine::{BatchNonce, BlockNumber, Bytes, Hash32, WalletNonce};
+
+use crate::error::{L1Error, SendError};
+use crate::ports::{L1, SafeSync, WalletCounts};
+
+/// The submitter's signing key; `Debug` never shows it.
+pub struct SigningKey(PrivateKeySigner);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKey({})", self.0.address())
+    }
+}
+
+impl SigningKey {
+    /// Parses a 0x-prefixed hex private key. The error never repeats the text.
+    ///
+    /// # Errors
+    /// A message saying the key is not 32 bytes of hex.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        text.trim()
+            .parse::<PrivateKeySigner>()
+            .map(SigningKey)
+            .map_err(|_| "the signing key is not a 32-byte hex private key".to_owned())
+    }
+
+    /// The submitter address.
+    #[must_use]
+    pub fn address(&self) -> machine::Address {
+        machine::Address(self.0.address().into_array())
+    }
+}
+
+/// The adapter.
+#[derive(Debug)]
+pub struct EthL1 {
+    runtime: tokio::runtime::Runtime,
+    provider: RootProvider,
+    wallet: EthereumWallet,
+    from: Address,
+    inbox: Address,
+    timeout: Duration,
+    /// Fees last used at each wallet nonce by this process, so a resend out-bids it.
+    last_fees: BTreeMap<u64, (u128, u128)>,
+}
+
+fn l1_error(error: impl std::fmt::Display) -> L1Error {
+    L1Error::Transport(error.to_string())
+}
+
+fn send_error(error: impl std::fmt::Display) -> SendError {
+    let text = error.to_string();
+    let lower = text.to_lowercase();
+    if lower.contains("underpriced") {
+        SendError::ReplacementUnderpriced
+    } else if lower.contains("nonce too low") {
+        SendError::NonceTooLow
+    } else {
+        SendError::Transport(text)
+    }
+}
+
+impl EthL1 {
+    /// Connects to `rpc_url` (HTTP) for the submitter `key` and the `inbox`.
+    ///
+    /// # Errors
+    /// A message if the URL is invalid or the runtime cannot start.
+    pub fn connect(rpc_url: &str, key: SigningKey, inbox: machine::Address, timeout: Duration) -> Result<Self, String> {
+        let url = rpc_url.parse().map_err(|error| format!("invalid RPC URL {rpc_url}: {error}"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .enable_io()
+            .build()
+            .map_err(|error| format!("cannot start the I/O runtime: {error}"))?;
+        let provider = ProviderBuilder::new().disable_recommended_fillers().connect_http(url).root().clone();
+        let from = key.0.address();
+        Ok(EthL1 {
+            runtime,
+            provider,
+            wallet: EthereumWallet::from(key.0),
+            from,
+            inbox: Address::from(inbox.0),
+            timeout,
+            last_fees: BTreeMap::new(),
+        })
+    }
+
+    fn block_on<T, E: std::fmt::Display>(
+        &self,
+        call: impl std::future::IntoFuture<Output = Result<T, E>>,
+    ) -> Result<T, L1Error> {
+        let timeout = self.timeout;
+        match self.runtime.block_on(async { tokio::time::timeout(timeout, call.into_future()).await }) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(l1_error(error)),
+            Err(_) => Err(L1Error::Timeout { ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX) }),
+        }
+    }
+
+    fn block_inputs(&self, number: u64, ours_only: bool) -> Result<(u64, Vec<Input>), L1Error> {
+        let block = self
+            .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Number(number)).full())?
+            .ok_or_else(|| L1Error::Rpc { code: 0, message: format!("block {number} not found") })?;
+        let mut inputs = Vec::new();
+        for tx in block.transactions.txns() {
+            if tx.to() != Some(self.inbox) {
+                continue;
+            }
+            let data = tx.input().to_vec();
+            if tx.inner.signer() == self.from {
+                let decoded = machine::wire::decode(&data);
+                inputs.push(Input::Batch(BatchLanding {
+                    block: BlockNumber(number),
+                    w_nonce: WalletNonce(tx.nonce()),
+                    nonce: decoded.as_ref().map_or(BatchNonce(0), |batch| batch.nonce),
+                    first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
+                    wire_hash: Some(machine::wire::wire_hash(&data)),
+                    decodes: decoded.is_ok(),
+                }));
+            } else if !ours_only {
+                inputs.push(Input::Direct { block: BlockNumber(number), data: Bytes(data) });
+            }
+        }
+        Ok((block.header.timestamp, inputs))
+    }
+
+    fn tag_number(&self, tag: BlockNumberOrTag) -> Result<u64, L1Error> {
+        let block = self
+            .block_on(self.provider.get_block_by_number(tag))?
+            .ok_or_else(|| L1Error::Rpc { code: 0, message: format!("no {tag} block") })?;
+        Ok(block.header.number)
+    }
+
+    fn check_chain(&self, chain_id: u64) -> Result<(), SendError> {
+        let found =
+            self.block_on(self.provider.get_chain_id()).map_err(|error| SendError::Transport(error.to_string()))?;
+        if found == chain_id { Ok(()) } else { Err(SendError::WrongChain { found }) }
+    }
+
+    /// Signs and broadcasts `request` at `w_nonce` with `fees`, out-bidding what this
+    /// process sent there before by at least 10%.
+    fn broadcast(
+        &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        request: TransactionRequest,
+        fees: (u128, u128),
+    ) -> Result<Hash32, SendError> {
+        let bump = |fee: u128| fee.saturating_mul(11) / 10 + 1;
+        let (mut max_fee, mut tip) = fees;
+        if let Some(&(old_max, old_tip)) = self.last_fees.get(&w_nonce.0) {
+            max_fee = max_fee.max(bump(old_max));
+            tip = tip.max(bump(old_tip));
+        }
+        tip = tip.min(max_fee);
+        let request = request
+            .with_from(self.from)
+            .with_nonce(w_nonce.0)
+            .with_chain_id(chain_id)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(tip);
+        let wallet = self.wallet.clone();
+        let envelope = self
+            .runtime
+            .block_on(async {
+                <TransactionRequest as NetworkTransactionBuilder<Ethereum>>::build(request, &wallet).await
+            })
+            .map_err(|error| SendError::Transport(format!("cannot sign: {error}")))?;
+        let timeout = self.timeout;
+        let sent = self
+            .runtime
+            .block_on(async { tokio::time::timeout(timeout, self.provider.send_tx_envelope(envelope)).await });
+        let pending = match sent {
+            Ok(Ok(pending)) => pending,
+            Ok(Err(error)) => return Err(send_error(error)),
+            Err(_) => return Err(SendError::Transport("timeout".to_owned())),
+        };
+        self.last_fees.insert(w_nonce.0, (max_fee, tip));
+        Ok(Hash32(pending.tx_hash().0))
+    }
+
+    fn estimate(&self) -> Result<(u128, u128), SendError> {
+        let estimate = self
+            .block_on(self.provider.estimate_eip1559_fees())
+            .map_err(|error| SendError::Transport(error.to_string()))?;
+        Ok((estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas))
+    }
+}
+
+impl L1 for EthL1 {
+    fn chain_id(&mut self) -> Result<u64, L1Error> {
+        self.block_on(self.provider.get_chain_id())
+    }
+
+    fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, L1Error> {
+        let safe = self
+            .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Safe))?
+            .ok_or_else(|| L1Error::Rpc { code: 0, message: "no safe block".to_owned() })?;
+        let mut inputs = Vec::new();
+        for number in from_block.0..=safe.header.number {
+            inputs.extend(self.block_inputs(number, false)?.1);
+        }
+        Ok(SafeSync { safe_block: BlockNumber(safe.header.number), safe_timestamp: safe.header.timestamp, inputs })
+    }
+
+    fn wallet(&mut self) -> Result<WalletCounts, L1Error> {
+        let safe_block = self.tag_number(BlockNumberOrTag::Safe)?;
+        let count = |id: BlockId| self.block_on(self.provider.get_transaction_count(self.from).block_id(id));
+        Ok(WalletCounts {
+            latest: WalletNonce(count(BlockId::latest())?),
+            pending: WalletNonce(count(BlockId::pending())?),
+            safe: WalletNonce(count(BlockId::number(safe_block))?),
+            safe_block: BlockNumber(safe_block),
+        })
+    }
+
+    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error> {
+        let safe = self.tag_number(BlockNumberOrTag::Safe)?;
+        let latest = self.tag_number(BlockNumberOrTag::Latest)?;
+        let mut nonces = Vec::new();
+        for number in safe + 1..=latest {
+            for input in self.block_inputs(number, true)?.1 {
+                if let Input::Batch(landing) = input
+                    && landing.decodes
+                {
+                    nonces.push(landing.nonce);
+                }
+            }
+        }
+        Ok(nonces)
+    }
+
+    fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError> {
+        self.check_chain(chain_id)?;
+        let fees = self.estimate()?;
+        let gas = 21_000 + 16 * wire.len() as u64 + 20_000;
+        let request = TransactionRequest::default()
+            .with_to(self.inbox)
+            .with_input(AlloyBytes::copy_from_slice(wire))
+            .with_gas_limit(gas);
+        self.broadcast(chain_id, w_nonce, request, fees)
+    }
+
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError> {
+        self.check_chain(chain_id)?;
+        let (max_fee, tip) = self.estimate()?;
+        let fees = machine::noop_fees(machine::Fees { max_fee_per_gas: max_fee, max_priority_fee_per_gas: tip });
+        let request = TransactionRequest::default().with_to(self.from).with_value(U256::ZERO).with_gas_limit(21_000);
+        self.broadcast(chain_id, w_nonce, request, (fees.max_fee_per_gas, fees.max_priority_fee_per_gas))
+    }
+}
