@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let (code, text, to_stderr) = match execute(args) {
         Ok(Outcome::Done(text)) => (ExitCode::SUCCESS, text, false),
         Ok(Outcome::Failed(report)) => (ExitCode::from(1), report, false),
+        Ok(Outcome::Exit { status, text }) => (ExitCode::from(status), text, true),
         Err(error) if error.is_broken_pipe() => return ExitCode::SUCCESS,
         Err(error) => (ExitCode::from(2), format!("seqrec: {error}\n"), true),
     };

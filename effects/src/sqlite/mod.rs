@@ -71,6 +71,8 @@ impl SqliteStore {
     /// [`StoreError`] if the file cannot be opened, or its schema is newer than this build.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path).map_err(sql)?;
+        // Other components (the inclusion lane, `seqrec seal`) write concurrently: wait for locks.
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
         let mut store = SqliteStore { conn };
@@ -79,7 +81,10 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sql)?;
+        // One writer at a time reads the version and migrates: two processes opening a new
+        // file together must not both create the tables.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sql)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sql)?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
             return Err(StoreError(format!(
@@ -87,12 +92,10 @@ impl SqliteStore {
             )));
         }
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
-            let tx = self.conn.transaction().map_err(sql)?;
             tx.execute_batch(migration).map_err(sql)?;
             tx.pragma_update(None, "user_version", index as i64 + 1).map_err(sql)?;
-            tx.commit().map_err(sql)?;
         }
-        Ok(())
+        tx.commit().map_err(sql)
     }
 
     /// Rewrites the projection from the core's state in one transaction (boot: the log is

@@ -7,6 +7,7 @@ mod input;
 mod inspect;
 mod maintain;
 mod projection;
+mod run;
 mod simulate;
 mod sweep;
 mod verify;
@@ -73,6 +74,10 @@ pub enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
+    /// Run live against an Ethereum node: the SQLite projection, the replay log, the
+    /// signing key from --key-file or SEQREC_KEY. Exits with the core's status: 0 clean
+    /// shutdown, 10 recovery required, 20 retry, 30 refuse, 78 config invalid.
+    Run(run::RunArgs),
     /// Run a scenario on the deterministic simulated L1 with world checks after every step.
     Simulate {
         /// A built-in scenario name or a scenario JSON file; omitted: a random fault
@@ -214,6 +219,13 @@ pub enum Outcome {
     Done(String),
     /// Verification failed; print this report.
     Failed(String),
+    /// A live run ended: exit with the core's process status.
+    Exit {
+        /// The process exit status (interface.md).
+        status: u8,
+        /// What to print on standard error.
+        text: String,
+    },
 }
 
 /// Bad input, with the file it came from.
@@ -316,6 +328,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Sweep { seeds, from } => sweep::run(seeds, from),
         Command::Repair { log } => maintain::repair(&log),
+        Command::Run(args) => run::run(&args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),
         Command::Status { db, log } => projection::status(&db, log.as_deref()),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),

@@ -3,6 +3,7 @@
 // A failed expectation in a test is a panic with the reason; that is the harness's job.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::cast_possible_truncation)]
 
+mod anvil;
 mod cli;
 mod log_damage;
 mod log_format;

@@ -1,0 +1,273 @@
+//! `run`: the run loop live — the Ethereum node through alloy, the SQLite projection,
+//! the wall clock, the seal queue, SIGTERM/SIGINT — recording every step to the log
+//! before its effects run. The process exit status is the core's (0/10/20/30/78).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use effects::eth::{EthL1, SigningKey};
+use effects::sqlite::SqliteStore;
+use effects::{Clock, Executor, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Stop, Store, Wake, WalletCounts};
+use machine::event::Boot;
+use machine::{
+    Address, BatchNonce, BlockNumber, DbWrite, Effect, Event, Hash32, OpId, RawConfig, UnixMillis, WalletNonce,
+};
+
+use super::{CliError, Outcome};
+use crate::log::{FsyncPolicy, Header, LogReader, LogWriter, config_digest};
+
+/// `seqrec run`'s settings; every flag can also come from its environment variable.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The L1 node's JSON-RPC URL (HTTP).
+    #[arg(long, env = "SEQREC_RPC")]
+    pub rpc: String,
+    /// The SQLite projection.
+    #[arg(long, env = "SEQREC_DB")]
+    pub db: PathBuf,
+    /// The replay log (created if missing; appended to, after verification, if present).
+    #[arg(long, env = "SEQREC_LOG")]
+    pub log: PathBuf,
+    /// A file holding the submitter's private key (hex); or set SEQREC_KEY.
+    #[arg(long, env = "SEQREC_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// The deployment's chain id.
+    #[arg(long, env = "SEQREC_CHAIN_ID")]
+    pub chain_id: u64,
+    /// The inbox address.
+    #[arg(long, env = "SEQREC_INBOX")]
+    pub inbox: String,
+    /// Scheduler staleness bound (default 1200).
+    #[arg(long, env = "SEQREC_MAX_WAIT_BLOCKS")]
+    pub max_wait_blocks: Option<u64>,
+    /// Runway before max wait (default 300).
+    #[arg(long, env = "SEQREC_PREEMPTIVE_MARGIN_BLOCKS")]
+    pub preemptive_margin_blocks: Option<u64>,
+    /// L1 view stale after this many block-times.
+    #[arg(long, env = "SEQREC_L1_READ_STALE_AFTER_BLOCKS")]
+    pub l1_read_stale_after_blocks: Option<u64>,
+    /// Assumed L1 block time (default 12).
+    #[arg(long, env = "SEQREC_SECONDS_PER_BLOCK")]
+    pub seconds_per_block: Option<u64>,
+    /// Block-times a submission is watched for before it is retried (default 1).
+    #[arg(long, env = "SEQREC_CONFIRMATION_DEPTH")]
+    pub confirmation_depth: Option<u64>,
+    /// Detector cadence (default 2000).
+    #[arg(long, env = "SEQREC_DETECTOR_INTERVAL_MS")]
+    pub detector_interval_ms: Option<u64>,
+    /// Submitter cadence (default 1000).
+    #[arg(long, env = "SEQREC_SUBMIT_INTERVAL_MS")]
+    pub submit_interval_ms: Option<u64>,
+    /// How each step is reported on standard error: `text` or `json` (one object per step).
+    #[arg(long, env = "SEQREC_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
+    pub log_format: String,
+    /// Milliseconds an RPC call may take before it counts as failed.
+    #[arg(long, env = "SEQREC_RPC_TIMEOUT_MS", default_value_t = 10_000)]
+    pub rpc_timeout_ms: u64,
+}
+
+/// The live environment.
+struct Live {
+    l1: EthL1,
+    store: SqliteStore,
+    log: LogWriter,
+    intake_open: bool,
+    shutdown: Arc<AtomicBool>,
+    json: bool,
+    steps: u64,
+}
+
+impl L1 for Live {
+    fn chain_id(&mut self) -> Result<u64, effects::L1Error> {
+        self.l1.chain_id()
+    }
+    fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, effects::L1Error> {
+        self.l1.sync_safe(from_block)
+    }
+    fn wallet(&mut self) -> Result<WalletCounts, effects::L1Error> {
+        self.l1.wallet()
+    }
+    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, effects::L1Error> {
+        self.l1.unsafe_landings()
+    }
+    fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError> {
+        self.l1.send_batch(chain_id, w_nonce, wire)
+    }
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError> {
+        self.l1.send_noop(chain_id, w_nonce)
+    }
+}
+
+impl Store for Live {
+    fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), effects::StoreError> {
+        self.store.apply(op, write)
+    }
+}
+
+fn wall_clock_ms() -> UnixMillis {
+    UnixMillis(
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+    )
+}
+
+impl Clock for Live {
+    fn now_ms(&mut self) -> UnixMillis {
+        wall_clock_ms()
+    }
+}
+
+impl Inputs for Live {
+    fn set_intake(&mut self, open: bool) {
+        self.intake_open = open;
+    }
+
+    fn wait(&mut self, deadline: Option<UnixMillis>) -> Wake {
+        loop {
+            if self.shutdown.load(Ordering::Relaxed) {
+                return Wake::Shutdown;
+            }
+            if self.intake_open
+                && let Ok(Some(payload)) = self.store.take_seal()
+            {
+                return Wake::Seal(payload);
+            }
+            let now = wall_clock_ms();
+            if deadline.is_some_and(|at| now >= at) {
+                return Wake::Deadline;
+            }
+            let left = deadline.map_or(50, |at| at.0.saturating_sub(now.0)).min(50);
+            std::thread::sleep(Duration::from_millis(left.max(1)));
+        }
+    }
+}
+
+impl LogSink for Live {
+    fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
+        self.log.append(event, effects).map(|_| ()).map_err(|error| error.to_string())
+    }
+}
+
+impl Hooks for Live {
+    fn stepped(&mut self, state: &machine::State, event: &Event, step: &machine::Step) {
+        self.steps += 1;
+        for note in &step.notes {
+            if self.json {
+                let line = serde_json::json!({
+                    "step": self.steps,
+                    "event": event.name(),
+                    "danger": note.danger.map(machine::Danger::name),
+                    "decision": note.decision.map(machine::Decision::name),
+                    "why": note.why.to_string(),
+                    "generation": state.generation(),
+                });
+                eprintln!("{line}");
+            } else if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
+                let decision = note.decision.map_or("", machine::Decision::name);
+                eprintln!("seqrec: {} {decision} {}", event.name(), note.why);
+            }
+        }
+    }
+}
+
+fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError> {
+    let inbox = args.inbox.parse::<Address>().map_err(|error| CliError::Scenario {
+        path: "--inbox".into(),
+        message: format!("{error}: expected a 0x-prefixed 20-byte address"),
+    })?;
+    Ok(RawConfig {
+        chain_id: Some(args.chain_id),
+        batch_submitter: Some(submitter),
+        inbox: Some(inbox),
+        max_wait_blocks: args.max_wait_blocks,
+        preemptive_margin_blocks: args.preemptive_margin_blocks,
+        l1_read_stale_after_blocks: args.l1_read_stale_after_blocks,
+        seconds_per_block: args.seconds_per_block,
+        confirmation_depth: args.confirmation_depth,
+        detector_interval_ms: args.detector_interval_ms,
+        submit_interval_ms: args.submit_interval_ms,
+        anchor_nonce: None,
+    })
+}
+
+fn read_key(args: &RunArgs) -> Result<SigningKey, CliError> {
+    let (text, source) = match (&args.key_file, std::env::var("SEQREC_KEY")) {
+        (Some(path), _) => (
+            std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.clone(), source })?,
+            path.display().to_string(),
+        ),
+        (None, Ok(key)) => (key, "SEQREC_KEY".to_owned()),
+        (None, Err(_)) => {
+            return Err(CliError::Scenario {
+                path: "--key-file".into(),
+                message: "no key: give --key-file or set SEQREC_KEY".to_owned(),
+            });
+        }
+    };
+    SigningKey::parse(&text).map_err(|message| CliError::Scenario { path: source.into(), message })
+}
+
+/// Rebuilds the state from an existing log, or creates the log.
+fn open_log(path: &Path, config: &RawConfig) -> Result<(LogWriter, machine::State), CliError> {
+    let log_error = |source| CliError::Log { path: path.to_owned(), source };
+    if !path.exists() {
+        let writer = LogWriter::create(path, &Header::new(config_digest(config)), FsyncPolicy::EveryRecord)
+            .map_err(log_error)?;
+        return Ok((writer, machine::State::new()));
+    }
+    let file = std::fs::File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
+    let mut state = machine::State::new();
+    for record in LogReader::new(std::io::BufReader::new(file)).map_err(log_error)? {
+        state = machine::step(state, &record.map_err(log_error)?.event).0;
+    }
+    let writer = LogWriter::open_append(path, FsyncPolicy::EveryRecord).map_err(log_error)?;
+    Ok((writer, state))
+}
+
+/// Sets the flag on SIGTERM or SIGINT, from a thread of its own.
+fn watch_signals(flag: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
+        runtime.block_on(async {
+            let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            flag.store(true, Ordering::Relaxed);
+        });
+    });
+}
+
+pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
+    let key = read_key(args)?;
+    let config = raw_config(args, key.address())?;
+    let inbox = config.inbox.unwrap_or_default();
+    let (log, state) = open_log(&args.log, &config)?;
+    let mut store = SqliteStore::open(&args.db)
+        .map_err(|source| CliError::Write { path: args.db.clone(), source: Box::new(source) })?;
+    // Boot reconciles the projection from the log's state (writes lost in a crash come back).
+    store.reconcile(&state).map_err(|source| CliError::Write { path: args.db.clone(), source: Box::new(source) })?;
+    let l1 = EthL1::connect(&args.rpc, key, inbox, Duration::from_millis(args.rpc_timeout_ms))
+        .map_err(|message| CliError::Scenario { path: "--rpc".into(), message })?;
+    let shutdown = Arc::new(AtomicBool::new(false));
+    watch_signals(Arc::clone(&shutdown));
+    let mut live = Live { l1, store, log, intake_open: false, shutdown, json: args.log_format == "json", steps: 0 };
+    let mut executor = Executor::resume(state);
+    let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
+    match executor.run(&mut live, boot) {
+        Stop::Exited(code) => Ok(Outcome::Exit {
+            status: effects::exit_status(code),
+            text: format!("seqrec run: exit {} ({})\n", code.name(), effects::exit_status(code)),
+        }),
+        Stop::LogFailed(message) => {
+            Ok(Outcome::Exit { status: 20, text: format!("seqrec run: the log could not be written: {message}\n") })
+        }
+        Stop::Crashed(_) | Stop::Idle => {
+            Ok(Outcome::Exit { status: 20, text: "seqrec run: stopped with nothing left to do\n".to_owned() })
+        }
+    }
+}
