@@ -5,10 +5,12 @@
 //! - `cargo xtask fixtures [--accept]`: regenerates `fixtures/logs/` from `fixtures/scripts/`.
 //! - `cargo xtask fuzz [log_reader|script_step] [SECONDS]`: runs a cargo-fuzz target.
 //! - `cargo xtask sim [--seeds N]`: sweeps random seeds with fault schedules and crash points.
+//! - `cargo xtask anvil`: installs the pinned anvil for the live tests (prints SEQREC_ANVIL).
 //! - `cargo xtask tidy`: the repository rules (also run by `cargo test -p xtask`).
 
 use std::process::{Command, ExitCode};
 
+mod anvil;
 mod bench;
 mod fixtures;
 mod fuzz;
@@ -22,10 +24,13 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("tidy") => tidy::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("anvil") => anvil::run(),
         Some("sim") => sim::run(&args[1..]),
         Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
-            eprintln!("usage: cargo xtask <ci|bench|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>");
+            eprintln!(
+                "usage: cargo xtask <ci|anvil|bench|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
+            );
             return ExitCode::from(2);
         }
     };

@@ -164,8 +164,9 @@ impl Hooks for Live {
                 });
                 eprintln!("{line}");
             } else if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
-                let decision = note.decision.map_or("", machine::Decision::name);
-                eprintln!("seqrec: {} {decision} {}", event.name(), note.why);
+                let danger = note.danger.map_or(String::new(), |d| format!(" danger {}", d.name()));
+                let decision = note.decision.map_or(String::new(), |d| format!(" decision {}", d.name()));
+                eprintln!("seqrec: step {} {}{danger}{decision}: {}", self.steps, event.name(), note.why);
             }
         }
     }

@@ -18,13 +18,17 @@ impl Drop for Process {
 }
 
 fn anvil() -> Option<(Process, String)> {
+    anvil_on_chain(31337)
+}
+
+fn anvil_on_chain(chain_id: u64) -> Option<(Process, String)> {
     let Ok(binary) = std::env::var("SEQREC_ANVIL") else {
         eprintln!("SEQREC_ANVIL is not set: anvil test skipped (run `cargo xtask anvil`)");
         return None;
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
     let child = Command::new(binary)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", "31337"])
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &chain_id.to_string()])
         .args(["--block-time", "1", "--slots-in-an-epoch", "2", "--silent"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -40,6 +44,96 @@ fn anvil() -> Option<(Process, String)> {
 
 fn seqrec(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_seqrec")).args(args).output().unwrap_or_else(|error| panic!("seqrec: {error}"))
+}
+
+/// One JSON-RPC call over plain HTTP (a test needs no client library for it).
+fn rpc(url: &str, method: &str, params: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let address = url.trim_start_matches("http://");
+    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(stream, "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+/// The arguments of a test deployment: max wait 20, margin 5, 1 s blocks.
+fn run_args<'a>(url: &'a str, db: &'a str, log: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        "--rpc",
+        url,
+        "--db",
+        db,
+        "--log",
+        log,
+        "--chain-id",
+        "31337",
+        "--inbox",
+        "0x2222222222222222222222222222222222222222",
+        "--max-wait-blocks",
+        "20",
+        "--preemptive-margin-blocks",
+        "5",
+        "--seconds-per-block",
+        "1",
+        "--detector-interval-ms",
+        "300",
+        "--submit-interval-ms",
+        "300",
+    ]
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("seqrec-anvil-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn trace(log: &str) -> String {
+    String::from_utf8_lossy(&seqrec(&["trace", log]).stdout).into_owned()
+}
+
+#[test]
+fn wrong_chain_id_refuses_with_nothing_read_or_sent() {
+    let Some((_anvil, url)) = anvil_on_chain(1) else { return };
+    let dir = scratch("wrong-chain");
+    let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
+    let out = Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args(run_args(&url, db.to_str().unwrap(), log.to_str().unwrap()))
+        .env("SEQREC_KEY", DEV_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(30), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = trace(log.to_str().unwrap());
+    assert!(text.contains("chain id mismatch: node reports 1, config says 31337"), "{text}");
+    for effect in ["sync_l1", "read_wallet", "submit", "noop"] {
+        assert!(!text.contains(&format!("\"fx\":\"{effect}\"")), "{effect} happened:\n{text}");
+    }
+    keep_as_fixture(&log, "anvil-wrong-chain-id");
+}
+
+#[test]
+fn rpc_down_at_a_first_boot_exits_retry() {
+    if std::env::var("SEQREC_ANVIL").is_err() {
+        eprintln!("SEQREC_ANVIL is not set: anvil test skipped");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}"); // nothing listens here once the listener is dropped
+    let dir = scratch("rpc-down");
+    let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
+    let out = Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args(run_args(&url, db.to_str().unwrap(), log.to_str().unwrap()))
+        .env("SEQREC_KEY", DEV_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(20), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = trace(log.to_str().unwrap());
+    assert!(text.contains("danger l1_view_stale decision retry - no safe head has been observed yet"), "{text}");
+    keep_as_fixture(&log, "anvil-rpc-down-at-boot");
 }
 
 #[test]
@@ -94,4 +188,94 @@ fn run_happy_path_against_anvil_then_replay_offline() {
     let status = seqrec(&["status", "--db", db_arg, "--log", log_arg]);
     let text = String::from_utf8_lossy(&status.stdout).into_owned();
     assert!(text.lines().filter(|line| line.contains(" Gold ")).count() >= 2, "{text}\n{stderr}");
+    keep_as_fixture(&log, "anvil-happy-path");
+}
+
+/// Waits for `seqrec run` to exit, returning its status and standard error.
+fn finish(mut run: Process) -> (Option<i32>, String) {
+    let status = run.0.wait().unwrap();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = run.0.stderr.take() {
+        use std::io::Read as _;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    (status.code(), stderr)
+}
+
+fn start_run(url: &str, db: &str, log: &str) -> Process {
+    Process(
+        Command::new(env!("CARGO_BIN_EXE_seqrec"))
+            .args(run_args(url, db, log))
+            .env("SEQREC_KEY", DEV_KEY)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn incident_batch_held_out_of_blocks_then_recovery_against_anvil() {
+    let Some((_anvil, url)) = anvil() else { return };
+    let dir = scratch("incident");
+    let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
+    let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
+    // Every pending transaction is dropped from anvil's pool: our batch is held out of
+    // blocks while the chain goes on, until the detector sees it in danger.
+    let censoring = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let censor = {
+        let (url, censoring) = (url.clone(), std::sync::Arc::clone(&censoring));
+        std::thread::spawn(move || {
+            while censoring.load(std::sync::atomic::Ordering::Relaxed) {
+                rpc(&url, "anvil_dropAllTransactions", "[]");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let first = start_run(&url, db_arg, log_arg);
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
+    let (code, stderr) = finish(first);
+    assert_eq!(code, Some(10), "the detector exits recovery_required:\n{stderr}");
+    assert!(stderr.contains("closed_batch_in_danger") || stderr.contains("estimated_batch_in_danger"), "{stderr}");
+    censoring.store(false, std::sync::atomic::Ordering::Relaxed);
+    censor.join().unwrap();
+
+    // Restarted: flush with no-ops, cascade, recovery batch; a new seal then lands Gold.
+    let second = start_run(&url, db_arg, log_arg);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let text = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg]).stdout).into_owned();
+        if text.starts_with("generation 1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery:\n{text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x02"]).status.success());
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
+    let (code, stderr) = finish(second);
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = trace(log_arg);
+    for expected in
+        ["decision flush", "\"fx\":\"noop\"", "decision post_flush_sync", "decision cascade", "generation 1"]
+    {
+        assert!(text.contains(expected), "missing `{expected}`:\n{stderr}");
+    }
+    let replayed = seqrec(&["replay", log_arg]);
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
+    let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg, "--log", log_arg]).stdout).into_owned();
+    assert!(
+        status.contains(" Gold ") && status.contains("invalid"),
+        "the recovery batch is Gold, the doomed one invalid:\n{status}"
+    );
+    keep_as_fixture(&log, "anvil-incident");
+}
+
+/// With `SEQREC_KEEP_ANVIL_LOGS` set, keeps a real-L1 log in `fixtures/logs/`, where CI
+/// replays it without anvil.
+fn keep_as_fixture(log: &std::path::Path, name: &str) {
+    if std::env::var_os("SEQREC_KEEP_ANVIL_LOGS").is_some() {
+        let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../fixtures/logs/{name}.seqlog"));
+        std::fs::copy(log, target).unwrap();
+    }
 }

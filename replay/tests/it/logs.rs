@@ -180,3 +180,11 @@ fn simulator_scenario_logs_are_reproduced_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn every_fixture_log_replays_to_identical_effects() {
+    for log in fixtures("logs", "seqlog") {
+        let replayed = run_log(&log, false, None, true).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(replayed.failure, None, "{}", log.display());
+    }
+}
