@@ -279,3 +279,59 @@ fn keep_as_fixture(log: &std::path::Path, name: &str) {
         std::fs::copy(log, target).unwrap();
     }
 }
+
+#[test]
+fn sigkill_in_the_middle_of_a_submission_then_restart_converges() {
+    let Some((_anvil, url)) = anvil() else { return };
+    let dir = scratch("sigkill");
+    let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
+    let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
+    // Hold sends out of blocks so the process is killed with a batch sent but not landed.
+    let censoring = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let censor = {
+        let (url, censoring) = (url.clone(), std::sync::Arc::clone(&censoring));
+        std::thread::spawn(move || {
+            while censoring.load(std::sync::atomic::Ordering::Relaxed) {
+                rpc(&url, "anvil_dropAllTransactions", "[]");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let mut first = start_run(&url, db_arg, log_arg);
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seqrec(&["trace", log_arg]).stdout).contains("\"write\":\"record_submission\"") {
+        assert!(Instant::now() < deadline, "nothing was ever sent");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    first.0.kill().unwrap(); // SIGKILL
+    let _ = first.0.wait();
+    censoring.store(false, std::sync::atomic::Ordering::Relaxed);
+    censor.join().unwrap();
+    // A kill can tear the last record; repair keeps every whole one (and says so).
+    assert!(seqrec(&["repair", log_arg]).status.success());
+
+    let second = start_run(&url, db_arg, log_arg);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg]).stdout).into_owned();
+        let landed = rpc(&url, "eth_getTransactionCount", r#"["0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266","safe"]"#);
+        if !landed.contains("\"result\":\"0x0\"") && status.contains("0x") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the batch never landed after the restart:\n{status}\n{landed}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
+    let (code, stderr) = finish(second);
+    assert_eq!(code, Some(0), "{stderr}");
+    let replayed = seqrec(&["replay", log_arg]);
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
+    let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg, "--log", log_arg]).stdout).into_owned();
+    assert!(
+        status.contains(" Gold ") && status.starts_with("generation 0"),
+        "nothing lost, no recovery needed:\n{status}\n{stderr}"
+    );
+    keep_as_fixture(&log, "anvil-sigkill-mid-submission");
+}
