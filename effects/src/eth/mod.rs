@@ -50,6 +50,28 @@ impl SigningKey {
     }
 }
 
+/// A send this process made at one wallet nonce.
+#[derive(Clone, Copy, Debug)]
+struct LastSend {
+    /// blake3 of the calldata, or of nothing for a no-op.
+    content: [u8; 32],
+    fees: (u128, u128),
+    tx_hash: Hash32,
+}
+
+/// Replacing a pending transaction needs both fee fields at least 10% higher.
+fn replaces(new: (u128, u128), old: (u128, u128)) -> bool {
+    new.0.saturating_mul(10) >= old.0.saturating_mul(11) && new.1.saturating_mul(10) >= old.1.saturating_mul(11)
+}
+
+fn bump((max_fee, tip): (u128, u128)) -> (u128, u128) {
+    (max_fee.saturating_add(max_fee / 10).saturating_add(1), tip.saturating_add(tip / 10).saturating_add(1))
+}
+
+/// How often a send escalates its fees after "replacement underpriced" before giving up:
+/// a restarted process does not know what its predecessor paid at the nonce.
+const ESCALATIONS: usize = 12;
+
 /// The adapter.
 #[derive(Debug)]
 pub struct EthL1 {
@@ -59,8 +81,8 @@ pub struct EthL1 {
     from: Address,
     inbox: Address,
     timeout: Duration,
-    /// Fees last used at each wallet nonce by this process, so a resend out-bids it.
-    last_fees: BTreeMap<u64, (u128, u128)>,
+    /// What this process last sent at each wallet nonce: content, fees, transaction hash.
+    last_sent: BTreeMap<u64, LastSend>,
 }
 
 fn l1_error(error: impl std::fmt::Display) -> L1Error {
@@ -100,7 +122,7 @@ impl EthL1 {
             from,
             inbox: Address::from(inbox.0),
             timeout,
-            last_fees: BTreeMap::new(),
+            last_sent: BTreeMap::new(),
         })
     }
 
@@ -156,28 +178,61 @@ impl EthL1 {
         if found == chain_id { Ok(()) } else { Err(SendError::WrongChain { found }) }
     }
 
-    /// Signs and broadcasts `request` at `w_nonce` with `fees`, out-bidding what this
-    /// process sent there before by at least 10%.
+    /// Signs and broadcasts `request` at `w_nonce`. The same content already sent here
+    /// at fees a fresh estimate does not beat by 10% stays pending as it is (no compounding
+    /// bumps); other content out-bids what this process sent here. A "replacement
+    /// underpriced" answer (a predecessor process paid more) escalates the fees by half,
+    /// up to [`ESCALATIONS`] times.
     fn broadcast(
         &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        content: [u8; 32],
+        request: TransactionRequest,
+        fresh: (u128, u128),
+    ) -> Result<Hash32, SendError> {
+        let mut fees = fresh;
+        if let Some(last) = self.last_sent.get(&w_nonce.0).copied() {
+            if last.content == content && !replaces(fresh, last.fees) {
+                return Ok(last.tx_hash);
+            }
+            if !replaces(fees, last.fees) {
+                let bumped = bump(last.fees);
+                fees = (fees.0.max(bumped.0), fees.1.max(bumped.1));
+            }
+        }
+        for _ in 0..=ESCALATIONS {
+            fees.1 = fees.1.min(fees.0);
+            match self.sign_and_send(chain_id, w_nonce, request.clone(), fees) {
+                Ok(tx_hash) => {
+                    self.last_sent.insert(w_nonce.0, LastSend { content, fees, tx_hash });
+                    return Ok(tx_hash);
+                }
+                Err(SendError::ReplacementUnderpriced) => {
+                    fees = (
+                        fees.0.saturating_add(fees.0 / 2).saturating_add(1),
+                        fees.1.saturating_add(fees.1 / 2).saturating_add(1),
+                    );
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(SendError::ReplacementUnderpriced)
+    }
+
+    fn sign_and_send(
+        &self,
         chain_id: u64,
         w_nonce: WalletNonce,
         request: TransactionRequest,
         fees: (u128, u128),
     ) -> Result<Hash32, SendError> {
-        let bump = |fee: u128| fee.saturating_mul(11) / 10 + 1;
-        let (mut max_fee, mut tip) = fees;
-        if let Some(&(old_max, old_tip)) = self.last_fees.get(&w_nonce.0) {
-            max_fee = max_fee.max(bump(old_max));
-            tip = tip.max(bump(old_tip));
-        }
-        tip = tip.min(max_fee);
         let request = request
             .with_from(self.from)
             .with_nonce(w_nonce.0)
             .with_chain_id(chain_id)
-            .with_max_fee_per_gas(max_fee)
-            .with_max_priority_fee_per_gas(tip);
+            .with_max_fee_per_gas(fees.0)
+            .with_max_priority_fee_per_gas(fees.1);
         let wallet = self.wallet.clone();
         let envelope = self
             .runtime
@@ -189,13 +244,11 @@ impl EthL1 {
         let sent = self
             .runtime
             .block_on(async { tokio::time::timeout(timeout, self.provider.send_tx_envelope(envelope)).await });
-        let pending = match sent {
-            Ok(Ok(pending)) => pending,
-            Ok(Err(error)) => return Err(send_error(error)),
-            Err(_) => return Err(SendError::Transport("timeout".to_owned())),
-        };
-        self.last_fees.insert(w_nonce.0, (max_fee, tip));
-        Ok(Hash32(pending.tx_hash().0))
+        match sent {
+            Ok(Ok(pending)) => Ok(Hash32(pending.tx_hash().0)),
+            Ok(Err(error)) => Err(send_error(error)),
+            Err(_) => Err(SendError::Transport("timeout".to_owned())),
+        }
     }
 
     fn estimate(&self) -> Result<(u128, u128), SendError> {
@@ -257,7 +310,7 @@ impl L1 for EthL1 {
             .with_to(self.inbox)
             .with_input(AlloyBytes::copy_from_slice(wire))
             .with_gas_limit(gas);
-        self.broadcast(chain_id, w_nonce, request, fees)
+        self.broadcast(chain_id, w_nonce, *blake3::hash(wire).as_bytes(), request, fees)
     }
 
     fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError> {
@@ -265,6 +318,7 @@ impl L1 for EthL1 {
         let (max_fee, tip) = self.estimate()?;
         let fees = machine::noop_fees(machine::Fees { max_fee_per_gas: max_fee, max_priority_fee_per_gas: tip });
         let request = TransactionRequest::default().with_to(self.from).with_value(U256::ZERO).with_gas_limit(21_000);
-        self.broadcast(chain_id, w_nonce, request, (fees.max_fee_per_gas, fees.max_priority_fee_per_gas))
+        let fees = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
+        self.broadcast(chain_id, w_nonce, *blake3::hash(b"").as_bytes(), request, fees)
     }
 }

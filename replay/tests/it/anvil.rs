@@ -29,7 +29,7 @@ fn anvil_on_chain(chain_id: u64) -> Option<(Process, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
     let child = Command::new(binary)
         .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &chain_id.to_string()])
-        .args(["--block-time", "1", "--slots-in-an-epoch", "2", "--silent"])
+        .args(["--no-mining", "--slots-in-an-epoch", "2", "--silent"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -44,6 +44,85 @@ fn anvil_on_chain(chain_id: u64) -> Option<(Process, String)> {
 
 fn seqrec(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_seqrec")).args(args).output().unwrap_or_else(|error| panic!("seqrec: {error}"))
+}
+
+/// Mines one block a second (the deployment's block time), first dropping every pending
+/// transaction while censoring: a deterministic way to hold our sends out of blocks.
+/// While censoring it also keeps the raw bytes of the first of our transactions it drops,
+/// as a node elsewhere would (a zombie).
+struct Miner {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    censor: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    zombie: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Miner {
+    fn start(url: &str, censoring: bool) -> Miner {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let censor = std::sync::Arc::new(AtomicBool::new(censoring));
+        let zombie = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let handle = {
+            let (url, stop, censor, zombie) = (
+                url.to_owned(),
+                std::sync::Arc::clone(&stop),
+                std::sync::Arc::clone(&censor),
+                std::sync::Arc::clone(&zombie),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(1000));
+                    if censor.load(Ordering::Relaxed) {
+                        let mut kept = zombie.lock().unwrap();
+                        if kept.is_none() {
+                            *kept = first_pending_raw(&url);
+                        }
+                        drop(kept);
+                        rpc(&url, "anvil_dropAllTransactions", "[]");
+                    }
+                    rpc(&url, "evm_mine", "[]");
+                }
+            })
+        };
+        Miner { stop, censor, zombie, handle: Some(handle) }
+    }
+
+    fn censor(&self, on: bool) {
+        self.censor.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn zombie(&self) -> Option<String> {
+        self.zombie.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Miner {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// The raw bytes of the first pending transaction in anvil's pool, if any.
+fn first_pending_raw(url: &str) -> Option<String> {
+    let content = rpc_result(url, "txpool_content", "[]")?;
+    let hash = content["pending"]
+        .as_object()?
+        .values()
+        .flat_map(|by_nonce| by_nonce.as_object().into_iter().flatten())
+        .find_map(|(_, tx)| tx["hash"].as_str().map(str::to_owned))?;
+    rpc_result(url, "eth_getRawTransactionByHash", &format!(r#"["{hash}"]"#))?.as_str().map(str::to_owned)
+}
+
+/// The `result` of a JSON-RPC call.
+fn rpc_result(url: &str, method: &str, params: &str) -> Option<serde_json::Value> {
+    let response = rpc(url, method, params);
+    let body = response.split("\r\n\r\n").nth(1)?;
+    let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
+    Some(value["result"].clone())
 }
 
 /// One JSON-RPC call over plain HTTP (a test needs no client library for it).
@@ -139,6 +218,7 @@ fn rpc_down_at_a_first_boot_exits_retry() {
 #[test]
 fn run_happy_path_against_anvil_then_replay_offline() {
     let Some((_anvil, url)) = anvil() else { return };
+    let _miner = Miner::start(&url, false);
     let dir = std::env::temp_dir().join(format!("seqrec-anvil-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -219,25 +299,15 @@ fn incident_batch_held_out_of_blocks_then_recovery_against_anvil() {
     let dir = scratch("incident");
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
-    // Every pending transaction is dropped from anvil's pool: our batch is held out of
+    // Every pending transaction is dropped before each block: our batch is held out of
     // blocks while the chain goes on, until the detector sees it in danger.
-    let censoring = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let censor = {
-        let (url, censoring) = (url.clone(), std::sync::Arc::clone(&censoring));
-        std::thread::spawn(move || {
-            while censoring.load(std::sync::atomic::Ordering::Relaxed) {
-                rpc(&url, "anvil_dropAllTransactions", "[]");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        })
-    };
+    let miner = Miner::start(&url, true);
     let first = start_run(&url, db_arg, log_arg);
     assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
     let (code, stderr) = finish(first);
     assert_eq!(code, Some(10), "the detector exits recovery_required:\n{stderr}");
     assert!(stderr.contains("closed_batch_in_danger") || stderr.contains("estimated_batch_in_danger"), "{stderr}");
-    censoring.store(false, std::sync::atomic::Ordering::Relaxed);
-    censor.join().unwrap();
+    miner.censor(false);
 
     // Restarted: flush with no-ops, cascade, recovery batch; a new seal then lands Gold.
     let second = start_run(&url, db_arg, log_arg);
@@ -287,16 +357,7 @@ fn sigkill_in_the_middle_of_a_submission_then_restart_converges() {
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
     // Hold sends out of blocks so the process is killed with a batch sent but not landed.
-    let censoring = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let censor = {
-        let (url, censoring) = (url.clone(), std::sync::Arc::clone(&censoring));
-        std::thread::spawn(move || {
-            while censoring.load(std::sync::atomic::Ordering::Relaxed) {
-                rpc(&url, "anvil_dropAllTransactions", "[]");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        })
-    };
+    let miner = Miner::start(&url, true);
     let mut first = start_run(&url, db_arg, log_arg);
     assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -306,8 +367,7 @@ fn sigkill_in_the_middle_of_a_submission_then_restart_converges() {
     }
     first.0.kill().unwrap(); // SIGKILL
     let _ = first.0.wait();
-    censoring.store(false, std::sync::atomic::Ordering::Relaxed);
-    censor.join().unwrap();
+    miner.censor(false);
     // A kill can tear the last record; repair keeps every whole one (and says so).
     assert!(seqrec(&["repair", log_arg]).status.success());
 
@@ -334,4 +394,47 @@ fn sigkill_in_the_middle_of_a_submission_then_restart_converges() {
         "nothing lost, no recovery needed:\n{status}\n{stderr}"
     );
     keep_as_fixture(&log, "anvil-sigkill-mid-submission");
+}
+
+#[test]
+fn zombie_rebroadcast_during_recovery_never_breaks_the_outcome() {
+    let Some((_anvil, url)) = anvil() else { return };
+    let dir = scratch("zombie");
+    let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
+    let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
+    let miner = Miner::start(&url, true);
+    let first = start_run(&url, db_arg, log_arg);
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
+    let (code, stderr) = finish(first);
+    assert_eq!(code, Some(10), "{stderr}");
+    miner.censor(false);
+    let raw = miner.zombie().expect("the miner kept the dropped batch's raw bytes");
+    // Restarted, and the batch the node forgot comes back from elsewhere during recovery:
+    // the flush's no-op must hold the slot, or the batch lands first; either way the
+    // outcome must be correct.
+    let second = start_run(&url, db_arg, log_arg);
+    for _ in 0..10 {
+        rpc(&url, "eth_sendRawTransaction", &format!(r#"["{raw}"]"#));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let trace = trace(log_arg);
+        if trace.contains("decision admit") && trace.matches("decision admit").count() >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no second admission");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x02"]).status.success());
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
+    let (code, stderr) = finish(second);
+    assert_eq!(code, Some(0), "{stderr}");
+    // The replay checks every invariant: no Gold batch invalidated, no divergence.
+    let replayed = seqrec(&["replay", log_arg]);
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
+    let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg, "--log", log_arg]).stdout).into_owned();
+    assert!(status.contains("divergence none") && status.contains(" Gold "), "{status}\n{stderr}");
+    keep_as_fixture(&log, "anvil-zombie");
 }
