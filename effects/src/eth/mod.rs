@@ -89,6 +89,11 @@ fn l1_error(error: impl std::fmt::Display) -> L1Error {
     L1Error::Transport(error.to_string())
 }
 
+fn is_already_known(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("already imported") || lower.contains("already known")
+}
+
 fn send_error(error: impl std::fmt::Display) -> SendError {
     let text = error.to_string();
     let lower = text.to_lowercase();
@@ -240,12 +245,16 @@ impl EthL1 {
                 <TransactionRequest as NetworkTransactionBuilder<Ethereum>>::build(request, &wallet).await
             })
             .map_err(|error| SendError::Transport(format!("cannot sign: {error}")))?;
+        let tx_hash = Hash32(envelope.tx_hash().0);
         let timeout = self.timeout;
         let sent = self
             .runtime
             .block_on(async { tokio::time::timeout(timeout, self.provider.send_tx_envelope(envelope)).await });
         match sent {
             Ok(Ok(pending)) => Ok(Hash32(pending.tx_hash().0)),
+            // The identical transaction is pending already (a restarted process signed the
+            // same send again): that is the outcome asked for.
+            Ok(Err(error)) if is_already_known(&error.to_string()) => Ok(tx_hash),
             Ok(Err(error)) => Err(send_error(error)),
             Err(_) => Err(SendError::Transport("timeout".to_owned())),
         }

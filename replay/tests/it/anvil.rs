@@ -438,3 +438,153 @@ fn zombie_rebroadcast_during_recovery_never_breaks_the_outcome() {
     assert!(status.contains("divergence none") && status.contains(" Gold "), "{status}\n{stderr}");
     keep_as_fixture(&log, "anvil-zombie");
 }
+
+/// A TCP proxy in front of anvil that can be cut: while cut, connections are accepted
+/// and closed at once, so every RPC call fails as it would with the node down.
+struct Proxy {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Proxy {
+    fn start(target: &str) -> Proxy {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let target = target.trim_start_matches("http://").to_owned();
+        let up = std::sync::Arc::new(AtomicBool::new(true));
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let (thread_up, thread_stop) = (std::sync::Arc::clone(&up), std::sync::Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !thread_stop.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                if !thread_up.load(Ordering::Relaxed) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&target) else { continue };
+                let _ = client.set_nonblocking(false);
+                let (mut client_read, mut server_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut server_read, mut client_write) = (server, client);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_read, &mut server_write);
+                    let _ = server_write.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server_read, &mut client_write);
+                });
+            }
+        });
+        Proxy { port, up, stop }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn rpc_down_at_a_warm_restart_admits_seals_locally_and_verifies_the_chain_first() {
+    let Some((_anvil, url)) = anvil() else { return };
+    let _miner = Miner::start(&url, false);
+    let proxy = Proxy::start(&url);
+    let dir = scratch("warm-restart");
+    let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
+    let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
+    let via = proxy.url();
+    // A first run syncs and admits: the stored view is fresh.
+    let first = start_run(&via, db_arg, log_arg);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !trace(log_arg).contains("decision admit") {
+        assert!(Instant::now() < deadline, "never admitted");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(Command::new("kill").args(["-TERM", &first.0.id().to_string()]).status().unwrap().success());
+    assert_eq!(finish(first).0, Some(0));
+    // The node is unreachable at the restart: the warm node admits from its fresh view
+    // and keeps sealing locally.
+    proxy.set_up(false);
+    let second = start_run(&via, db_arg, log_arg);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while trace(log_arg).matches("decision admit").count() < 2 {
+        assert!(Instant::now() < deadline, "the warm restart did not admit:\n{}", trace(log_arg));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
+    std::thread::sleep(Duration::from_secs(2));
+    // The node returns: the chain id is verified before the first read, then the batch lands.
+    proxy.set_up(true);
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
+    let (code, stderr) = finish(second);
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = trace(log_arg);
+    let boot = text.rfind("decision initial_sync").unwrap();
+    let after = &text[boot..];
+    assert!(after.contains("initial sync: chain_id read failed; inspecting from the stored view"), "{after}");
+    assert!(after.contains("sealed batch"), "sealed locally while the node was down");
+    let verified = after.find("chain id 31337 verified").expect("verified when the node returned");
+    let first_read = after.find("\"fx\":\"sync_l1\"").expect("a read after the node returned");
+    assert!(verified < first_read, "the chain id is verified before the first read");
+    let replayed = seqrec(&["replay", log_arg]);
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
+    let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg, "--log", log_arg]).stdout).into_owned();
+    assert!(status.contains(" Gold "), "the batch sealed offline landed:\n{status}\n{stderr}");
+    keep_as_fixture(&log, "anvil-rpc-down-at-warm-restart");
+}
+
+#[test]
+fn sigkill_in_the_middle_of_a_flush_then_restart_converges() {
+    let Some((_anvil, url)) = anvil() else { return };
+    let dir = scratch("sigkill-flush");
+    let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
+    let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
+    let miner = Miner::start(&url, true);
+    let first = start_run(&url, db_arg, log_arg);
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
+    assert_eq!(finish(first).0, Some(10));
+    // Keep censoring so the flush's no-op cannot land before the kill.
+    let mut second = start_run(&url, db_arg, log_arg);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !trace(log_arg).contains("\"fx\":\"noop\"") {
+        assert!(Instant::now() < deadline, "no flush");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    second.0.kill().unwrap(); // SIGKILL in the middle of the flush
+    let _ = second.0.wait();
+    miner.censor(false);
+    assert!(seqrec(&["repair", log_arg]).status.success());
+    let third = start_run(&url, db_arg, log_arg);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg]).stdout).starts_with("generation 1") {
+        assert!(Instant::now() < deadline, "no recovery after the kill:\n{}", trace(log_arg));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x02"]).status.success());
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(Command::new("kill").args(["-TERM", &third.0.id().to_string()]).status().unwrap().success());
+    let (code, stderr) = finish(third);
+    assert_eq!(code, Some(0), "{stderr}");
+    let text = trace(log_arg);
+    assert_eq!(text.matches("\"write\":\"bump_generation\"").count(), 1, "the generation bumps once:\n{stderr}");
+    let replayed = seqrec(&["replay", log_arg]);
+    assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
+    let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg, "--log", log_arg]).stdout).into_owned();
+    assert!(status.contains(" Gold ") && status.contains("divergence none"), "{status}");
+    keep_as_fixture(&log, "anvil-sigkill-mid-flush");
+}
