@@ -75,7 +75,6 @@ struct Live {
     log: LogWriter,
     intake_open: bool,
     shutdown: Arc<AtomicBool>,
-    json: bool,
     steps: u64,
 }
 
@@ -153,23 +152,23 @@ impl Hooks for Live {
     fn stepped(&mut self, state: &machine::State, event: &Event, step: &machine::Step) {
         self.steps += 1;
         for note in &step.notes {
-            if self.json {
-                let line = serde_json::json!({
-                    "step": self.steps,
-                    "event": event.name(),
-                    "danger": note.danger.map(machine::Danger::name),
-                    "decision": note.decision.map(machine::Decision::name),
-                    "why": note.why.to_string(),
-                    "generation": state.generation(),
-                });
-                eprintln!("{line}");
-            } else if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
-                let danger = note.danger.map_or(String::new(), |d| format!(" danger {}", d.name()));
-                let decision = note.decision.map_or(String::new(), |d| format!(" decision {}", d.name()));
-                eprintln!("seqrec: step {} {}{danger}{decision}: {}", self.steps, event.name(), note.why);
+            let danger = note.danger.map_or("", machine::Danger::name);
+            let decision = note.decision.map_or("", machine::Decision::name);
+            let (step_number, event, generation) = (self.steps, event.name(), state.generation());
+            // Verdicts that matter to an operator at info, the rest (every fact) at debug.
+            if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
+                tracing::info!(step = step_number, event, danger, decision, generation, why = %note.why, "verdict");
+            } else {
+                tracing::debug!(step = step_number, event, danger, generation, why = %note.why, "step");
             }
         }
     }
+}
+
+/// Structured logs on standard error: `text` or one JSON object per line.
+fn init_logging(json: bool) {
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_target(false).with_ansi(false);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
 fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError> {
@@ -256,7 +255,8 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
         .map_err(|message| CliError::Scenario { path: "--rpc".into(), message })?;
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
-    let mut live = Live { l1, store, log, intake_open: false, shutdown, json: args.log_format == "json", steps: 0 };
+    init_logging(args.log_format == "json");
+    let mut live = Live { l1, store, log, intake_open: false, shutdown, steps: 0 };
     let mut executor = Executor::resume(state);
     let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
     match executor.run(&mut live, boot) {

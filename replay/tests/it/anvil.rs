@@ -182,10 +182,19 @@ fn wrong_chain_id_refuses_with_nothing_read_or_sent() {
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let out = Command::new(env!("CARGO_BIN_EXE_seqrec"))
         .args(run_args(&url, db.to_str().unwrap(), log.to_str().unwrap()))
+        .args(["--log-format", "json"])
         .env("SEQREC_KEY", DEV_KEY)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(30), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(30), "{stderr}");
+    // Structured logs: one JSON object per line, the refusal among them; the key never shows.
+    let refusal = stderr
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["fields"]["decision"] == "refuse");
+    assert!(refusal.is_some(), "{stderr}");
+    assert!(!stderr.contains("ac0974bec39a17e3"), "the key never appears");
     let text = trace(log.to_str().unwrap());
     assert!(text.contains("chain id mismatch: node reports 1, config says 31337"), "{text}");
     for effect in ["sync_l1", "read_wallet", "submit", "noop"] {
