@@ -3,37 +3,48 @@
 
 use std::fmt::Write as _;
 
-use machine::{Effect, State};
+use machine::{Danger, Effect, ExitCode, Note, State, Why};
 use serde_json::{Value, json};
 
 use crate::run::Traced;
 
-/// One line per verdict that matters to an operator: startup decisions, non-safe
-/// classifications, rejected facts and exits.
+/// What the audit lists: per step, the verdicts that matter to an operator (startup
+/// decisions, non-safe classifications, rejected facts) and the exits.
+fn audited(steps: &[Traced]) -> impl Iterator<Item = (u64, Vec<&Note>, Option<(ExitCode, &Why)>)> {
+    steps.iter().map(|traced| {
+        let notes = traced
+            .step
+            .notes
+            .iter()
+            .filter(|note| {
+                note.decision.is_some()
+                    || note.danger.is_some_and(|danger| danger != Danger::Safe)
+                    || matches!(note.why, Why::Rejected(_))
+            })
+            .collect();
+        let exit = traced.step.effects.iter().find_map(|effect| match effect {
+            Effect::Exit { code, reason } => Some((*code, reason)),
+            _ => None,
+        });
+        (traced.seq, notes, exit)
+    })
+}
+
+/// One line per audited verdict and exit.
 #[must_use]
 pub fn render_decisions(steps: &[Traced]) -> String {
     let mut out = String::new();
-    for traced in steps {
-        for note in &traced.step.notes {
-            let danger = note.danger.filter(|d| *d != machine::Danger::Safe);
-            let rejected = matches!(note.why, machine::Why::Rejected(_));
-            if note.decision.is_none() && danger.is_none() && !rejected {
-                continue;
-            }
-            let _ = write!(out, "#{:<5}", traced.seq);
-            if let Some(decision) = note.decision {
-                let _ = write!(out, " {:<16}", decision.name());
-            } else if let Some(danger) = danger {
-                let _ = write!(out, " {:<16}", danger.name());
-            } else {
-                let _ = write!(out, " {:<16}", "rejected");
-            }
-            let _ = writeln!(out, " {}", note.why);
+    for (seq, notes, exit) in audited(steps) {
+        for note in notes {
+            let label = match (note.decision, note.danger) {
+                (Some(decision), _) => decision.name(),
+                (None, Some(danger)) if danger != Danger::Safe => danger.name(),
+                _ => "rejected",
+            };
+            let _ = writeln!(out, "#{seq:<5} {label:<16} {}", note.why);
         }
-        for effect in &traced.step.effects {
-            if let Effect::Exit { code, reason } = effect {
-                let _ = writeln!(out, "#{:<5} exit {:<11} {reason}", traced.seq, code.name());
-            }
+        if let Some((code, reason)) = exit {
+            let _ = writeln!(out, "#{seq:<5} exit {:<11} {reason}", code.name());
         }
     }
     out
@@ -43,27 +54,19 @@ pub fn render_decisions(steps: &[Traced]) -> String {
 #[must_use]
 pub fn render_decisions_json(steps: &[Traced]) -> String {
     let mut out = String::new();
-    for traced in steps {
-        for note in &traced.step.notes {
-            let danger = note.danger.filter(|d| *d != machine::Danger::Safe);
-            let rejected = matches!(note.why, machine::Why::Rejected(_));
-            if note.decision.is_none() && danger.is_none() && !rejected {
-                continue;
-            }
+    for (seq, notes, exit) in audited(steps) {
+        for note in notes {
             let line = json!({
-                "seq": traced.seq,
-                "danger": note.danger.map(machine::Danger::name),
-                "danger_batch": note.danger.and_then(machine::Danger::batch),
+                "seq": seq,
+                "danger": note.danger.map(Danger::name),
+                "danger_batch": note.danger.and_then(Danger::batch),
                 "decision": note.decision.map(machine::Decision::name),
                 "why": note.why.to_string(),
             });
             let _ = writeln!(out, "{line}");
         }
-        for effect in &traced.step.effects {
-            if let Effect::Exit { code, reason } = effect {
-                let _ =
-                    writeln!(out, "{}", json!({ "seq": traced.seq, "exit": code.name(), "why": reason.to_string() }));
-            }
+        if let Some((code, reason)) = exit {
+            let _ = writeln!(out, "{}", json!({ "seq": seq, "exit": code.name(), "why": reason.to_string() }));
         }
     }
     out

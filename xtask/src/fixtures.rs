@@ -7,22 +7,6 @@ use std::process::Command;
 
 use crate::workspace_root;
 
-/// The simulator's named scenarios recorded as fixture logs (all but the demo).
-const SIM_SCENARIOS: &[&str] = &[
-    "happy-path",
-    "congestion",
-    "l1-halt",
-    "frozen-safe-head",
-    "zombie",
-    "rpc-down-at-boot",
-    "wrong-chain-id",
-    "post-flush-sync-failure",
-    "nonce-poisoning",
-    "tip-ages",
-    "repeated-incidents",
-    "divergence",
-];
-
 pub(crate) fn run(accept: bool) -> Result<(), String> {
     let root = workspace_root();
     crate::cargo(&["build", "--quiet", "--release", "-p", "replay", "--locked"])?;
@@ -55,12 +39,21 @@ pub(crate) fn run(accept: bool) -> Result<(), String> {
             }
         }
     }
-    // The named simulator scenarios, seed 1 (the demo is left out: `seqrec demo` records it).
-    for name in SIM_SCENARIOS {
+    // The named simulator scenarios, seed 1, as `seqrec scenarios` lists them (the demo is
+    // left out: `seqrec demo` records it).
+    let listed =
+        Command::new(&seqrec).arg("scenarios").output().map_err(|error| format!("cannot run seqrec: {error}"))?;
+    let names: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter_map(|line| line.split('\t').next())
+        .filter(|name| *name != "demo")
+        .map(str::to_owned)
+        .collect();
+    for name in &names {
         let stem = format!("sim-{name}");
         let fresh = scratch.join(format!("{stem}.seqlog"));
         let status = Command::new(&seqrec)
-            .args(["simulate", "--scenario", name, "--seed", "1", "--log"])
+            .args(["simulate", "--scenario", name.as_str(), "--seed", "1", "--log"])
             .arg(&fresh)
             .stdout(std::process::Stdio::null())
             .status()

@@ -165,6 +165,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the built-in simulator scenarios: name, tab, what it shows.
+    Scenarios,
     /// Simulate many random seeds (random fault schedules, crash points) on every core;
     /// stops at the first failure and prints the command that reproduces it.
     Sweep {
@@ -281,12 +283,12 @@ pub enum CliError {
         /// How many steps there are.
         steps: u64,
     },
-    /// A scenario file is not valid.
-    #[error("{path}: invalid scenario: {message}")]
-    Scenario {
-        /// The file.
+    /// An argument or input file is not valid (a scenario, an address, a key, a URL).
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The argument or file.
         path: PathBuf,
-        /// What serde_json said, and the built-in names.
+        /// What is wrong and what was expected.
         message: String,
     },
     /// A command needs a log but got a script.
@@ -327,6 +329,13 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Sweep { seeds, from } => sweep::run(seeds, from),
+        Command::Scenarios => Ok(Outcome::Done(
+            effects::sim::scenario::NAMES
+                .iter()
+                .filter_map(|name| effects::sim::scenario::by_name(name))
+                .map(|scenario| format!("{}\t{}\n", scenario.name, scenario.description))
+                .collect(),
+        )),
         Command::Repair { log } => maintain::repair(&log),
         Command::Run(args) => run::run(&args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),

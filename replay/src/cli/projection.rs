@@ -12,7 +12,7 @@ fn open(db: &Path) -> Result<SqliteStore, CliError> {
 }
 
 pub(super) fn seal(db: &Path, payload: &str) -> Result<Outcome, CliError> {
-    let bytes = machine::decode_hex(payload).map_err(|error| CliError::Scenario {
+    let bytes = machine::decode_hex(payload).map_err(|error| CliError::Invalid {
         path: "--payload".into(),
         message: format!("{error}: expected 0x-prefixed hex"),
     })?;

@@ -172,7 +172,7 @@ fn init_logging(json: bool) {
 }
 
 fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError> {
-    let inbox = args.inbox.parse::<Address>().map_err(|error| CliError::Scenario {
+    let inbox = args.inbox.parse::<Address>().map_err(|error| CliError::Invalid {
         path: "--inbox".into(),
         message: format!("{error}: expected a 0x-prefixed 20-byte address"),
     })?;
@@ -199,13 +199,13 @@ fn read_key(args: &RunArgs) -> Result<SigningKey, CliError> {
         ),
         (None, Ok(key)) => (key, "SEQREC_KEY".to_owned()),
         (None, Err(_)) => {
-            return Err(CliError::Scenario {
+            return Err(CliError::Invalid {
                 path: "--key-file".into(),
                 message: "no key: give --key-file or set SEQREC_KEY".to_owned(),
             });
         }
     };
-    SigningKey::parse(&text).map_err(|message| CliError::Scenario { path: source.into(), message })
+    SigningKey::parse(&text).map_err(|message| CliError::Invalid { path: source.into(), message })
 }
 
 /// Rebuilds the state from an existing log, or creates the log.
@@ -252,7 +252,7 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     // Boot reconciles the projection from the log's state (writes lost in a crash come back).
     store.reconcile(&state).map_err(|source| CliError::Write { path: args.db.clone(), source: Box::new(source) })?;
     let l1 = EthL1::connect(&args.rpc, key, inbox, Duration::from_millis(args.rpc_timeout_ms))
-        .map_err(|message| CliError::Scenario { path: "--rpc".into(), message })?;
+        .map_err(|message| CliError::Invalid { path: "--rpc".into(), message })?;
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
     init_logging(args.log_format == "json");

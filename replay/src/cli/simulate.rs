@@ -22,16 +22,16 @@ pub(crate) fn load_scenario(name: Option<&str>, seed: u64, crash_points: bool) -
             Some(scenario) => scenario,
             None => {
                 let path = PathBuf::from(name);
-                let text = std::fs::read_to_string(&path).map_err(|source| CliError::Scenario {
+                let text = std::fs::read_to_string(&path).map_err(|source| CliError::Invalid {
                     path: path.clone(),
                     message: format!(
                         "not a built-in scenario nor a readable file ({source}); built-in scenarios: {}",
                         scenario::NAMES.join(", ")
                     ),
                 })?;
-                serde_json::from_str(&text).map_err(|source| CliError::Scenario {
+                serde_json::from_str(&text).map_err(|source| CliError::Invalid {
                     path,
-                    message: format!("{source} (built-in scenarios: {})", scenario::NAMES.join(", ")),
+                    message: format!("invalid scenario: {source} (built-in scenarios: {})", scenario::NAMES.join(", ")),
                 })?
             }
         },
