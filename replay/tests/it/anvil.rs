@@ -233,7 +233,7 @@ fn run_happy_path_against_anvil_then_replay_offline() {
     std::fs::create_dir_all(&dir).unwrap();
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
-    let mut run = Process(
+    let run = Process(
         Command::new(env!("CARGO_BIN_EXE_seqrec"))
             .args(["run", "--rpc", &url, "--db", db_arg, "--log", log_arg, "--chain-id", "31337"])
             .args(["--inbox", "0x2222222222222222222222222222222222222222", "--max-wait-blocks", "20"])
@@ -262,15 +262,7 @@ fn run_happy_path_against_anvil_then_replay_offline() {
     }
     std::thread::sleep(Duration::from_secs(6));
     // SIGTERM: a clean shutdown, exit 0.
-    let pid = run.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = run.0.wait().unwrap();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = run.0.stderr.take() {
-        use std::io::Read as _;
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    assert_eq!(status.code(), Some(0), "{stderr}");
+    let stderr = stop_cleanly(run);
     // Offline: the log replays to identical effects, and the batches are Gold.
     let replayed = seqrec(&["replay", log_arg]);
     assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
@@ -289,6 +281,26 @@ fn finish(mut run: Process) -> (Option<i32>, String) {
         let _ = pipe.read_to_string(&mut stderr);
     }
     (status.code(), stderr)
+}
+
+/// SIGTERM, then the clean-shutdown status 0; returns the process's standard error.
+fn stop_cleanly(run: Process) -> String {
+    assert!(Command::new("kill").args(["-TERM", &run.0.id().to_string()]).status().unwrap().success());
+    let (code, stderr) = finish(run);
+    assert_eq!(code, Some(0), "a clean shutdown exits 0:\n{stderr}");
+    stderr
+}
+
+/// Holds every send out of blocks and runs a first process with one sealed batch until
+/// its detector exits `recovery_required`; returns the still-censoring miner.
+fn drive_into_danger(url: &str, db: &str, log: &str) -> Miner {
+    let miner = Miner::start(url, true);
+    let first = start_run(url, db, log);
+    assert!(seqrec(&["seal", "--db", db, "--payload", "0x01"]).status.success());
+    let (code, stderr) = finish(first);
+    assert_eq!(code, Some(10), "the detector exits recovery_required:\n{stderr}");
+    assert!(stderr.contains("closed_batch_in_danger") || stderr.contains("estimated_batch_in_danger"), "{stderr}");
+    miner
 }
 
 fn start_run(url: &str, db: &str, log: &str) -> Process {
@@ -310,12 +322,7 @@ fn incident_batch_held_out_of_blocks_then_recovery_against_anvil() {
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
     // Every pending transaction is dropped before each block: our batch is held out of
     // blocks while the chain goes on, until the detector sees it in danger.
-    let miner = Miner::start(&url, true);
-    let first = start_run(&url, db_arg, log_arg);
-    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
-    let (code, stderr) = finish(first);
-    assert_eq!(code, Some(10), "the detector exits recovery_required:\n{stderr}");
-    assert!(stderr.contains("closed_batch_in_danger") || stderr.contains("estimated_batch_in_danger"), "{stderr}");
+    let miner = drive_into_danger(&url, db_arg, log_arg);
     miner.censor(false);
 
     // Restarted: flush with no-ops, cascade, recovery batch; a new seal then lands Gold.
@@ -331,9 +338,7 @@ fn incident_batch_held_out_of_blocks_then_recovery_against_anvil() {
     }
     assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x02"]).status.success());
     std::thread::sleep(Duration::from_secs(8));
-    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
-    let (code, stderr) = finish(second);
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stop_cleanly(second);
     let text = trace(log_arg);
     for expected in
         ["decision flush", "\"fx\":\"noop\"", "decision post_flush_sync", "decision cascade", "generation 1"]
@@ -392,9 +397,7 @@ fn sigkill_in_the_middle_of_a_submission_then_restart_converges() {
         std::thread::sleep(Duration::from_millis(200));
     }
     std::thread::sleep(Duration::from_secs(3));
-    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
-    let (code, stderr) = finish(second);
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stop_cleanly(second);
     let replayed = seqrec(&["replay", log_arg]);
     assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
     let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg, "--log", log_arg]).stdout).into_owned();
@@ -411,11 +414,7 @@ fn zombie_rebroadcast_during_recovery_never_breaks_the_outcome() {
     let dir = scratch("zombie");
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
-    let miner = Miner::start(&url, true);
-    let first = start_run(&url, db_arg, log_arg);
-    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
-    let (code, stderr) = finish(first);
-    assert_eq!(code, Some(10), "{stderr}");
+    let miner = drive_into_danger(&url, db_arg, log_arg);
     miner.censor(false);
     let raw = miner.zombie().expect("the miner kept the dropped batch's raw bytes");
     // Restarted, and the batch the node forgot comes back from elsewhere during recovery:
@@ -437,9 +436,7 @@ fn zombie_rebroadcast_during_recovery_never_breaks_the_outcome() {
     }
     assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x02"]).status.success());
     std::thread::sleep(Duration::from_secs(8));
-    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
-    let (code, stderr) = finish(second);
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stop_cleanly(second);
     // The replay checks every invariant: no Gold batch invalidated, no divergence.
     let replayed = seqrec(&["replay", log_arg]);
     assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
@@ -523,8 +520,7 @@ fn rpc_down_at_a_warm_restart_admits_seals_locally_and_verifies_the_chain_first(
         assert!(Instant::now() < deadline, "never admitted");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(Command::new("kill").args(["-TERM", &first.0.id().to_string()]).status().unwrap().success());
-    assert_eq!(finish(first).0, Some(0));
+    stop_cleanly(first);
     // The node is unreachable at the restart: the warm node admits from its fresh view
     // and keeps sealing locally.
     proxy.set_up(false);
@@ -539,9 +535,7 @@ fn rpc_down_at_a_warm_restart_admits_seals_locally_and_verifies_the_chain_first(
     // The node returns: the chain id is verified before the first read, then the batch lands.
     proxy.set_up(true);
     std::thread::sleep(Duration::from_secs(8));
-    assert!(Command::new("kill").args(["-TERM", &second.0.id().to_string()]).status().unwrap().success());
-    let (code, stderr) = finish(second);
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stop_cleanly(second);
     let text = trace(log_arg);
     let boot = text.rfind("decision initial_sync").unwrap();
     let after = &text[boot..];
@@ -563,10 +557,7 @@ fn sigkill_in_the_middle_of_a_flush_then_restart_converges() {
     let dir = scratch("sigkill-flush");
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
-    let miner = Miner::start(&url, true);
-    let first = start_run(&url, db_arg, log_arg);
-    assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
-    assert_eq!(finish(first).0, Some(10));
+    let miner = drive_into_danger(&url, db_arg, log_arg);
     // Keep censoring so the flush's no-op cannot land before the kill.
     let mut second = start_run(&url, db_arg, log_arg);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -586,9 +577,7 @@ fn sigkill_in_the_middle_of_a_flush_then_restart_converges() {
     }
     assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x02"]).status.success());
     std::thread::sleep(Duration::from_secs(8));
-    assert!(Command::new("kill").args(["-TERM", &third.0.id().to_string()]).status().unwrap().success());
-    let (code, stderr) = finish(third);
-    assert_eq!(code, Some(0), "{stderr}");
+    let stderr = stop_cleanly(third);
     let text = trace(log_arg);
     assert_eq!(text.matches("\"write\":\"bump_generation\"").count(), 1, "the generation bumps once:\n{stderr}");
     let replayed = seqrec(&["replay", log_arg]);
