@@ -3,7 +3,7 @@
 
 use crate::batch_tree::{BatchTree, Sealed};
 use crate::bytes::{Address, Bytes, Hash32};
-use crate::config::RawConfig;
+use crate::config::{Config, RawConfig};
 use crate::danger::classify;
 use crate::state::State;
 use crate::units::{BatchNonce, BlockNumber, UnixMillis};
@@ -22,8 +22,9 @@ fn state(kind: &str, safe_head: u64, first_frame: u64, safe_ts_s: u64, progress_
     state
 }
 
-fn check_danger(table: &str) {
-    let config = RawConfig {
+/// Max wait 20, margin 5 (threshold 15), stale window 14 blocks (168 s), 12 s blocks.
+fn config() -> Config {
+    RawConfig {
         chain_id: Some(1),
         batch_submitter: Some(Address([1; 20])),
         inbox: Some(Address([2; 20])),
@@ -33,7 +34,11 @@ fn check_danger(table: &str) {
         ..RawConfig::default()
     }
     .validate()
-    .unwrap_or_else(|error| panic!("{error}"));
+    .unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn check_danger(table: &str) {
+    let config = config();
     for row in table.lines().map(str::trim).filter(|row| !row.is_empty() && !row.starts_with("//")) {
         let cells: Vec<&str> = row.split_whitespace().collect();
         let number = |i: usize| cells[i].parse::<u64>().unwrap_or_else(|_| panic!("row `{row}`: column {i}"));
@@ -86,14 +91,7 @@ fn observed_danger_outranks_a_clock_fault() {
 
 #[test]
 fn divergence_and_no_safe_head() {
-    let config = RawConfig {
-        chain_id: Some(1),
-        batch_submitter: Some(Address([1; 20])),
-        inbox: Some(Address([2; 20])),
-        ..RawConfig::default()
-    }
-    .validate()
-    .unwrap_or_else(|error| panic!("{error}"));
+    let config = config();
     let mut fresh = State::new();
     assert_eq!(classify(&fresh, &config, UnixMillis(0)).0.name(), "l1_view_stale");
     fresh.scheduler.divergence = Some(BatchNonce(3));
