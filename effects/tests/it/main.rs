@@ -4,6 +4,5 @@
 // A failed expectation in a test is a panic with the reason; that is the harness's job.
 #![allow(clippy::panic, clippy::unwrap_used)]
 
-mod anvil;
 mod sim;
 mod sqlite;

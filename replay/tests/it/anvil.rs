@@ -586,3 +586,46 @@ fn sigkill_in_the_middle_of_a_flush_then_restart_converges() {
     assert!(status.contains(" Gold ") && status.contains("divergence none"), "{status}");
     keep_as_fixture(&log, "anvil-sigkill-mid-flush");
 }
+
+#[test]
+fn the_ethereum_adapter_reads_and_sends_against_anvil() {
+    use effects::L1 as _;
+    use effects::eth::{EthL1, SigningKey};
+    use machine::event::Input;
+    use machine::{Address, BatchNonce, BlockNumber, WalletNonce};
+
+    let Some((_anvil, url)) = anvil() else { return };
+    let _miner = Miner::start(&url, false);
+    let key = SigningKey::parse(DEV_KEY).unwrap();
+    assert!(!format!("{key:?}").contains("ac0974"), "the key never shows");
+    let mut l1 = EthL1::connect(&url, key, Address([0x22; 20]), Duration::from_secs(5)).unwrap();
+    assert_eq!(l1.chain_id().unwrap(), 31337);
+    let wire = machine::wire::encode(BatchNonce(0), BlockNumber(0), b"hello").unwrap();
+    l1.send_batch(31337, WalletNonce(0), &wire).unwrap();
+    assert!(matches!(l1.send_batch(1, WalletNonce(1), &wire), Err(effects::SendError::WrongChain { found: 31337 })));
+    l1.send_noop(31337, WalletNonce(1)).unwrap();
+    // Wait until both are safe.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let counts = loop {
+        let counts = l1.wallet().unwrap();
+        if counts.safe.0 >= 2 {
+            break counts;
+        }
+        assert!(Instant::now() < deadline, "never safe: {counts:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(counts.latest.0 >= 2 && counts.pending >= counts.latest, "{counts:?}");
+    let sync = l1.sync_safe(BlockNumber(0)).unwrap();
+    let landings: Vec<_> = sync
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::Batch(landing) => Some(landing.clone()),
+            Input::Direct { .. } => None,
+        })
+        .collect();
+    assert_eq!(landings.len(), 1, "one batch landing (the no-op is not an inbox input): {:?}", sync.inputs);
+    assert_eq!((landings[0].nonce, landings[0].w_nonce, landings[0].decodes), (BatchNonce(0), WalletNonce(0), true));
+    assert_eq!(landings[0].wire_hash, Some(machine::wire::wire_hash(&wire)));
+    assert!(sync.safe_block.0 >= landings[0].block.0);
+}
