@@ -16,7 +16,9 @@ pub mod sqlite;
 
 pub use error::{L1Error, SendError, StoreError};
 pub use memory_log::{MemoryLog, Replayer};
-pub use ports::{Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts};
+pub use ports::{
+    ChainIdentity, Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts,
+};
 pub use run_loop::{Executor, Stop};
 
 use machine::ExitCode;

@@ -15,6 +15,21 @@ pub struct SafeSync {
     pub safe_timestamp: u64,
     /// Inbox inputs in blocks `from_block ..= safe_block`, in L1 order.
     pub inputs: Vec<Input>,
+    /// The hash of `safe_block`, when the node gives block hashes (live.md §2).
+    pub safe_hash: Option<Hash32>,
+    /// The parent hash of block `from_block` (live.md §2).
+    pub parent_hash: Option<Hash32>,
+    /// The node's safe head is beyond `safe_block`: the answer stopped at its byte budget.
+    pub partial: bool,
+}
+
+/// Who the node says it is: the chain id and, where known, the genesis block hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainIdentity {
+    /// `eth_chainId`.
+    pub chain_id: u64,
+    /// The hash of block 0 (live.md §2); `None` where the node has no such notion.
+    pub genesis_hash: Option<Hash32>,
 }
 
 /// The submitter account's transaction counts.
@@ -32,12 +47,13 @@ pub struct WalletCounts {
 
 /// An L1 node.
 pub trait L1 {
-    /// `eth_chainId`.
+    /// `eth_chainId` and the genesis block's hash.
     ///
     /// # Errors
     /// [`L1Error`] when the node cannot be reached or answers with an error.
-    fn chain_id(&mut self) -> Result<u64, L1Error>;
-    /// The safe head and the inbox inputs from `from_block` up to it.
+    fn chain_id(&mut self) -> Result<ChainIdentity, L1Error>;
+    /// The safe head and the inbox inputs from `from_block` up to it, or up to an earlier
+    /// block with `partial` set when the inputs exceed the adapter's byte budget.
     ///
     /// # Errors
     /// As [`L1::chain_id`].
@@ -74,6 +90,18 @@ pub trait Store {
     /// [`StoreError`]; the executor then reports `db { ok: false }` and skips the rest
     /// of the step's effects, which may depend on the write.
     fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), StoreError>;
+
+    /// Applies the consecutive writes of one step together, atomically where the store
+    /// can (a cascade is one transaction). The default applies them one by one.
+    ///
+    /// # Errors
+    /// As [`Store::apply`]; the op id of the write that failed comes with it.
+    fn apply_all(&mut self, writes: &[(OpId, DbWrite)]) -> Result<(), (OpId, StoreError)> {
+        for (op, write) in writes {
+            self.apply(*op, write).map_err(|error| (*op, error))?;
+        }
+        Ok(())
+    }
 }
 
 /// The process's wall clock.
@@ -87,8 +115,14 @@ pub trait Clock {
 pub enum Wake {
     /// The deadline passed.
     Deadline,
-    /// The inclusion lane sealed the Tip with this payload.
-    Seal(Vec<u8>),
+    /// The inclusion lane sealed the Tip with this payload; `id` is its queue row, if
+    /// it came from a durable queue (the row is marked taken only by the core's write).
+    Seal {
+        /// The queue row id.
+        id: Option<u64>,
+        /// The payload.
+        payload: Vec<u8>,
+    },
     /// SIGTERM or SIGINT.
     Shutdown,
     /// Nothing will ever happen again (no deadline and no input): stop.

@@ -72,8 +72,22 @@ impl Executor {
             if env.crash_at(CrashPoint::AfterAppend) {
                 return Stop::Crashed(CrashPoint::AfterAppend);
             }
-            for effect in stepped.effects {
-                match self.execute(env, effect) {
+            let mut effects = stepped.effects.into_iter().peekable();
+            while let Some(effect) = effects.next() {
+                let outcome = match effect {
+                    // A step's consecutive writes commit together (a cascade is atomic).
+                    Effect::Db { op, write } => {
+                        let mut writes = vec![(op, write)];
+                        while let Some(Effect::Db { .. }) = effects.peek() {
+                            if let Some(Effect::Db { op, write }) = effects.next() {
+                                writes.push((op, write));
+                            }
+                        }
+                        self.write(env, &writes)
+                    }
+                    effect => self.execute(env, effect),
+                };
+                match outcome {
                     Outcome::Continue => {}
                     Outcome::SkipRest => break,
                     Outcome::Stop(stop) => return stop,
@@ -94,7 +108,7 @@ impl Executor {
                 self.timers.retain(|&at| at > now_ms);
                 Some(Event::Tick(ev::Tick { now_ms }))
             }
-            Wake::Seal(payload) => Some(Event::Seal(ev::Seal { payload: Bytes(payload) })),
+            Wake::Seal { id, payload } => Some(Event::Seal(ev::Seal { id, payload: Bytes(payload) })),
             Wake::Shutdown => Some(Event::Shutdown),
             Wake::Idle => None,
         }
@@ -104,7 +118,9 @@ impl Executor {
     fn execute<E: Environment>(&mut self, env: &mut E, effect: Effect) -> Outcome {
         let outcome = match effect {
             Effect::ReadChainId => match env.chain_id() {
-                Ok(chain_id) => Event::ChainId(ev::ChainId { chain_id }),
+                Ok(identity) => {
+                    Event::ChainId(ev::ChainId { chain_id: identity.chain_id, genesis_hash: identity.genesis_hash })
+                }
                 Err(error) => rpc_failed(RpcCall::ChainId, &error),
             },
             Effect::SyncL1 { from_block } => match env.sync_safe(from_block) {
@@ -113,6 +129,11 @@ impl Executor {
                     safe_block: sync.safe_block,
                     safe_timestamp: sync.safe_timestamp,
                     inputs: sync.inputs,
+                    // The range start matters only with the parent hash that checks it.
+                    from_block: sync.parent_hash.map(|_| from_block),
+                    safe_hash: sync.safe_hash,
+                    parent_hash: sync.parent_hash,
+                    partial: sync.partial,
                 }),
                 Err(error) => rpc_failed(RpcCall::L1, &error),
             },
@@ -131,14 +152,7 @@ impl Executor {
             },
             Effect::Submit { w_nonce, wire, chain_id, .. } => sent(w_nonce, env.send_batch(chain_id, w_nonce, &wire.0)),
             Effect::Noop { w_nonce, chain_id } => sent(w_nonce, env.send_noop(chain_id, w_nonce)),
-            Effect::Db { op, write } => match env.apply(op, &write) {
-                Ok(()) => return Outcome::Continue,
-                Err(_) => {
-                    // The rest of the step may depend on this write: report and stop here.
-                    self.queue.push_back(Event::Db(ev::Db { op, ok: false }));
-                    return Outcome::SkipRest;
-                }
-            },
+            Effect::Db { op, write } => return self.write(env, &[(op, write)]),
             Effect::Intake { open } => {
                 env.set_intake(open);
                 return Outcome::Continue;
@@ -151,6 +165,20 @@ impl Executor {
         };
         self.queue.push_back(outcome);
         Outcome::Continue
+    }
+}
+
+impl Executor {
+    /// Applies one step's consecutive writes; a failure is reported as `db { ok: false }`
+    /// for the write that failed, and the rest of the step, which may depend on it, is skipped.
+    fn write<E: Environment>(&mut self, env: &mut E, writes: &[(machine::OpId, machine::DbWrite)]) -> Outcome {
+        match env.apply_all(writes) {
+            Ok(()) => Outcome::Continue,
+            Err((op, error)) => {
+                self.queue.push_back(Event::Db(ev::Db { op, ok: false, error: Some(error.to_string()) }));
+                Outcome::SkipRest
+            }
+        }
     }
 }
 
@@ -169,7 +197,7 @@ fn rpc_failed(call: RpcCall, error: &crate::error::L1Error) -> Event {
 fn sent(w_nonce: machine::WalletNonce, result: Result<machine::Hash32, SendError>) -> Event {
     match result {
         Ok(tx_hash) => Event::Sent(ev::Sent { w_nonce, tx_hash }),
-        Err(SendError::WrongChain { found }) => Event::ChainId(ev::ChainId { chain_id: found }),
+        Err(SendError::WrongChain { found }) => Event::ChainId(ev::ChainId { chain_id: found, genesis_hash: None }),
         Err(error) => Event::SendFailed(ev::SendFailed { w_nonce, error: error.to_string() }),
     }
 }

@@ -46,6 +46,11 @@ struct Driver<F> {
     cascades: u64,
 }
 
+/// A block's hash on the synthetic chain.
+fn block_hash(block: u64) -> machine::Hash32 {
+    machine::Hash32(*blake3::hash(&block.to_le_bytes()).as_bytes())
+}
+
 fn config() -> RawConfig {
     RawConfig {
         chain_id: Some(7),
@@ -100,12 +105,19 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
     fn execute(&mut self, effect: Effect) {
         let now_ms = UnixMillis(self.now_ms);
         match effect {
-            Effect::ReadChainId => self.queue.push_back(Event::ChainId(event::ChainId { chain_id: 7 })),
-            Effect::SyncL1 { .. } => self.queue.push_back(Event::L1(event::L1 {
+            Effect::ReadChainId => self
+                .queue
+                .push_back(Event::ChainId(event::ChainId { chain_id: 7, genesis_hash: Some(block_hash(0)) })),
+            // As the live adapter answers: the range, the head's hash and the range's parent hash.
+            Effect::SyncL1 { from_block } => self.queue.push_back(Event::L1(event::L1 {
                 now_ms,
                 safe_block: BlockNumber(self.block),
                 safe_timestamp: (GENESIS_MS + self.block * BLOCK_MS) / 1000,
                 inputs: std::mem::take(&mut self.unreported),
+                from_block: Some(from_block),
+                safe_hash: Some(block_hash(self.block)),
+                parent_hash: Some(block_hash(from_block.0.saturating_sub(1))),
+                partial: false,
             })),
             Effect::ReadWallet => self.queue.push_back(Event::Wallet(event::Wallet {
                 latest: WalletNonce(self.mined),
@@ -201,7 +213,10 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
                         && driver.block * BATCHES_PER_DAY / BLOCKS_PER_DAY > driver.sealed
                     {
                         driver.sealed += 1;
-                        driver.feed(Event::Seal(event::Seal { payload: Bytes(driver.sealed.to_be_bytes().to_vec()) }));
+                        driver.feed(Event::Seal(event::Seal {
+                            id: Some(driver.sealed),
+                            payload: Bytes(driver.sealed.to_be_bytes().to_vec()),
+                        }));
                     }
                 }
             }

@@ -37,6 +37,8 @@ pub struct Sealed {
     pub wire: Bytes,
     /// blake3 of `wire`.
     pub wire_hash: Hash32,
+    /// The seal queue row it came from, when the seal carried one (live.md §5).
+    pub seal_id: Option<u64>,
 }
 
 /// The colors of recovery.md §2, in the only order they may appear along the valid path.

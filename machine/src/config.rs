@@ -44,7 +44,18 @@ pub struct RawConfig {
     /// The scheduler's starting `expected_nonce`, default 0 (recovery.md §1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor_nonce: Option<u64>,
+    /// The largest encoded batch a seal may produce, default 122,880 (live.md §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_batch_bytes: Option<u64>,
 }
+
+/// The default `max_batch_bytes`: under geth's 128 KiB transaction size limit with room
+/// for the transaction envelope (live.md §4).
+pub const DEFAULT_MAX_BATCH_BYTES: u64 = 122_880;
+
+/// The largest `max_batch_bytes` accepted: a seal's record (payload plus the effects
+/// that echo its wire bytes) must stay well inside the log's 64 MiB record limit.
+pub const MAX_MAX_BATCH_BYTES: u64 = 32 * 1024 * 1024;
 
 /// One variant per rule of recovery.md §3, so tests match on the rule, not on prose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -103,6 +114,16 @@ pub enum ConfigError {
     /// `submit_interval_ms` must be positive.
     #[error("submit_interval_ms must be > 0 (found 0)")]
     SubmitIntervalZero,
+    /// `max_batch_bytes` must leave room for a payload and keep a seal's log record small.
+    #[error(
+        "max_batch_bytes ({found}) must be > {header} (the wire header) and <= 33554432 (a seal's log record must stay far below the log's 64 MiB record limit); the default is 122880"
+    )]
+    MaxBatchBytesTooSmall {
+        /// The configured limit.
+        found: u64,
+        /// The wire header size.
+        header: u64,
+    },
 }
 
 /// A configuration that passed every rule of recovery.md §3.
@@ -119,6 +140,7 @@ pub struct Config {
     detector_interval_ms: u64,
     submit_interval_ms: u64,
     anchor_nonce: u64,
+    max_batch_bytes: u64,
 }
 
 impl RawConfig {
@@ -176,6 +198,13 @@ impl RawConfig {
         if submit_interval_ms == 0 {
             return Err(ConfigError::SubmitIntervalZero);
         }
+        let max_batch_bytes = self.max_batch_bytes.unwrap_or(DEFAULT_MAX_BATCH_BYTES);
+        if max_batch_bytes <= crate::wire::HEADER_LEN as u64 || max_batch_bytes > MAX_MAX_BATCH_BYTES {
+            return Err(ConfigError::MaxBatchBytesTooSmall {
+                found: max_batch_bytes,
+                header: crate::wire::HEADER_LEN as u64,
+            });
+        }
         Ok(Config {
             chain_id,
             batch_submitter,
@@ -188,6 +217,7 @@ impl RawConfig {
             detector_interval_ms,
             submit_interval_ms,
             anchor_nonce: self.anchor_nonce.unwrap_or(0),
+            max_batch_bytes,
         })
     }
 }
@@ -263,6 +293,46 @@ impl Config {
     pub fn anchor_nonce(&self) -> BatchNonce {
         BatchNonce(self.anchor_nonce)
     }
+    /// The largest encoded batch a seal may produce.
+    #[must_use]
+    pub fn max_batch_bytes(&self) -> u64 {
+        self.max_batch_bytes
+    }
+    /// The log's identity fields (live.md §3) that differ between `self` (the stored
+    /// config) and `next` (a later boot's), first difference first.
+    #[must_use]
+    pub fn identity_change(&self, next: &Config) -> Option<IdentityChange> {
+        if self.chain_id != next.chain_id {
+            return Some(IdentityChange::ChainId { old: self.chain_id, new: next.chain_id });
+        }
+        if self.batch_submitter != next.batch_submitter {
+            return Some(IdentityChange::BatchSubmitter { old: self.batch_submitter, new: next.batch_submitter });
+        }
+        if self.inbox != next.inbox {
+            return Some(IdentityChange::Inbox { old: self.inbox, new: next.inbox });
+        }
+        if self.anchor_nonce != next.anchor_nonce {
+            return Some(IdentityChange::AnchorNonce { old: self.anchor_nonce, new: next.anchor_nonce });
+        }
+        None
+    }
+    /// Every other field that differs, as `(name, old, new)` (live.md §3: noted, allowed).
+    #[must_use]
+    pub fn tuning_changes(&self, next: &Config) -> Vec<(&'static str, u64, u64)> {
+        [
+            ("max_wait_blocks", self.max_wait_blocks, next.max_wait_blocks),
+            ("preemptive_margin_blocks", self.preemptive_margin_blocks, next.preemptive_margin_blocks),
+            ("l1_read_stale_after_blocks", self.l1_read_stale_after_blocks, next.l1_read_stale_after_blocks),
+            ("seconds_per_block", self.seconds_per_block, next.seconds_per_block),
+            ("confirmation_depth", self.confirmation_depth, next.confirmation_depth),
+            ("detector_interval_ms", self.detector_interval_ms, next.detector_interval_ms),
+            ("submit_interval_ms", self.submit_interval_ms, next.submit_interval_ms),
+            ("max_batch_bytes", self.max_batch_bytes, next.max_batch_bytes),
+        ]
+        .into_iter()
+        .filter(|&(_, old, new)| old != new)
+        .collect()
+    }
     /// How long a batch send is watched before it is retried: `confirmation_depth`
     /// block-times (at least one).
     #[must_use]
@@ -274,5 +344,34 @@ impl Config {
     #[must_use]
     pub fn flush_watch_ms(&self) -> u64 {
         self.block_time_ms().saturating_mul(10)
+    }
+}
+
+/// A change of the log's identity between boots (live.md §3): refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[expect(missing_docs, reason = "`old` is the stored value, `new` the later boot's")]
+pub enum IdentityChange {
+    /// `chain_id`: stored, new.
+    ChainId { old: u64, new: u64 },
+    /// `batch_submitter` (the key's address): stored, new.
+    BatchSubmitter { old: Address, new: Address },
+    /// `inbox`: stored, new.
+    Inbox { old: Address, new: Address },
+    /// `anchor_nonce`: stored, new.
+    AnchorNonce { old: u64, new: u64 },
+}
+
+impl core::fmt::Display for IdentityChange {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (field, old, new) = match self {
+            IdentityChange::ChainId { old, new } => ("chain_id", old.to_string(), new.to_string()),
+            IdentityChange::BatchSubmitter { old, new } => ("batch_submitter", old.to_string(), new.to_string()),
+            IdentityChange::Inbox { old, new } => ("inbox", old.to_string(), new.to_string()),
+            IdentityChange::AnchorNonce { old, new } => ("anchor_nonce", old.to_string(), new.to_string()),
+        };
+        write!(
+            f,
+            "`{field}` is {new} but this log was started with {old}; a log belongs to one deployment: restore the old value or start a new log"
+        )
     }
 }

@@ -104,6 +104,23 @@ pub enum DbWrite {
         batch_index: BatchIndex,
         /// blake3 of its wire bytes.
         wire_hash: Hash32,
+        /// The seal queue row it came from: marked taken in the same write (live.md §5).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seal_id: Option<u64>,
+    },
+    /// A seal queue row was refused: its batch would exceed `max_batch_bytes` (live.md §4).
+    RejectSeal {
+        /// The queue row.
+        seal_id: u64,
+        /// The encoded batch size it would have had.
+        wire_bytes: u64,
+        /// The limit.
+        max_batch_bytes: u64,
+    },
+    /// A seal queue row the core had already consumed was offered again: mark it taken.
+    AckSeal {
+        /// The queue row.
+        seal_id: u64,
     },
     /// Every valid batch from this index on is invalidated.
     InvalidateFrom {
@@ -185,6 +202,8 @@ impl DbWrite {
         match self {
             DbWrite::OpenBatch { .. } => "open_batch",
             DbWrite::CloseBatch { .. } => "close_batch",
+            DbWrite::RejectSeal { .. } => "reject_seal",
+            DbWrite::AckSeal { .. } => "ack_seal",
             DbWrite::InvalidateFrom { .. } => "invalidate_from",
             DbWrite::RecordSubmission { .. } => "record_submission",
             DbWrite::RaiseWatermark { .. } => "raise_watermark",

@@ -54,6 +54,9 @@ pub struct Boot {
 pub struct ChainId {
     /// The chain id the node reported.
     pub chain_id: u64,
+    /// The hash of the node's genesis block (live.md §2); omitted in older scripts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis_hash: Option<Hash32>,
 }
 
 /// `l1`.
@@ -69,6 +72,20 @@ pub struct L1 {
     /// Inbox inputs in L1 order.
     #[serde(default)]
     pub inputs: Vec<Input>,
+    /// The first block of the range read (the adapter's `from_block`); with
+    /// `parent_hash` it lets the core check that history below was not rewritten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_block: Option<BlockNumber>,
+    /// The hash of `safe_block` (live.md §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe_hash: Option<Hash32>,
+    /// The parent hash of block `from_block` (live.md §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_hash: Option<Hash32>,
+    /// The node's safe head lies beyond `safe_block`: the adapter stopped at its byte
+    /// budget (live.md §4) and the core asks for the rest.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub partial: bool,
 }
 
 /// `unsafe_landings`.
@@ -105,6 +122,9 @@ pub struct Tick {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seal {
+    /// The seal queue row id (live.md §5); a repeated id is ignored. Omitted in older scripts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
     /// The batch payload.
     pub payload: Bytes,
 }
@@ -140,7 +160,7 @@ pub struct RpcFailed {
 }
 
 /// `db`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Db {
     /// The write's op id.
@@ -148,6 +168,9 @@ pub struct Db {
     /// Whether it committed; scripts may omit it (the core never waits for `true`).
     #[serde(default = "yes")]
     pub ok: bool,
+    /// The store's message when the write failed (the core puts it in its reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 fn yes() -> bool {
@@ -210,6 +233,11 @@ pub struct BatchLanding {
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
 fn is_true(value: &bool) -> bool {
     *value
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl Event {

@@ -53,6 +53,10 @@ pub enum Violation {
     DivergenceChanged { before: Option<BatchNonce>, after: Option<BatchNonce> },
     #[error("invariant 8: after divergence the step decided {decision:?} or sent something")]
     ActedAfterDivergence { decision: Option<Decision> },
+    #[error(
+        "seal once (live.md §5): batch {batch} holds seal id {seal_id}, not above the previous sealed id {previous:?} or above the last consumed {last:?}"
+    )]
+    SealedTwice { batch: BatchIndex, seal_id: u64, previous: Option<u64>, last: Option<u64> },
 }
 
 /// Checks the invariants that hold of any single state.
@@ -105,11 +109,22 @@ pub fn check(state: &State) -> Result<(), Violation> {
     // Every batch on the path is valid (checked above), so as many valid batches as path
     // positions means no valid batch lies off the path.
     let mut n_valid = 0_u64;
+    // Batches are sealed in index order and queue ids only grow, so a payload sealed
+    // twice shows as seal ids that do not strictly increase along the indices.
+    let (mut previous_seal, last_seal) = (None, state.last_seal_id());
     for batch in tree.batches() {
         if batch.accepted && !batch.valid {
             return Err(Violation::GoldInvalidated { batch: batch.index });
         }
         n_valid += u64::from(batch.valid);
+        if let Some(seal_id) = batch.sealed.as_ref().and_then(|sealed| sealed.seal_id) {
+            if previous_seal.is_some_and(|previous| seal_id <= previous) || last_seal.is_none_or(|last| seal_id > last)
+            {
+                let (batch, previous, last) = (batch.index, previous_seal, last_seal);
+                return Err(Violation::SealedTwice { batch, seal_id, previous, last });
+            }
+            previous_seal = Some(seal_id);
+        }
     }
     if n_valid != n_path
         && let Some(batch) = tree.batches().iter().find(|b| b.valid && tree.valid_at_nonce(b.nonce) != Some(b))

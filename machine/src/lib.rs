@@ -45,13 +45,15 @@ pub mod sabotage {
 
 pub use batch_tree::{Batch, BatchTree, Color, Sealed};
 pub use bytes::{Address, Bytes, Hash32, HexError, decode_hex, encode_hex};
-pub use config::{Config, ConfigError, RawConfig};
+pub use config::{Config, ConfigError, DEFAULT_MAX_BATCH_BYTES, IdentityChange, MAX_MAX_BATCH_BYTES, RawConfig};
 pub use danger::classify;
 pub use effect::{DbWrite, Effect, ExitCode};
 pub use event::{BatchLanding, Event, Input, RpcCall};
 pub use flush::{Fees, MAX_NOOPS_PER_ROUND, noop_fees};
 pub use scheduler::{Judgement, Scheduler, stale_by_inclusion, submit_start};
-pub use state::{FlushStage, L1View, Mode, Process, Running, Runtime, Slot, State, SubmitRound, WalletBook};
+pub use state::{
+    FlushStage, L1View, Mode, Process, RECENT_HEADS, Running, Runtime, Slot, State, SubmitRound, WalletBook,
+};
 pub use step::{Step, step};
 pub use units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 pub use verdict::{Danger, Decision, FactError, Note, Why};

@@ -1,47 +1,55 @@
 //! recovery.md §1, §5: the L1 reader's side of the core. A safe-head sync is checked
 //! whole before any of it is applied, then its new inputs are folded in L1 order.
 
+use crate::bytes::Hash32;
 use crate::config::Config;
-use crate::event::Input;
+use crate::event::{Input, L1};
 use crate::scheduler::Judgement;
-use crate::state::State;
-use crate::units::{BlockNumber, UnixMillis};
+use crate::state::{L1View, RECENT_HEADS, State};
+use crate::units::BlockNumber;
 use crate::verdict::{FactError, Why};
+
+/// What a sync did to the state.
+#[derive(Debug)]
+pub(crate) enum Applied {
+    /// Its new inputs were folded; the block of a diverged landing, if any.
+    Folded { why: Why, diverged: Option<BlockNumber> },
+    /// Its safe head is below the stored one: ignored and counted (live.md §2).
+    Behind(Why),
+    /// A block we stored has another hash now: nothing was applied (live.md §2).
+    Rewritten(Why),
+}
 
 /// Applies one `l1` event. Inputs in blocks at or below the stored safe head were
 /// folded by an earlier sync and are skipped, so a repeated answer changes nothing.
 ///
-/// Returns the note for the sync and, if a landing in it diverged, that landing's block.
-///
 /// # Errors
-/// A [`FactError`] if the safe head went back or the inputs are out of order or above
-/// the reported head; the state is then unchanged.
-pub(crate) fn apply_sync(
-    state: &mut State,
-    config: &Config,
-    now_ms: UnixMillis,
-    safe_block: BlockNumber,
-    safe_timestamp_s: u64,
-    inputs: &[Input],
-) -> Result<(Why, Option<BlockNumber>), FactError> {
+/// A [`FactError`] if the inputs are out of order or above the reported head; the
+/// state is then unchanged.
+pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Result<Applied, FactError> {
+    if let Some(why) = rewritten(&state.view, sync) {
+        return Ok(Applied::Rewritten(why));
+    }
     let stored = state.view.safe_block;
-    if let Some(stored) = stored.filter(|&stored| safe_block < stored) {
-        return Err(FactError::SafeHeadWentBack { stored, reported: safe_block });
+    if let Some(stored) = stored.filter(|&stored| sync.safe_block < stored) {
+        state.view.lagging_answers = state.view.lagging_answers.saturating_add(1);
+        let count = state.view.lagging_answers;
+        return Ok(Applied::Behind(Why::SafeHeadBehind { stored, reported: sync.safe_block, count }));
     }
     let mut previous = BlockNumber(0);
-    for (position, input) in inputs.iter().enumerate() {
+    for (position, input) in sync.inputs.iter().enumerate() {
         let block = input_block(input);
         if block < previous {
             return Err(FactError::InputsOutOfOrder { position, block, previous });
         }
-        if block > safe_block {
-            return Err(FactError::InputAboveSafeHead { position, block, safe_block });
+        if block > sync.safe_block {
+            return Err(FactError::InputAboveSafeHead { position, block, safe_block: sync.safe_block });
         }
         previous = block;
     }
-    let (mut direct, mut landings, mut accepted, mut diverged_at) = (0, 0, 0, None);
+    let (mut direct, mut landings, mut accepted, mut diverged) = (0, 0, 0, None);
     let is_new = |block: BlockNumber| stored.is_none_or(|stored| block > stored);
-    for input in inputs.iter().filter(|input| is_new(input_block(input))) {
+    for input in sync.inputs.iter().filter(|input| is_new(input_block(input))) {
         match input {
             Input::Direct { block, .. } => {
                 state.view.direct_inputs.push(*block);
@@ -58,20 +66,39 @@ pub(crate) fn apply_sync(
                     Judgement::Accepted => accepted += 1,
                     Judgement::Diverged { block, .. } => {
                         accepted += 1;
-                        diverged_at = diverged_at.or(Some(block));
+                        diverged = diverged.or(Some(block));
                     }
                     Judgement::Stale | Judgement::WrongNonce | Judgement::Undecodable => {}
                 }
             }
         }
     }
-    if is_new(safe_block) {
-        state.view.safe_block = Some(safe_block);
-        state.view.safe_timestamp_s = safe_timestamp_s;
-        state.view.last_progress_ms = now_ms;
+    if is_new(sync.safe_block) {
+        state.view.safe_block = Some(sync.safe_block);
+        state.view.safe_timestamp_s = sync.safe_timestamp;
+        state.view.last_progress_ms = sync.now_ms;
     }
+    if let Some(hash) = sync.safe_hash
+        && state.view.hash_of(sync.safe_block).is_none()
+    {
+        state.view.recent_heads.push((sync.safe_block, hash));
+        let excess = state.view.recent_heads.len().saturating_sub(RECENT_HEADS);
+        state.view.recent_heads.drain(..excess);
+    }
+    let safe_block = sync.safe_block;
     let why = Why::Synced { safe_block, direct, landings, accepted, frontier: state.scheduler.expected_nonce };
-    Ok((why, diverged_at))
+    Ok(Applied::Folded { why, diverged })
+}
+
+/// live.md §2: a block whose hash we stored must keep it, whether the answer names it
+/// as its safe head or as the parent of its range.
+fn rewritten(view: &L1View, sync: &L1) -> Option<Why> {
+    let check = |block: BlockNumber, found: Option<Hash32>| {
+        let (stored, found) = (view.hash_of(block)?, found?);
+        (stored != found).then_some(Why::HistoryRewritten { block, stored, found })
+    };
+    let parent = sync.from_block.and_then(|from| from.0.checked_sub(1)).map(BlockNumber);
+    check(sync.safe_block, sync.safe_hash).or_else(|| parent.and_then(|parent| check(parent, sync.parent_hash)))
 }
 
 fn input_block(input: &Input) -> BlockNumber {

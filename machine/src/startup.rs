@@ -34,7 +34,10 @@ pub(crate) fn inspect(ctx: &mut Ctx<'_>, config: &Config, progress: Progress) {
     let (danger, why) = classify(ctx.state, config, ctx.state.now_ms);
     let has_tip = ctx.state.tree.tip().is_some();
     match (progress, danger) {
-        (_, Danger::CanonicalDivergence(_)) => decide_exit(ctx, danger, Decision::Refuse, ExitCode::Refuse, why),
+        // `classify` never returns a rewrite (the reader finds it); refusing is the safe reading.
+        (_, Danger::CanonicalDivergence(_) | Danger::L1HistoryRewritten) => {
+            decide_exit(ctx, danger, Decision::Refuse, ExitCode::Refuse, why);
+        }
         (Progress::Synced, Danger::Safe) if has_tip => admit(ctx, config, danger, why),
         (Progress::Synced, Danger::Safe) => {
             ctx.verdict(Some(danger), Some(Decision::EnsureOpenTip), why);

@@ -20,6 +20,10 @@ pub struct State {
     pub(crate) wallet: WalletBook,
     pub(crate) unsafe_nonces: Vec<BatchNonce>,
     pub(crate) generation: u64,
+    /// The genesis hash of the first chain this log saw (live.md §2).
+    pub(crate) genesis_hash: Option<Hash32>,
+    /// The highest seal queue id consumed (sealed or rejected); ids are strictly increasing.
+    pub(crate) last_seal_id: Option<u64>,
     pub(crate) next_op: OpId,
     pub(crate) now_ms: UnixMillis,
     pub(crate) process: Process,
@@ -36,6 +40,23 @@ pub struct L1View {
     pub last_progress_ms: UnixMillis,
     /// The block of every direct input seen, by position.
     pub direct_inputs: Vec<BlockNumber>,
+    /// The hashes of the most recent safe heads, oldest first, at most
+    /// [`RECENT_HEADS`]: what a later sync's `parent_hash` must match (live.md §2).
+    pub recent_heads: Vec<(BlockNumber, Hash32)>,
+    /// Answers whose safe head was below the stored one (lagging replicas), ignored.
+    pub lagging_answers: u64,
+}
+
+/// How many recent safe-head hashes the view keeps: enough for syncs answered out of
+/// order, bounded so the state does not grow with history.
+pub const RECENT_HEADS: usize = 16;
+
+impl L1View {
+    /// The stored hash of `block`, if it is one of the recent safe heads.
+    #[must_use]
+    pub fn hash_of(&self, block: BlockNumber) -> Option<Hash32> {
+        self.recent_heads.iter().find(|&&(at, _)| at == block).map(|&(_, hash)| hash)
+    }
 }
 
 /// What this deployment did with its wallet nonces.
@@ -217,6 +238,18 @@ impl State {
     #[must_use]
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The genesis hash of this log's chain, once seen.
+    #[must_use]
+    pub fn genesis_hash(&self) -> Option<Hash32> {
+        self.genesis_hash
+    }
+
+    /// The highest seal queue id consumed, sealed or rejected.
+    #[must_use]
+    pub fn last_seal_id(&self) -> Option<u64> {
+        self.last_seal_id
     }
 
     /// The next op id to be issued.

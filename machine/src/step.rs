@@ -5,7 +5,7 @@
 use crate::bytes::{Bytes, Hash32};
 use crate::config::{Config, RawConfig};
 use crate::effect::{DbWrite, Effect, ExitCode};
-use crate::event::{Event, Input, RpcCall};
+use crate::event::{Event, L1, RpcCall};
 use crate::scheduler::Scheduler;
 use crate::state::{FlushStage, Mode, Process, Running, State};
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
@@ -71,16 +71,16 @@ impl Ctx<'_> {
     fn dispatch(&mut self, event: &Event) {
         match event {
             Event::Boot(boot) => self.on_boot(boot.now_ms, &boot.config),
-            Event::ChainId(answer) => self.on_chain_id(answer.chain_id),
-            Event::L1(sync) => self.on_l1(sync.now_ms, sync.safe_block, sync.safe_timestamp, &sync.inputs),
+            Event::ChainId(answer) => self.on_chain_id(answer.chain_id, answer.genesis_hash),
+            Event::L1(sync) => self.on_l1(sync),
             Event::UnsafeLandings(landings) => self.on_unsafe_landings(&landings.nonces),
             Event::Wallet(wallet) => self.on_wallet(wallet.latest, wallet.pending, wallet.safe, wallet.safe_block),
             Event::Tick(tick) => self.on_tick(tick.now_ms),
-            Event::Seal(seal) => self.on_seal(&seal.payload),
+            Event::Seal(seal) => self.on_seal(seal.id, &seal.payload),
             Event::Sent(sent) => self.on_send_outcome(sent.w_nonce, Ok(sent.tx_hash)),
             Event::SendFailed(failed) => self.on_send_outcome(failed.w_nonce, Err(())),
             Event::RpcFailed(failed) => self.on_rpc_failed(failed.call),
-            Event::Db(db) => self.on_db(db.op, db.ok),
+            Event::Db(db) => self.on_db(db.op, db.ok, db.error.as_deref()),
             Event::Shutdown => self.on_shutdown(),
         }
     }
@@ -205,6 +205,15 @@ impl Ctx<'_> {
             Ok(config) => config,
             Err(error) => return self.exit(ExitCode::ConfigInvalid, Why::ConfigInvalid(error)),
         };
+        if let Some(stored) = self.state.config {
+            // live.md §3: a log belongs to one deployment; tuning may change, noted.
+            if let Some(change) = stored.identity_change(&config) {
+                return self.exit(ExitCode::ConfigInvalid, Why::IdentityChanged(change));
+            }
+            for (field, old, new) in stored.tuning_changes(&config) {
+                self.note(Why::ConfigChanged { field, old, new });
+            }
+        }
         if self.state.config.is_none() {
             // The anchor is fixed by the first valid boot; later boots keep the tree's root.
             self.state.tree = BatchTree::new(config.anchor_nonce());
@@ -223,13 +232,26 @@ impl Ctx<'_> {
         self.ask(Effect::ReadChainId, &config);
     }
 
-    fn on_chain_id(&mut self, found: u64) {
+    fn on_chain_id(&mut self, found: u64, genesis_hash: Option<Hash32>) {
         let Some(config) = self.live_config("chain_id") else { return };
         let expected = config.chain_id();
         if found != expected {
             let why = Why::ChainIdMismatch { expected, found };
             self.verdict(None, Some(Decision::Refuse), why.clone());
             return self.exit(ExitCode::Refuse, why);
+        }
+        // live.md §2: the chain is its id and its genesis; the first genesis seen is kept.
+        match (self.state.genesis_hash, genesis_hash) {
+            (Some(stored), Some(found)) if stored != found => {
+                let why = Why::GenesisMismatch { stored, found };
+                self.verdict(None, Some(Decision::Refuse), why.clone());
+                return self.exit(ExitCode::Refuse, why);
+            }
+            (None, Some(genesis_hash)) => {
+                self.state.genesis_hash = Some(genesis_hash);
+                self.note(Why::GenesisStored { genesis_hash });
+            }
+            (Some(_) | None, _) => {}
         }
         if let Some(running) = self.running_mut() {
             running.chain_id_verified = true;
@@ -253,15 +275,23 @@ impl Ctx<'_> {
         }
     }
 
-    fn on_l1(&mut self, now_ms: UnixMillis, safe_block: BlockNumber, safe_timestamp_s: u64, inputs: &[Input]) {
+    fn on_l1(&mut self, sync: &L1) {
         let Some(config) = self.l1_config("l1") else { return };
         let divergence_before = self.state.scheduler.divergence;
         let mut diverged_at = None;
-        match reader::apply_sync(self.state, &config, now_ms, safe_block, safe_timestamp_s, inputs) {
-            Ok((why, block)) => {
-                self.state.now_ms = now_ms;
+        let mut complete = true;
+        match reader::apply_sync(self.state, &config, sync) {
+            Ok(reader::Applied::Folded { why, diverged }) => {
+                self.state.now_ms = sync.now_ms;
                 self.note(why);
-                diverged_at = block;
+                diverged_at = diverged;
+                complete = !sync.partial;
+            }
+            Ok(reader::Applied::Behind(why)) => self.note(why),
+            Ok(reader::Applied::Rewritten(why)) => {
+                // live.md §2: an operator must look; no restart can fix this by itself.
+                self.verdict(Some(Danger::L1HistoryRewritten), Some(Decision::Refuse), why.clone());
+                return self.exit(ExitCode::Refuse, why);
             }
             Err(error) => self.reject(error),
         }
@@ -269,7 +299,7 @@ impl Ctx<'_> {
             && let Some(nonce) = self.state.scheduler.divergence
         {
             self.db(DbWrite::MarkDivergence { nonce });
-            let why = Why::DivergenceDetected { nonce, block: diverged_at.unwrap_or(safe_block) };
+            let why = Why::DivergenceDetected { nonce, block: diverged_at.unwrap_or(sync.safe_block) };
             let danger = Some(Danger::CanonicalDivergence(nonce));
             // recovery.md §5: divergence exits at once, whatever the process was doing.
             return if self.state.intake_open() {
@@ -280,7 +310,11 @@ impl Ctx<'_> {
                 self.exit(ExitCode::Refuse, why)
             };
         }
-        // Any answer, used or rejected, completes a sync that startup waits for.
+        if !complete {
+            // live.md §4: a catch-up stopped at its byte budget; the sync goes on.
+            return self.continue_sync(&config);
+        }
+        // Any complete answer, used or rejected, completes a sync that startup waits for.
         match self.mode_mut() {
             Some(Mode::InitialSync { chain_checked: true }) => {
                 startup::inspect(self, &config, startup::Progress::Synced)
@@ -289,6 +323,22 @@ impl Ctx<'_> {
                 startup::inspect(self, &config, startup::Progress::PostFlushSynced { witness });
             }
             Some(Mode::InitialSync { chain_checked: false } | Mode::Flush(_) | Mode::Admitted(_)) | None => {}
+        }
+    }
+
+    /// Asks for the rest of a partial sync, wherever a sync is awaited.
+    fn continue_sync(&mut self, config: &Config) {
+        let from_block = self.sync_from();
+        match self.mode_mut() {
+            Some(Mode::InitialSync { chain_checked: true } | Mode::PostFlushSync { .. }) => {
+                self.note(Why::SyncContinues { from_block });
+                self.ask(Effect::SyncL1 { from_block }, config);
+            }
+            Some(Mode::Admitted(_)) => {
+                self.note(Why::SyncContinues { from_block });
+                self.emit(Effect::SyncL1 { from_block });
+            }
+            Some(Mode::InitialSync { chain_checked: false } | Mode::Flush(_)) | None => {}
         }
     }
 
@@ -338,9 +388,14 @@ impl Ctx<'_> {
         }
     }
 
-    fn on_seal(&mut self, payload: &Bytes) {
-        if self.live_config("seal").is_none() {
-            return;
+    fn on_seal(&mut self, seal_id: Option<u64>, payload: &Bytes) {
+        let Some(config) = self.live_config("seal") else { return };
+        if let (Some(seal_id), Some(last)) = (seal_id, self.state.last_seal_id)
+            && seal_id <= last
+        {
+            // live.md §5: a row whose record is durable but that was not marked taken yet.
+            self.note(Why::SealRepeated { seal_id, last });
+            return self.db(DbWrite::AckSeal { seal_id });
         }
         if !self.state.intake_open() {
             return self.reject(FactError::SealWhileIntakeClosed);
@@ -348,14 +403,26 @@ impl Ctx<'_> {
         let Some(tip) = self.state.tree.tip() else {
             return self.reject(FactError::NoTip);
         };
-        let (batch, nonce) = (tip.index, tip.nonce);
-        let wire = match wire::encode(nonce, tip.first_frame_safe_block, &payload.0) {
+        let (batch, nonce, first_frame_safe_block) = (tip.index, tip.nonce, tip.first_frame_safe_block);
+        let wire_bytes = (wire::HEADER_LEN as u64).saturating_add(payload.0.len() as u64);
+        if wire_bytes > config.max_batch_bytes() {
+            // live.md §4: refused back to the lane, never dropped, never a crash.
+            self.state.last_seal_id = seal_id.or(self.state.last_seal_id);
+            let max_batch_bytes = config.max_batch_bytes();
+            self.note(Why::SealTooLarge { seal_id, wire_bytes, max_batch_bytes });
+            if let Some(seal_id) = seal_id {
+                self.db(DbWrite::RejectSeal { seal_id, wire_bytes, max_batch_bytes });
+            }
+            return;
+        }
+        let wire = match wire::encode(nonce, first_frame_safe_block, &payload.0) {
             Ok(wire) => wire,
             Err(_) => return self.reject(FactError::PayloadTooLarge { bytes: payload.0.len() as u64 }),
         };
         let wire_hash = wire::wire_hash(&wire);
-        self.state.tree.close_tip(crate::batch_tree::Sealed { wire: Bytes(wire), wire_hash });
-        self.db(DbWrite::CloseBatch { batch_index: batch, wire_hash });
+        self.state.last_seal_id = seal_id.or(self.state.last_seal_id);
+        self.state.tree.close_tip(crate::batch_tree::Sealed { wire: Bytes(wire), wire_hash, seal_id });
+        self.db(DbWrite::CloseBatch { batch_index: batch, wire_hash, seal_id });
         let tip = self.open_tip().batch;
         self.note(Why::Sealed { batch, nonce, tip });
     }
@@ -402,7 +469,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn on_db(&mut self, op: OpId, ok: bool) {
+    fn on_db(&mut self, op: OpId, ok: bool, error: Option<&str>) {
         if self.live_config("db").is_none() {
             return;
         }
@@ -413,7 +480,7 @@ impl Ctx<'_> {
         if ok {
             self.note(Why::DbCommitted { op });
         } else {
-            self.exit(ExitCode::Retry, Why::DbFailed { op });
+            self.exit(ExitCode::Retry, Why::DbFailed { op, error: error.map(str::to_owned) });
         }
     }
 

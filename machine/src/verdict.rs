@@ -6,7 +6,8 @@ use core::fmt;
 
 use serde::Serialize;
 
-use crate::config::ConfigError;
+use crate::bytes::Hash32;
+use crate::config::{ConfigError, IdentityChange};
 use crate::event::RpcCall;
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
@@ -26,6 +27,9 @@ pub enum Danger {
     EstimatedBatchInDanger(BatchIndex),
     /// Arm 7.
     Safe,
+    /// Not an arm of recovery.md §4: a sync showed that history at or below the stored
+    /// safe head was rewritten (live.md §2). Found by the reader, never by `classify`.
+    L1HistoryRewritten,
 }
 
 impl Danger {
@@ -39,6 +43,7 @@ impl Danger {
             Danger::TipInDanger(_) => "tip_in_danger",
             Danger::EstimatedBatchInDanger(_) => "estimated_batch_in_danger",
             Danger::Safe => "safe",
+            Danger::L1HistoryRewritten => "l1_history_rewritten",
         }
     }
 
@@ -49,7 +54,7 @@ impl Danger {
             Danger::ClosedBatchInDanger(batch) | Danger::TipInDanger(batch) | Danger::EstimatedBatchInDanger(batch) => {
                 Some(batch)
             }
-            Danger::CanonicalDivergence(_) | Danger::L1ViewStale | Danger::Safe => None,
+            Danger::CanonicalDivergence(_) | Danger::L1ViewStale | Danger::Safe | Danger::L1HistoryRewritten => None,
         }
     }
 }
@@ -111,14 +116,6 @@ pub enum FactError {
     ChainIdNotVerified {
         /// The event name.
         event: &'static str,
-    },
-    /// The safe head moved backwards.
-    #[error("safe head went back from {stored} to {reported}; the safe head only moves forward")]
-    SafeHeadWentBack {
-        /// The stored safe head.
-        stored: BlockNumber,
-        /// The reported one.
-        reported: BlockNumber,
     },
     /// Inputs were not in L1 block order.
     #[error(
@@ -211,6 +208,14 @@ pub enum Why {
     Booted { chain_id: u64 },
     /// The config broke a rule.
     ConfigInvalid(ConfigError),
+    /// The config names another deployment than the one this log was started for (live.md §3).
+    IdentityChanged(IdentityChange),
+    /// A tuning field changed since the last boot: allowed, noted (live.md §3).
+    ConfigChanged { field: &'static str, old: u64, new: u64 },
+    /// The node's genesis block is not the one this log first saw (live.md §2).
+    GenesisMismatch { stored: Hash32, found: Hash32 },
+    /// The first genesis hash seen was stored.
+    GenesisStored { genesis_hash: Hash32 },
     /// The node reported another chain.
     ChainIdMismatch { expected: u64, found: u64 },
     /// The node reported our chain.
@@ -269,6 +274,16 @@ pub enum Why {
     // --- runtime (recovery.md §5) ---
     /// The L1 view advanced.
     Synced { safe_block: BlockNumber, direct: u64, landings: u64, accepted: u64, frontier: BatchNonce },
+    /// The hash the node gives for a block we stored differs: history was rewritten.
+    HistoryRewritten { block: BlockNumber, stored: Hash32, found: Hash32 },
+    /// A node answered with a safe head below the stored one (a lagging replica): ignored.
+    SafeHeadBehind { stored: BlockNumber, reported: BlockNumber, count: u64 },
+    /// A catch-up sync stopped at its byte budget; the rest is asked for.
+    SyncContinues { from_block: BlockNumber },
+    /// A seal whose queue id was already consumed: ignored, acknowledged again.
+    SealRepeated { seal_id: u64, last: u64 },
+    /// A seal whose encoded batch exceeds `max_batch_bytes`: rejected back to the lane.
+    SealTooLarge { seal_id: Option<u64>, wire_bytes: u64, max_batch_bytes: u64 },
     /// A safe landing was accepted at a nonce with bytes we did not make.
     DivergenceDetected { nonce: BatchNonce, block: BlockNumber },
     /// The Tip was sealed and a new one opened.
@@ -292,7 +307,7 @@ pub enum Why {
     /// A local write committed.
     DbCommitted { op: OpId },
     /// A local write failed.
-    DbFailed { op: OpId },
+    DbFailed { op: OpId, error: Option<String> },
     /// A clean shutdown was requested.
     ShutdownRequested,
     /// A tick with nothing due.
@@ -350,6 +365,34 @@ impl fmt::Display for Why {
                 write!(f, "boot: config valid; check chain id {chain_id} before the first L1 read, then sync")
             }
             Why::ConfigInvalid(error) => write!(f, "config invalid: {error}"),
+            Why::IdentityChanged(change) => write!(f, "config invalid: {change}"),
+            Why::ConfigChanged { field, old, new } => {
+                write!(f, "config `{field}` changed since the last boot: {old} -> {new} (allowed; noted)")
+            }
+            Why::GenesisMismatch { stored, found } => write!(
+                f,
+                "genesis hash mismatch: node's genesis is {found}, this log's chain has {stored} (a reset or another chain with the same id); nothing is read or sent"
+            ),
+            Why::GenesisStored { genesis_hash } => write!(f, "genesis hash {genesis_hash} stored as this log's chain"),
+            Why::HistoryRewritten { block, stored, found } => write!(
+                f,
+                "L1 history rewritten: block {block} was {stored} and is now {found} (a deep reorg or a swapped node); an operator must look"
+            ),
+            Why::SafeHeadBehind { stored, reported, count } => write!(
+                f,
+                "safe head {reported} is below the stored {stored} (a lagging replica, {count} so far); answer ignored"
+            ),
+            Why::SyncContinues { from_block } => {
+                write!(f, "catch-up sync stopped at its byte budget; asking again from block {from_block}")
+            }
+            Why::SealRepeated { seal_id, last } => {
+                write!(f, "seal {seal_id} was already consumed (last seal id {last}); ignored")
+            }
+            Why::SealTooLarge { seal_id, wire_bytes, max_batch_bytes } => write!(
+                f,
+                "seal {} rejected: its batch would be {wire_bytes} bytes > max_batch_bytes {max_batch_bytes}; reported back to the inclusion lane",
+                opt(*seal_id)
+            ),
             Why::ChainIdMismatch { expected, found } => {
                 write!(f, "chain id mismatch: node reports {found}, config says {expected}; nothing is read or sent")
             }
@@ -445,7 +488,12 @@ impl fmt::Display for Why {
                 write!(f, "send at wallet nonce {w_nonce} failed; retried on the next tick with fresh fees")
             }
             Why::DbCommitted { op } => write!(f, "db op {op} committed"),
-            Why::DbFailed { op } => write!(f, "db op {op} failed; exit and retry (boot reconciles the projection)"),
+            Why::DbFailed { op, error: None } => {
+                write!(f, "db op {op} failed; exit and retry (boot reconciles the projection)")
+            }
+            Why::DbFailed { op, error: Some(error) } => {
+                write!(f, "db op {op} failed: {error}; exit and retry (boot reconciles the projection)")
+            }
             Why::ShutdownRequested => write!(f, "shutdown requested"),
             Why::NothingDue => write!(f, "nothing due"),
             Why::Rejected(error) => write!(f, "rejected: {error}"),

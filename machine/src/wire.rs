@@ -21,7 +21,8 @@ use crate::units::{BatchNonce, BlockNumber};
 pub const MAGIC: [u8; 4] = *b"SQRB";
 /// The only wire version this build writes and reads.
 pub const VERSION: u8 = 1;
-const HEADER_LEN: usize = 25;
+/// Bytes the wire format adds before the payload.
+pub const HEADER_LEN: usize = 25;
 
 /// A decoded batch.
 #[derive(Clone, Debug, PartialEq, Eq)]

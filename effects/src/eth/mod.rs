@@ -20,7 +20,14 @@ use machine::event::{BatchLanding, Input};
 use machine::{BatchNonce, BlockNumber, Bytes, Hash32, WalletNonce};
 
 use crate::error::{L1Error, SendError};
-use crate::ports::{L1, SafeSync, WalletCounts};
+use crate::ports::{ChainIdentity, L1, SafeSync, WalletCounts};
+
+fn input_bytes(input: &Input) -> usize {
+    match input {
+        Input::Direct { data, .. } => data.0.len() + INPUT_OVERHEAD,
+        Input::Batch(_) => INPUT_OVERHEAD,
+    }
+}
 
 /// The submitter's signing key; `Debug` never shows it.
 pub struct SigningKey(PrivateKeySigner);
@@ -71,6 +78,22 @@ fn bump((max_fee, tip): (u128, u128)) -> (u128, u128) {
 /// How often a send escalates its fees after "replacement underpriced" before giving up:
 /// a restarted process does not know what its predecessor paid at the nonce.
 const ESCALATIONS: usize = 12;
+
+/// What a sync needs of a block besides its inbox inputs.
+#[derive(Clone, Copy, Debug)]
+struct BlockFacts {
+    timestamp: u64,
+    hash: Hash32,
+    parent_hash: Hash32,
+}
+
+/// The input bytes one `l1` event may carry (live.md §4): a catch-up over more stops at
+/// a block boundary and says `partial`. Far below the log's 64 MiB record limit, and a
+/// single block's calldata (at most a few MiB under any gas limit) always fits.
+pub const SYNC_BYTE_BUDGET: usize = 8 * 1024 * 1024;
+
+/// Bytes an input adds to a record beyond its data: block, nonces, hash, tags.
+const INPUT_OVERHEAD: usize = 64;
 
 /// The adapter.
 #[derive(Debug)]
@@ -143,10 +166,15 @@ impl EthL1 {
         }
     }
 
-    fn block_inputs(&self, number: u64, ours_only: bool) -> Result<(u64, Vec<Input>), L1Error> {
+    fn block_inputs(&self, number: u64, ours_only: bool) -> Result<(BlockFacts, Vec<Input>), L1Error> {
         let block = self
             .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Number(number)).full())?
             .ok_or_else(|| L1Error::Rpc { code: 0, message: format!("block {number} not found") })?;
+        let facts = BlockFacts {
+            timestamp: block.header.timestamp,
+            hash: Hash32(block.header.hash.0),
+            parent_hash: Hash32(block.header.parent_hash.0),
+        };
         let mut inputs = Vec::new();
         for tx in block.transactions.txns() {
             if tx.to() != Some(self.inbox) {
@@ -167,7 +195,7 @@ impl EthL1 {
                 inputs.push(Input::Direct { block: BlockNumber(number), data: Bytes(data) });
             }
         }
-        Ok((block.header.timestamp, inputs))
+        Ok((facts, inputs))
     }
 
     fn tag_number(&self, tag: BlockNumberOrTag) -> Result<u64, L1Error> {
@@ -269,19 +297,50 @@ impl EthL1 {
 }
 
 impl L1 for EthL1 {
-    fn chain_id(&mut self) -> Result<u64, L1Error> {
-        self.block_on(self.provider.get_chain_id())
+    fn chain_id(&mut self) -> Result<ChainIdentity, L1Error> {
+        let chain_id = self.block_on(self.provider.get_chain_id())?;
+        let genesis = self
+            .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Number(0)))?
+            .ok_or_else(|| L1Error::Rpc { code: 0, message: "the node has no genesis block".to_owned() })?;
+        Ok(ChainIdentity { chain_id, genesis_hash: Some(Hash32(genesis.header.hash.0)) })
     }
 
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, L1Error> {
         let safe = self
             .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Safe))?
             .ok_or_else(|| L1Error::Rpc { code: 0, message: "no safe block".to_owned() })?;
-        let mut inputs = Vec::new();
+        let head = BlockFacts {
+            timestamp: safe.header.timestamp,
+            hash: Hash32(safe.header.hash.0),
+            parent_hash: Hash32(safe.header.parent_hash.0),
+        };
+        let mut sync = SafeSync {
+            safe_block: BlockNumber(safe.header.number),
+            safe_timestamp: head.timestamp,
+            inputs: Vec::new(),
+            safe_hash: Some(head.hash),
+            // Nothing new: the parent of the next block is the safe head itself.
+            parent_hash: (from_block.0 == safe.header.number.saturating_add(1)).then_some(head.hash),
+            partial: false,
+        };
+        let mut bytes = 0usize;
         for number in from_block.0..=safe.header.number {
-            inputs.extend(self.block_inputs(number, false)?.1);
+            let (facts, inputs) = self.block_inputs(number, false)?;
+            if number == from_block.0 {
+                sync.parent_hash = Some(facts.parent_hash);
+            }
+            bytes = bytes.saturating_add(inputs.iter().map(input_bytes).sum());
+            sync.inputs.extend(inputs);
+            if bytes > SYNC_BYTE_BUDGET && number < safe.header.number {
+                // The rest comes in the next answer; this one is complete up to `number`.
+                sync.safe_block = BlockNumber(number);
+                sync.safe_timestamp = facts.timestamp;
+                sync.safe_hash = Some(facts.hash);
+                sync.partial = true;
+                break;
+            }
         }
-        Ok(SafeSync { safe_block: BlockNumber(safe.header.number), safe_timestamp: safe.header.timestamp, inputs })
+        Ok(sync)
     }
 
     fn wallet(&mut self) -> Result<WalletCounts, L1Error> {

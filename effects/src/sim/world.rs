@@ -18,7 +18,7 @@ use super::oracle::Oracle;
 use super::scenario::{Fault, Scenario};
 use crate::error::{L1Error, SendError, StoreError};
 use crate::memory_log::MemoryLog;
-use crate::ports::{Clock, CrashPoint, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts};
+use crate::ports::{ChainIdentity, Clock, CrashPoint, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts};
 
 /// Virtual time of genesis: a recent date, so timestamps look real.
 pub const GENESIS_MS: u64 = 1_700_000_000_000;
@@ -331,12 +331,13 @@ fn landing(block: u64, w_nonce: u64, wire: &[u8]) -> Input {
 }
 
 impl L1 for World {
-    fn chain_id(&mut self) -> Result<u64, L1Error> {
+    fn chain_id(&mut self) -> Result<ChainIdentity, L1Error> {
         self.advance();
         if self.rpc_fails() {
             return Err(L1Error::Transport("connection refused".to_owned()));
         }
-        Ok(self.chain.params().chain_id)
+        // The simulated chain has no block hashes: its identity is its id alone.
+        Ok(ChainIdentity { chain_id: self.chain.params().chain_id, genesis_hash: None })
     }
 
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, L1Error> {
@@ -362,6 +363,9 @@ impl L1 for World {
             safe_block: BlockNumber(safe),
             safe_timestamp: timestamp,
             inputs: self.inputs(from_block.0, safe),
+            safe_hash: None,
+            parent_hash: None,
+            partial: false,
         })
     }
 
@@ -462,7 +466,7 @@ impl Inputs for World {
             self.sealed += 1;
             let mut payload = self.sealed.to_be_bytes().to_vec();
             payload.extend_from_slice(&self.rng.random::<[u8; 4]>());
-            return Wake::Seal(payload);
+            return Wake::Seal { id: None, payload };
         }
         Wake::Deadline
     }

@@ -13,7 +13,8 @@ use crate::error::StoreError;
 use crate::ports::Store;
 
 /// Every migration, in order; `user_version` says how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_seal_outcome.sql")];
 
 /// The projection.
 #[derive(Debug)]
@@ -38,6 +39,30 @@ pub struct BatchRow {
     pub wire_hash: Option<String>,
     /// Not invalidated.
     pub valid: bool,
+}
+
+/// What became of a queued seal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealStatus {
+    /// Not consumed by the core yet.
+    Queued,
+    /// Sealed into a batch.
+    Sealed,
+    /// Refused (too large).
+    Rejected,
+}
+
+/// One seal queue row's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealRow {
+    /// The row id.
+    pub id: u64,
+    /// What became of it.
+    pub status: SealStatus,
+    /// The batch it was sealed into.
+    pub batch_index: Option<u64>,
+    /// Why it was refused.
+    pub reason: Option<String>,
 }
 
 /// The projection's scalar facts.
@@ -135,6 +160,23 @@ impl SqliteStore {
         set_meta(&tx, "watermark", state.wallet().watermark.map(|w| int(w.0)))?;
         set_meta(&tx, "generation", Some(int(state.generation())))?;
         set_meta(&tx, "divergence_nonce", state.scheduler().divergence.map(|n| int(n.0)))?;
+        // live.md §5: rows the log consumed but whose mark was lost in a crash.
+        if let Some(last) = state.last_seal_id() {
+            for batch in state.tree().batches() {
+                if let Some(id) = batch.sealed.as_ref().and_then(|sealed| sealed.seal_id) {
+                    tx.execute(
+                        "UPDATE seal_queue SET taken = 1, batch_index = ?2 WHERE id = ?1 AND taken = 0",
+                        params![int(id), int(batch.index.0)],
+                    )
+                    .map_err(sql)?;
+                }
+            }
+            tx.execute(
+                "UPDATE seal_queue SET taken = 2, reason = 'refused by the core (see the log)' WHERE id <= ?1 AND taken = 0",
+                params![int(last)],
+            )
+            .map_err(sql)?;
+        }
         // Every op the core ever issued is reflected now; a late repeat is a no-op.
         tx.execute("DELETE FROM applied_ops", []).map_err(sql)?;
         if let Some(last) = state.next_op().0.checked_sub(1) {
@@ -152,23 +194,46 @@ impl SqliteStore {
         Ok(uint(self.conn.last_insert_rowid()))
     }
 
-    /// Takes the oldest queued payload, if any.
+    /// The oldest queued payload after row `after` and its row id, if any. Nothing is marked: the row is
+    /// taken by the core's `close_batch` (or `reject_seal`) write, which runs only after
+    /// the `seal` record is durable (live.md §5), so a crash or a full disk loses nothing.
     ///
     /// # Errors
     /// [`StoreError`].
-    pub fn take_seal(&mut self) -> Result<Option<Vec<u8>>, StoreError> {
-        let tx = self.conn.transaction().map_err(sql)?;
-        let next: Option<(i64, Vec<u8>)> = tx
-            .query_row("SELECT id, payload FROM seal_queue WHERE taken = 0 ORDER BY id LIMIT 1", [], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+    pub fn peek_seal(&self, after: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let after = after.map_or(-1, int);
+        self.conn
+            .query_row(
+                "SELECT id, payload FROM seal_queue WHERE taken = 0 AND id > ?1 ORDER BY id LIMIT 1",
+                params![after],
+                |row| Ok((uint(row.get(0)?), row.get(1)?)),
+            )
             .optional()
+            .map_err(sql)
+    }
+
+    /// What became of each queued seal: `(id, taken, batch_index, reason)`, by id.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn seal_rows(&self) -> Result<Vec<SealRow>, StoreError> {
+        let mut statement =
+            self.conn.prepare("SELECT id, taken, batch_index, reason FROM seal_queue ORDER BY id").map_err(sql)?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok(SealRow {
+                    id: uint(row.get(0)?),
+                    status: match row.get::<_, i64>(1)? {
+                        0 => SealStatus::Queued,
+                        1 => SealStatus::Sealed,
+                        _ => SealStatus::Rejected,
+                    },
+                    batch_index: row.get::<_, Option<i64>>(2)?.map(uint),
+                    reason: row.get(3)?,
+                })
+            })
             .map_err(sql)?;
-        if let Some((id, _)) = &next {
-            tx.execute("UPDATE seal_queue SET taken = 1 WHERE id = ?1", params![id]).map_err(sql)?;
-        }
-        tx.commit().map_err(sql)?;
-        Ok(next.map(|(_, payload)| payload))
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql)
     }
 
     /// Every batch, by index.
@@ -236,7 +301,27 @@ fn set_meta(tx: &rusqlite::Transaction<'_>, key: &str, value: Option<i64>) -> Re
 
 impl Store for SqliteStore {
     fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(sql)?;
+        self.apply_all(&[(op, write.clone())]).map_err(|(_, error)| error)
+    }
+
+    fn apply_all(&mut self, writes: &[(OpId, DbWrite)]) -> Result<(), (OpId, StoreError)> {
+        let first = writes.first().map_or(OpId(0), |&(op, _)| op);
+        // Immediate: the write lock is taken up front, so the busy timeout applies (a
+        // deferred transaction that reads first fails at once when it must upgrade).
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|error| (first, sql(error)))?;
+        for (op, write) in writes {
+            apply_in(&tx, *op, write).map_err(|error| (*op, error))?;
+        }
+        tx.commit().map_err(|error| (first, sql(error)))
+    }
+}
+
+/// One write inside the step's transaction; a repeated op id changes nothing.
+fn apply_in(tx: &rusqlite::Transaction<'_>, op: OpId, write: &DbWrite) -> Result<(), StoreError> {
+    {
         let done: bool = tx
             .query_row("SELECT EXISTS (SELECT 1 FROM applied_ops WHERE op >= ?1)", params![int(op.0)], |row| row.get(0))
             .map_err(sql)?;
@@ -259,10 +344,26 @@ impl Store for SqliteStore {
                     ],
                 )
             }
-            DbWrite::CloseBatch { batch_index, wire_hash } => tx.execute(
-                "UPDATE batches SET wire_hash = ?2 WHERE batch_index = ?1",
-                params![int(batch_index.0), wire_hash.to_string()],
+            DbWrite::CloseBatch { batch_index, wire_hash, seal_id } => {
+                if let Some(id) = seal_id {
+                    tx.execute(
+                        "UPDATE seal_queue SET taken = 1, batch_index = ?2 WHERE id = ?1",
+                        params![int(*id), int(batch_index.0)],
+                    )
+                    .map_err(sql)?;
+                }
+                tx.execute(
+                    "UPDATE batches SET wire_hash = ?2 WHERE batch_index = ?1",
+                    params![int(batch_index.0), wire_hash.to_string()],
+                )
+            }
+            DbWrite::RejectSeal { seal_id, wire_bytes, max_batch_bytes } => tx.execute(
+                "UPDATE seal_queue SET taken = 2, reason = ?2 WHERE id = ?1",
+                params![int(*seal_id), format!("batch of {wire_bytes} bytes > max_batch_bytes {max_batch_bytes}")],
             ),
+            DbWrite::AckSeal { seal_id } => {
+                tx.execute("UPDATE seal_queue SET taken = 1 WHERE id = ?1 AND taken = 0", params![int(*seal_id)])
+            }
             // Valid batches from the pivot on are exactly those with an index at or above it:
             // the valid path is created in index order.
             DbWrite::InvalidateFrom { batch_index } => {
@@ -287,6 +388,6 @@ impl Store for SqliteStore {
         .map_err(sql)?;
         tx.execute("DELETE FROM applied_ops", []).map_err(sql)?;
         tx.execute("INSERT INTO applied_ops (op) VALUES (?1)", params![int(op.0)]).map_err(sql)?;
-        tx.commit().map_err(sql)
+        Ok(())
     }
 }

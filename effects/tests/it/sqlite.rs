@@ -42,16 +42,67 @@ fn applied_effects_equal_the_reconciled_state_and_repeat_idempotently() {
 }
 
 #[test]
-fn the_seal_queue_hands_payloads_over_once_in_order() {
+fn the_seal_queue_hands_payloads_over_in_order_and_only_the_core_marks_them() {
+    use effects::sqlite::SealStatus;
+    use machine::{BatchIndex, DbWrite, Hash32, OpId};
     let dir = scratch("seals");
     let mut store = SqliteStore::open(&dir.join("p.db")).unwrap();
     store.enqueue_seal(b"one").unwrap();
     store.enqueue_seal(b"two").unwrap();
     // A second connection, as the inclusion lane's process would have.
     let mut executor = SqliteStore::open(&dir.join("p.db")).unwrap();
-    assert_eq!(executor.take_seal().unwrap().as_deref(), Some(&b"one"[..]));
-    assert_eq!(executor.take_seal().unwrap().as_deref(), Some(&b"two"[..]));
-    assert_eq!(executor.take_seal().unwrap(), None);
+    // live.md §5: looking at a row does not take it (a crash here loses nothing).
+    assert_eq!(executor.peek_seal(None).unwrap(), Some((1, b"one".to_vec())));
+    assert_eq!(executor.peek_seal(None).unwrap(), Some((1, b"one".to_vec())));
+    assert_eq!(executor.peek_seal(Some(1)).unwrap(), Some((2, b"two".to_vec())));
+    let close = DbWrite::CloseBatch { batch_index: BatchIndex(0), wire_hash: Hash32([1; 32]), seal_id: Some(1) };
+    let reject = DbWrite::RejectSeal { seal_id: 2, wire_bytes: 200_000, max_batch_bytes: 122_880 };
+    executor.apply_all(&[(OpId(0), close), (OpId(1), reject)]).unwrap();
+    assert_eq!(executor.peek_seal(None).unwrap(), None);
+    let rows = executor.seal_rows().unwrap();
+    assert_eq!((rows[0].status, rows[0].batch_index), (SealStatus::Sealed, Some(0)));
+    assert_eq!(rows[1].status, SealStatus::Rejected);
+    assert!(rows[1].reason.as_deref().is_some_and(|r| r.contains("200000 bytes > max_batch_bytes 122880")), "{rows:?}");
+}
+
+/// A crash after the `seal` records were durable but before their writes ran: boot's
+/// reconcile marks the rows from the log's state (sealed or refused), none stays queued.
+#[test]
+fn reconcile_marks_the_rows_the_log_consumed() {
+    use effects::sqlite::SealStatus;
+    use machine::event::{Boot, ChainId, L1, Seal};
+    use machine::{Bytes, Event, UnixMillis};
+    let dir = scratch("seal-reconcile");
+    let mut store = SqliteStore::open(&dir.join("p.db")).unwrap();
+    for payload in [vec![1_u8; 10], vec![2; 300], vec![3; 10]] {
+        store.enqueue_seal(&payload).unwrap();
+    }
+    let config = machine::RawConfig { max_batch_bytes: Some(100), ..scenario::test_config() };
+    let seal = |id: u64, payload: Vec<u8>| Event::Seal(Seal { id: Some(id), payload: Bytes(payload) });
+    let events = [
+        Event::Boot(Boot { now_ms: UnixMillis(1_000_000), config }),
+        Event::ChainId(ChainId { chain_id: 31337, genesis_hash: None }),
+        Event::L1(L1 {
+            now_ms: UnixMillis(1_000_000),
+            safe_block: machine::BlockNumber(10),
+            safe_timestamp: 1_000,
+            inputs: vec![],
+            from_block: None,
+            safe_hash: None,
+            parent_hash: None,
+            partial: false,
+        }),
+        seal(1, vec![1; 10]),
+        seal(2, vec![2; 300]),
+    ];
+    let mut state = machine::State::new();
+    for event in &events {
+        state = machine::step(state, event).0;
+    }
+    assert_eq!(state.last_seal_id(), Some(2), "both seals consumed");
+    store.reconcile(&state).unwrap();
+    let status: Vec<_> = store.seal_rows().unwrap().into_iter().map(|row| row.status).collect();
+    assert_eq!(status, [SealStatus::Sealed, SealStatus::Rejected, SealStatus::Queued]);
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn state(kind: &str, safe_head: u64, first_frame: u64, safe_ts_s: u64, progress_
     let mut tree = BatchTree::new(BatchNonce(0));
     tree.open(BlockNumber(first_frame), 0);
     if kind == "closed" {
-        tree.close_tip(Sealed { wire: Bytes(vec![1]), wire_hash: Hash32([1; 32]) });
+        tree.close_tip(Sealed { wire: Bytes(vec![1]), wire_hash: Hash32([1; 32]), seal_id: None });
     }
     let mut state = State { tree, ..State::new() };
     state.view.safe_block = Some(BlockNumber(safe_head));

@@ -19,11 +19,11 @@ use crate::units::{BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 enum Fact {
     Boot { valid: bool },
     ChainId { wrong: bool },
-    L1 { blocks: i64, direct: u8, landings: Vec<(u8, u8, i8, bool)> },
+    L1 { blocks: i64, direct: u8, landings: Vec<(u8, u8, i8, bool)>, fork: bool, partial: bool },
     UnsafeLandings(Vec<u8>),
     Wallet { latest: u8, pending: u8, safe: u8 },
     Tick { ms: i64 },
-    Seal,
+    Seal { id: Option<u8> },
     Sent { w_nonce: u8 },
     SendFailed { w_nonce: u8 },
     RpcFailed(u8),
@@ -36,8 +36,21 @@ fn fact() -> impl Strategy<Value = Fact> {
         // One boot in ten has an invalid config: it must exit cleanly, never panic.
         2 => (0..10_u8).prop_map(|n| Fact::Boot { valid: n != 0 }),
         3 => (0..20_u8).prop_map(|n| Fact::ChainId { wrong: n == 0 }),
-        8 => (-2..25_i64, 0..3_u8, prop::collection::vec((0..8_u8, 0..8_u8, -3..3_i8, any::<bool>()), 0..3))
-            .prop_map(|(blocks, direct, landings)| Fact::L1 { blocks, direct, landings }),
+        8 => (
+            -2..25_i64,
+            0..3_u8,
+            prop::collection::vec((0..8_u8, 0..8_u8, -3..3_i8, any::<bool>()), 0..3),
+            0..40_u8,
+            0..6_u8,
+        )
+            .prop_map(|(blocks, direct, landings, fork, partial)| Fact::L1 {
+                blocks,
+                direct,
+                landings,
+                // One sync in forty comes from a rewritten history; one in six is partial.
+                fork: fork == 0,
+                partial: partial == 0,
+            }),
         3 => prop::collection::vec(0..8_u8, 0..3).prop_map(Fact::UnsafeLandings),
         4 => (0..8_u8, 0..4_u8, 0..4_u8).prop_map(|(latest, extra, behind)| Fact::Wallet {
             latest,
@@ -45,7 +58,8 @@ fn fact() -> impl Strategy<Value = Fact> {
             safe: latest.saturating_sub(behind),
         }),
         8 => (-15_000..30_000_i64).prop_map(|ms| Fact::Tick { ms }),
-        4 => Just(Fact::Seal),
+        // Queue ids repeat (a crash before the row was marked) and go without an id (scripts).
+        4 => prop::option::weighted(0.8, 0..12_u8).prop_map(|id| Fact::Seal { id }),
         4 => (0..10_u8).prop_map(|w_nonce| Fact::Sent { w_nonce }),
         1 => (0..10_u8).prop_map(|w_nonce| Fact::SendFailed { w_nonce }),
         1 => (0..4_u8).prop_map(Fact::RpcFailed),
@@ -68,14 +82,25 @@ fn raw_config(valid: bool) -> RawConfig {
 
 /// Turns facts into events, keeping a running clock and safe head.
 fn events(facts: &[Fact]) -> Vec<Event> {
-    let (mut now_ms, mut safe_block) = (1_700_000_000_000_u64, 100_u64);
+    let (mut now_ms, mut safe_block, mut history) = (1_700_000_000_000_u64, 100_u64, 0_u8);
+    // A block's hash on the current history; a fork changes every hash.
+    let hash = |block: u64, history: u8| {
+        let mut bytes = [history; 32];
+        bytes[..8].copy_from_slice(&block.to_le_bytes());
+        Hash32(bytes)
+    };
     facts
         .iter()
         .map(|fact| match fact {
             Fact::Boot { valid } => Event::Boot(event::Boot { now_ms: UnixMillis(now_ms), config: raw_config(*valid) }),
-            Fact::ChainId { wrong } => Event::ChainId(event::ChainId { chain_id: if *wrong { 8 } else { 7 } }),
-            Fact::L1 { blocks, direct, landings } => {
+            Fact::ChainId { wrong } => Event::ChainId(event::ChainId {
+                chain_id: if *wrong { 8 } else { 7 },
+                genesis_hash: Some(hash(0, u8::from(*wrong))),
+            }),
+            Fact::L1 { blocks, direct, landings, fork, partial } => {
+                let from_block = safe_block.saturating_add(1);
                 safe_block = safe_block.saturating_add_signed(*blocks);
+                history = history.wrapping_add(u8::from(*fork));
                 now_ms = now_ms.saturating_add_signed(blocks.saturating_mul(12_000));
                 let mut inputs: Vec<Input> = (0..*direct)
                     .map(|i| Input::Direct { block: BlockNumber(safe_block), data: Bytes(vec![i]) })
@@ -97,6 +122,10 @@ fn events(facts: &[Fact]) -> Vec<Event> {
                     safe_block: BlockNumber(safe_block),
                     safe_timestamp: now_ms / 1000,
                     inputs,
+                    from_block: Some(BlockNumber(from_block)),
+                    safe_hash: Some(hash(safe_block, history)),
+                    parent_hash: Some(hash(from_block.saturating_sub(1), history)),
+                    partial: *partial,
                 })
             }
             Fact::UnsafeLandings(nonces) => Event::UnsafeLandings(event::UnsafeLandings {
@@ -112,7 +141,11 @@ fn events(facts: &[Fact]) -> Vec<Event> {
                 now_ms = now_ms.saturating_add_signed(*ms);
                 Event::Tick(event::Tick { now_ms: UnixMillis(now_ms) })
             }
-            Fact::Seal => Event::Seal(event::Seal { payload: Bytes(vec![0xab; 3]) }),
+            Fact::Seal { id } => Event::Seal(event::Seal {
+                id: id.map(u64::from),
+                // The queue's payload for a row id is always the same bytes.
+                payload: Bytes(vec![id.unwrap_or(0xab); 3]),
+            }),
             Fact::Sent { w_nonce } => {
                 Event::Sent(event::Sent { w_nonce: WalletNonce(u64::from(*w_nonce)), tx_hash: Hash32([*w_nonce; 32]) })
             }
@@ -124,7 +157,7 @@ fn events(facts: &[Fact]) -> Vec<Event> {
                 call: [RpcCall::ChainId, RpcCall::L1, RpcCall::Wallet, RpcCall::UnsafeLandings][usize::from(*call % 4)],
                 error: "timeout".to_owned(),
             }),
-            Fact::Db { op, ok } => Event::Db(event::Db { op: OpId(u64::from(*op)), ok: *ok }),
+            Fact::Db { op, ok } => Event::Db(event::Db { op: OpId(u64::from(*op)), ok: *ok, error: None }),
             Fact::Shutdown => Event::Shutdown,
         })
         .collect()

@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use effects::eth::{EthL1, SigningKey};
 use effects::sqlite::SqliteStore;
-use effects::{Clock, Executor, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Stop, Store, Wake, WalletCounts};
+use effects::{
+    ChainIdentity, Clock, Executor, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Stop, Store, Wake, WalletCounts,
+};
 use machine::event::Boot;
 use machine::{
     Address, BatchNonce, BlockNumber, DbWrite, Effect, Event, Hash32, OpId, RawConfig, UnixMillis, WalletNonce,
@@ -60,6 +62,10 @@ pub struct RunArgs {
     /// Submitter cadence (default 1000).
     #[arg(long, env = "SEQREC_SUBMIT_INTERVAL_MS")]
     pub submit_interval_ms: Option<u64>,
+    /// The largest encoded batch a seal may produce (default 122880); larger seals are
+    /// rejected back to the queue with a reason.
+    #[arg(long, env = "SEQREC_MAX_BATCH_BYTES")]
+    pub max_batch_bytes: Option<u64>,
     /// How each step is reported on standard error: `text` or `json` (one object per step).
     #[arg(long, env = "SEQREC_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
@@ -74,12 +80,14 @@ struct Live {
     store: SqliteStore,
     log: LogWriter,
     intake_open: bool,
+    /// The last seal queue row offered to the core by this process.
+    offered: Option<u64>,
     shutdown: Arc<AtomicBool>,
     steps: u64,
 }
 
 impl L1 for Live {
-    fn chain_id(&mut self) -> Result<u64, effects::L1Error> {
+    fn chain_id(&mut self) -> Result<ChainIdentity, effects::L1Error> {
         self.l1.chain_id()
     }
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, effects::L1Error> {
@@ -128,9 +136,12 @@ impl Inputs for Live {
                 return Wake::Shutdown;
             }
             if self.intake_open
-                && let Ok(Some(payload)) = self.store.take_seal()
+                && let Ok(Some((id, payload))) = self.store.peek_seal(self.offered)
             {
-                return Wake::Seal(payload);
+                // Offered once per process: a row the core did not consume (it had no Tip)
+                // waits for the next boot instead of being stepped in a loop.
+                self.offered = Some(id);
+                return Wake::Seal { id: Some(id), payload };
             }
             let now = wall_clock_ms();
             if deadline.is_some_and(|at| now >= at) {
@@ -188,6 +199,7 @@ fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError>
         detector_interval_ms: args.detector_interval_ms,
         submit_interval_ms: args.submit_interval_ms,
         anchor_nonce: None,
+        max_batch_bytes: args.max_batch_bytes,
     })
 }
 
@@ -256,7 +268,7 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
     init_logging(args.log_format == "json");
-    let mut live = Live { l1, store, log, intake_open: false, shutdown, steps: 0 };
+    let mut live = Live { l1, store, log, intake_open: false, offered: None, shutdown, steps: 0 };
     let mut executor = Executor::resume(state);
     let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
     match executor.run(&mut live, boot) {

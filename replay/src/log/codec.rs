@@ -14,18 +14,102 @@ pub(crate) const CONFIG: bincode::config::Configuration = bincode::config::stand
 
 #[derive(Encode, Decode, Debug, PartialEq, Eq)]
 pub(crate) enum LogEvent {
-    Boot { now_ms: u64, config: LogConfig },
-    ChainId { chain_id: u64 },
-    L1 { now_ms: u64, safe_block: u64, safe_timestamp: u64, inputs: Vec<LogInput> },
-    UnsafeLandings { nonces: Vec<u64> },
-    Wallet { latest: u64, pending: u64, safe: u64, safe_block: u64 },
-    Tick { now_ms: u64 },
-    Seal { payload: Vec<u8> },
-    Sent { w_nonce: u64, tx_hash: [u8; 32] },
-    SendFailed { w_nonce: u64, error: String },
-    RpcFailed { call: u8, error: String },
-    Db { op: u64, ok: bool },
+    Boot {
+        now_ms: u64,
+        config: LogConfig,
+    },
+    ChainId {
+        chain_id: u64,
+    },
+    L1 {
+        now_ms: u64,
+        safe_block: u64,
+        safe_timestamp: u64,
+        inputs: Vec<LogInput>,
+    },
+    UnsafeLandings {
+        nonces: Vec<u64>,
+    },
+    Wallet {
+        latest: u64,
+        pending: u64,
+        safe: u64,
+        safe_block: u64,
+    },
+    Tick {
+        now_ms: u64,
+    },
+    Seal {
+        payload: Vec<u8>,
+    },
+    Sent {
+        w_nonce: u64,
+        tx_hash: [u8; 32],
+    },
+    SendFailed {
+        w_nonce: u64,
+        error: String,
+    },
+    RpcFailed {
+        call: u8,
+        error: String,
+    },
+    Db {
+        op: u64,
+        ok: bool,
+    },
     Shutdown,
+    // Appended for live.md: written only when an event uses a field added after
+    // version 1, so events without them keep their version-1 bytes.
+    BootExt {
+        now_ms: u64,
+        config: LogConfig,
+        extra: Vec<(String, String)>,
+    },
+    ChainIdExt {
+        chain_id: u64,
+        genesis_hash: Option<[u8; 32]>,
+    },
+    L1Ext {
+        now_ms: u64,
+        safe_block: u64,
+        safe_timestamp: u64,
+        inputs: Vec<LogInput>,
+        from_block: Option<u64>,
+        safe_hash: Option<[u8; 32]>,
+        parent_hash: Option<[u8; 32]>,
+        partial: bool,
+    },
+    SealExt {
+        id: Option<u64>,
+        payload: Vec<u8>,
+    },
+    DbExt {
+        op: u64,
+        ok: bool,
+        error: Option<String>,
+    },
+}
+
+/// Config fields added after version 1, by name, value in decimal: new fields need no new
+/// layout, and a name this build does not know is a decode error, never ignored.
+fn config_extra(raw: &RawConfig) -> Vec<(String, String)> {
+    let mut extra = Vec::new();
+    if let Some(value) = raw.max_batch_bytes {
+        extra.push(("max_batch_bytes".to_owned(), value.to_string()));
+    }
+    extra
+}
+
+fn apply_config_extra(raw: &mut RawConfig, extra: Vec<(String, String)>) -> Result<(), String> {
+    for (name, value) in extra {
+        let number = || value.parse::<u64>().map_err(|_| format!("config field {name}: {value:?} is not a u64"));
+        match name.as_str() {
+            "max_batch_bytes" => raw.max_batch_bytes = Some(number()?),
+            _ => return Err(format!("config field {name:?} is unknown to this build (written by a newer seqrec?)")),
+        }
+    }
+    Ok(())
 }
 
 #[derive(Encode, Decode, Debug, PartialEq, Eq)]
@@ -111,6 +195,7 @@ impl From<LogConfig> for RawConfig {
             detector_interval_ms: log.detector_interval_ms,
             submit_interval_ms: log.submit_interval_ms,
             anchor_nonce: log.anchor_nonce,
+            max_batch_bytes: None,
         }
     }
 }
@@ -118,14 +203,40 @@ impl From<LogConfig> for RawConfig {
 impl From<&Event> for LogEvent {
     fn from(event: &Event) -> Self {
         match event {
-            Event::Boot(boot) => LogEvent::Boot { now_ms: boot.now_ms.0, config: LogConfig::from(&boot.config) },
-            Event::ChainId(answer) => LogEvent::ChainId { chain_id: answer.chain_id },
-            Event::L1(sync) => LogEvent::L1 {
-                now_ms: sync.now_ms.0,
-                safe_block: sync.safe_block.0,
-                safe_timestamp: sync.safe_timestamp,
-                inputs: sync.inputs.iter().map(LogInput::from).collect(),
-            },
+            Event::Boot(boot) => {
+                let (now_ms, config, extra) =
+                    (boot.now_ms.0, LogConfig::from(&boot.config), config_extra(&boot.config));
+                if extra.is_empty() {
+                    LogEvent::Boot { now_ms, config }
+                } else {
+                    LogEvent::BootExt { now_ms, config, extra }
+                }
+            }
+            Event::ChainId(event::ChainId { chain_id, genesis_hash: None }) => {
+                LogEvent::ChainId { chain_id: *chain_id }
+            }
+            Event::ChainId(event::ChainId { chain_id, genesis_hash: Some(hash) }) => {
+                LogEvent::ChainIdExt { chain_id: *chain_id, genesis_hash: Some(hash.0) }
+            }
+            Event::L1(sync) => {
+                let inputs = sync.inputs.iter().map(LogInput::from).collect();
+                let (now_ms, safe_block, safe_timestamp) = (sync.now_ms.0, sync.safe_block.0, sync.safe_timestamp);
+                if sync.from_block.is_none() && sync.safe_hash.is_none() && sync.parent_hash.is_none() && !sync.partial
+                {
+                    LogEvent::L1 { now_ms, safe_block, safe_timestamp, inputs }
+                } else {
+                    LogEvent::L1Ext {
+                        now_ms,
+                        safe_block,
+                        safe_timestamp,
+                        inputs,
+                        from_block: sync.from_block.map(|b| b.0),
+                        safe_hash: sync.safe_hash.map(|h| h.0),
+                        parent_hash: sync.parent_hash.map(|h| h.0),
+                        partial: sync.partial,
+                    }
+                }
+            }
             Event::UnsafeLandings(landings) => {
                 LogEvent::UnsafeLandings { nonces: landings.nonces.iter().map(|n| n.0).collect() }
             }
@@ -136,7 +247,8 @@ impl From<&Event> for LogEvent {
                 safe_block: wallet.safe_block.0,
             },
             Event::Tick(tick) => LogEvent::Tick { now_ms: tick.now_ms.0 },
-            Event::Seal(seal) => LogEvent::Seal { payload: seal.payload.0.clone() },
+            Event::Seal(event::Seal { id: None, payload }) => LogEvent::Seal { payload: payload.0.clone() },
+            Event::Seal(event::Seal { id, payload }) => LogEvent::SealExt { id: *id, payload: payload.0.clone() },
             Event::Sent(sent) => LogEvent::Sent { w_nonce: sent.w_nonce.0, tx_hash: sent.tx_hash.0 },
             Event::SendFailed(failed) => {
                 LogEvent::SendFailed { w_nonce: failed.w_nonce.0, error: failed.error.clone() }
@@ -144,7 +256,8 @@ impl From<&Event> for LogEvent {
             Event::RpcFailed(failed) => {
                 LogEvent::RpcFailed { call: call_code(failed.call), error: failed.error.clone() }
             }
-            Event::Db(db) => LogEvent::Db { op: db.op.0, ok: db.ok },
+            Event::Db(event::Db { op, ok, error: None }) => LogEvent::Db { op: op.0, ok: *ok },
+            Event::Db(event::Db { op, ok, error }) => LogEvent::DbExt { op: op.0, ok: *ok, error: error.clone() },
             Event::Shutdown => LogEvent::Shutdown,
         }
     }
@@ -185,19 +298,50 @@ impl From<LogInput> for Input {
 }
 
 impl LogEvent {
-    /// Back to the core's event; `None` only for an `rpc_failed` call code this build
-    /// does not know.
-    pub(crate) fn into_event(self) -> Option<Event> {
-        Some(match self {
+    /// Back to the core's event; `Err` for an `rpc_failed` call code or a config field
+    /// this build does not know.
+    pub(crate) fn into_event(self) -> Result<Event, String> {
+        Ok(match self {
             LogEvent::Boot { now_ms, config } => {
                 Event::Boot(event::Boot { now_ms: UnixMillis(now_ms), config: config.into() })
             }
-            LogEvent::ChainId { chain_id } => Event::ChainId(event::ChainId { chain_id }),
+            LogEvent::BootExt { now_ms, config, extra } => {
+                let mut config = RawConfig::from(config);
+                apply_config_extra(&mut config, extra)?;
+                Event::Boot(event::Boot { now_ms: UnixMillis(now_ms), config })
+            }
+            LogEvent::ChainId { chain_id } => Event::ChainId(event::ChainId { chain_id, genesis_hash: None }),
+            LogEvent::ChainIdExt { chain_id, genesis_hash } => {
+                Event::ChainId(event::ChainId { chain_id, genesis_hash: genesis_hash.map(Hash32) })
+            }
             LogEvent::L1 { now_ms, safe_block, safe_timestamp, inputs } => Event::L1(event::L1 {
                 now_ms: UnixMillis(now_ms),
                 safe_block: BlockNumber(safe_block),
                 safe_timestamp,
                 inputs: inputs.into_iter().map(Input::from).collect(),
+                from_block: None,
+                safe_hash: None,
+                parent_hash: None,
+                partial: false,
+            }),
+            LogEvent::L1Ext {
+                now_ms,
+                safe_block,
+                safe_timestamp,
+                inputs,
+                from_block,
+                safe_hash,
+                parent_hash,
+                partial,
+            } => Event::L1(event::L1 {
+                now_ms: UnixMillis(now_ms),
+                safe_block: BlockNumber(safe_block),
+                safe_timestamp,
+                inputs: inputs.into_iter().map(Input::from).collect(),
+                from_block: from_block.map(BlockNumber),
+                safe_hash: safe_hash.map(Hash32),
+                parent_hash: parent_hash.map(Hash32),
+                partial,
             }),
             LogEvent::UnsafeLandings { nonces } => {
                 Event::UnsafeLandings(event::UnsafeLandings { nonces: nonces.into_iter().map(BatchNonce).collect() })
@@ -209,7 +353,8 @@ impl LogEvent {
                 safe_block: BlockNumber(safe_block),
             }),
             LogEvent::Tick { now_ms } => Event::Tick(event::Tick { now_ms: UnixMillis(now_ms) }),
-            LogEvent::Seal { payload } => Event::Seal(event::Seal { payload: Bytes(payload) }),
+            LogEvent::Seal { payload } => Event::Seal(event::Seal { id: None, payload: Bytes(payload) }),
+            LogEvent::SealExt { id, payload } => Event::Seal(event::Seal { id, payload: Bytes(payload) }),
             LogEvent::Sent { w_nonce, tx_hash } => {
                 Event::Sent(event::Sent { w_nonce: WalletNonce(w_nonce), tx_hash: Hash32(tx_hash) })
             }
@@ -217,9 +362,11 @@ impl LogEvent {
                 Event::SendFailed(event::SendFailed { w_nonce: WalletNonce(w_nonce), error })
             }
             LogEvent::RpcFailed { call, error } => {
-                Event::RpcFailed(event::RpcFailed { call: call_from_code(call)?, error })
+                let call = call_from_code(call).ok_or_else(|| format!("unknown rpc_failed call code {call}"))?;
+                Event::RpcFailed(event::RpcFailed { call, error })
             }
-            LogEvent::Db { op, ok } => Event::Db(event::Db { op: OpId(op), ok }),
+            LogEvent::Db { op, ok } => Event::Db(event::Db { op: OpId(op), ok, error: None }),
+            LogEvent::DbExt { op, ok, error } => Event::Db(event::Db { op: OpId(op), ok, error }),
             LogEvent::Shutdown => Event::Shutdown,
         })
     }
@@ -239,5 +386,5 @@ pub(crate) fn decode_event(bytes: &[u8]) -> Result<Event, String> {
     if used != bytes.len() {
         return Err(format!("{} trailing bytes after the event", bytes.len() - used));
     }
-    log_event.into_event().ok_or_else(|| "unknown rpc_failed call code".to_owned())
+    log_event.into_event()
 }

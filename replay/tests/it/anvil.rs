@@ -599,7 +599,9 @@ fn the_ethereum_adapter_reads_and_sends_against_anvil() {
     let key = SigningKey::parse(DEV_KEY).unwrap();
     assert!(!format!("{key:?}").contains("ac0974"), "the key never shows");
     let mut l1 = EthL1::connect(&url, key, Address([0x22; 20]), Duration::from_secs(5)).unwrap();
-    assert_eq!(l1.chain_id().unwrap(), 31337);
+    let identity = l1.chain_id().unwrap();
+    assert_eq!(identity.chain_id, 31337);
+    assert!(identity.genesis_hash.is_some_and(|hash| hash != machine::Hash32::default()), "{identity:?}");
     let wire = machine::wire::encode(BatchNonce(0), BlockNumber(0), b"hello").unwrap();
     l1.send_batch(31337, WalletNonce(0), &wire).unwrap();
     assert!(matches!(l1.send_batch(1, WalletNonce(1), &wire), Err(effects::SendError::WrongChain { found: 31337 })));
@@ -628,4 +630,8 @@ fn the_ethereum_adapter_reads_and_sends_against_anvil() {
     assert_eq!((landings[0].nonce, landings[0].w_nonce, landings[0].decodes), (BatchNonce(0), WalletNonce(0), true));
     assert_eq!(landings[0].wire_hash, Some(machine::wire::wire_hash(&wire)));
     assert!(sync.safe_block.0 >= landings[0].block.0);
+    // live.md §2: the next range's parent is the head this answer reported.
+    let next = l1.sync_safe(BlockNumber(sync.safe_block.0 + 1)).unwrap();
+    assert!(sync.safe_hash.is_some() && !sync.partial);
+    assert_eq!(next.parent_hash, sync.safe_hash, "{sync:?} then {next:?}");
 }

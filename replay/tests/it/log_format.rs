@@ -32,6 +32,10 @@ fn header_and_records_match_the_documented_layout() {
         safe_block: BlockNumber(7),
         safe_timestamp: 1,
         inputs: vec![direct, landing],
+        from_block: None,
+        safe_hash: None,
+        parent_hash: None,
+        partial: false,
     });
     writer.append(&sync, &[machine::Effect::ReadWallet]).unwrap();
     drop(writer);
