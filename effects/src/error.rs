@@ -42,7 +42,65 @@ pub enum SendError {
     Transport(String),
 }
 
-/// A failed local write.
+/// A failed local write or read of the store, classified so the caller can say what to do.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("store: {0}")]
-pub struct StoreError(pub String);
+#[error("store {}: {message}{}", kind.name(), kind.advice())]
+pub struct StoreError {
+    /// What kind of failure.
+    pub kind: StoreErrorKind,
+    /// The store's own message.
+    pub message: String,
+}
+
+/// What kind of store failure: decides whether waiting can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreErrorKind {
+    /// Another connection holds the lock longer than the busy timeout.
+    Busy,
+    /// The file, its directory or its file system cannot be written.
+    ReadOnly,
+    /// The file is not a database or is damaged.
+    Corrupt,
+    /// The disk is full.
+    Full,
+    /// Anything else (a schema from a newer build, an I/O error).
+    Other,
+}
+
+impl StoreErrorKind {
+    /// A short name for messages.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreErrorKind::Busy => "busy",
+            StoreErrorKind::ReadOnly => "read-only",
+            StoreErrorKind::Corrupt => "corrupt",
+            StoreErrorKind::Full => "full",
+            StoreErrorKind::Other => "error",
+        }
+    }
+
+    /// What an operator should do, as a clause appended to the message.
+    #[must_use]
+    pub fn advice(self) -> &'static str {
+        match self {
+            StoreErrorKind::Busy => " (another process holds the database lock; retried later)",
+            StoreErrorKind::ReadOnly => {
+                " (the database, its directory or its file system is not writable: fix permissions or the mount)"
+            }
+            StoreErrorKind::Corrupt => {
+                " (the projection is damaged: move it aside; the next boot rebuilds it from the log)"
+            }
+            StoreErrorKind::Full => " (the disk is full: free space; nothing was lost, the log is the truth)",
+            StoreErrorKind::Other => "",
+        }
+    }
+}
+
+impl StoreError {
+    /// An error of kind `Other`.
+    #[must_use]
+    pub fn other(message: impl Into<String>) -> Self {
+        StoreError { kind: StoreErrorKind::Other, message: message.into() }
+    }
+}

@@ -14,7 +14,7 @@ mod run_loop;
 pub mod sim;
 pub mod sqlite;
 
-pub use error::{L1Error, SendError, StoreError};
+pub use error::{L1Error, SendError, StoreError, StoreErrorKind};
 pub use memory_log::{MemoryLog, Replayer};
 pub use ports::{
     ChainIdentity, Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts,

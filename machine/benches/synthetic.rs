@@ -105,9 +105,9 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
     fn execute(&mut self, effect: Effect) {
         let now_ms = UnixMillis(self.now_ms);
         match effect {
-            Effect::ReadChainId => self
-                .queue
-                .push_back(Event::ChainId(event::ChainId { chain_id: 7, genesis_hash: Some(block_hash(0)) })),
+            Effect::ReadChainId => {
+                self.queue.push_back(Event::ChainId(event::ChainId { chain_id: 7, genesis_hash: Some(block_hash(0)) }))
+            }
             // As the live adapter answers: the range, the head's hash and the range's parent hash.
             Effect::SyncL1 { from_block } => self.queue.push_back(Event::L1(event::L1 {
                 now_ms,

@@ -9,7 +9,7 @@ use std::path::Path;
 use machine::{DbWrite, OpId, State};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::error::StoreError;
+use crate::error::{StoreError, StoreErrorKind};
 use crate::ports::Store;
 
 /// Every migration, in order; `user_version` says how many ran.
@@ -19,8 +19,19 @@ const MIGRATIONS: &[&str] =
 /// The projection.
 #[derive(Debug)]
 pub struct SqliteStore {
+    // Declared before `_writer` so the connection closes first: closing any descriptor
+    // of the file drops the process's POSIX locks on it, which SQLite relies on.
     conn: Connection,
+    /// The single-writer lock of `seqrec run`, held for the store's life.
+    _writer: Option<std::fs::File>,
 }
+
+/// How often a step's transaction is tried again when the database stays busy past the
+/// busy timeout (each try waits up to [`BUSY_TIMEOUT`]).
+const BUSY_TRIES: u32 = 3;
+
+/// How long SQLite waits for another connection's lock before answering busy.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A batch as the projection holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,8 +87,17 @@ pub struct Meta {
     pub divergence_nonce: Option<u64>,
 }
 
+/// Classifies SQLite's answer by its primary result code.
 fn sql(error: rusqlite::Error) -> StoreError {
-    StoreError(error.to_string())
+    use rusqlite::ErrorCode;
+    let kind = match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreErrorKind::Busy,
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StoreErrorKind::ReadOnly,
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreErrorKind::Corrupt,
+        Some(ErrorCode::DiskFull) => StoreErrorKind::Full,
+        _ => StoreErrorKind::Other,
+    };
+    StoreError { kind, message: error.to_string() }
 }
 
 fn int(value: u64) -> i64 {
@@ -89,18 +109,105 @@ fn uint(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
+fn io_error(path: &Path, error: &std::io::Error) -> StoreError {
+    let kind = match error.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => StoreErrorKind::ReadOnly,
+        std::io::ErrorKind::StorageFull => StoreErrorKind::Full,
+        _ => StoreErrorKind::Other,
+    };
+    StoreError { kind, message: format!("{}: {error}", path.display()) }
+}
+
+/// Refuses, with a message, a database whose files cannot be written, before SQLite maps
+/// them: an immutable or read-only `-shm` file otherwise ends the process with SIGBUS.
+fn writable(path: &Path) -> Result<(), StoreError> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = Path::new(&name);
+        if file.exists() {
+            std::fs::OpenOptions::new().read(true).write(true).open(file).map_err(|error| io_error(file, &error))?;
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the projection at `path` and runs pending migrations.
     ///
     /// # Errors
     /// [`StoreError`] if the file cannot be opened, or its schema is newer than this build.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        writable(path)?;
         let conn = Connection::open(path).map_err(sql)?;
+        Self::setup(conn, None)
+    }
+
+    /// As [`SqliteStore::open`], for the one process that writes the projection (`seqrec
+    /// run`): first takes an exclusive lock on the database file, held while the store
+    /// lives, so a second writer is refused at once (readers and `seqrec seal` are not).
+    ///
+    /// # Errors
+    /// [`StoreErrorKind::Busy`] naming the lock if another writer holds it; as `open`.
+    pub fn open_writer(path: &Path) -> Result<Self, StoreError> {
+        writable(path)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|error| io_error(path, &error))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError {
+                    kind: StoreErrorKind::Busy,
+                    message: format!(
+                        "{} is locked by another `seqrec run`: one writer per database; stop the other process first",
+                        path.display()
+                    ),
+                });
+            }
+            Err(std::fs::TryLockError::Error(error)) => return Err(io_error(path, &error)),
+        }
+        let conn = Connection::open(path).map_err(sql)?;
+        Self::setup(conn, Some(file))
+    }
+
+    /// Opens an existing projection for reading only (`seqrec status`): a missing file is
+    /// an error, never created.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the file does not exist or is not a projection this build reads.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::other(format!(
+                "{} does not exist (`seqrec run` creates the projection)",
+                path.display()
+            )));
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sql)?;
+        if version != MIGRATIONS.len() as i64 {
+            return Err(StoreError::other(format!(
+                "{} has schema version {version}, this build reads {}; run `seqrec run` (which migrates) or use the matching seqrec",
+                path.display(),
+                MIGRATIONS.len()
+            )));
+        }
+        Ok(SqliteStore { conn, _writer: None })
+    }
+
+    fn setup(conn: Connection, writer: Option<std::fs::File>) -> Result<Self, StoreError> {
         // Other components (the inclusion lane, `seqrec seal`) write concurrently: wait for locks.
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql)?;
-        let mut store = SqliteStore { conn };
+        // FULL: a queued seal is the only copy of its payload until its record is durable.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
+        let mut store = SqliteStore { conn, _writer: writer };
         store.migrate()?;
         Ok(store)
     }
@@ -112,7 +219,7 @@ impl SqliteStore {
         let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sql)?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
-            return Err(StoreError(format!(
+            return Err(StoreError::other(format!(
                 "schema version {version} is newer than this build knows ({known}); use the seqrec that wrote it"
             )));
         }
@@ -305,6 +412,19 @@ impl Store for SqliteStore {
     }
 
     fn apply_all(&mut self, writes: &[(OpId, DbWrite)]) -> Result<(), (OpId, StoreError)> {
+        let mut tries = 1;
+        loop {
+            match self.apply_once(writes) {
+                Err((_, error)) if error.kind == StoreErrorKind::Busy && tries < BUSY_TRIES => tries += 1,
+                result => return result,
+            }
+        }
+    }
+}
+
+impl SqliteStore {
+    /// One try of a step's writes, in one transaction.
+    fn apply_once(&mut self, writes: &[(OpId, DbWrite)]) -> Result<(), (OpId, StoreError)> {
         let first = writes.first().map_or(OpId(0), |&(op, _)| op);
         // Immediate: the write lock is taken up front, so the busy timeout applies (a
         // deferred transaction that reads first fails at once when it must upgrade).

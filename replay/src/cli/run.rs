@@ -10,11 +10,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use effects::eth::{EthL1, SigningKey};
 use effects::sqlite::SqliteStore;
 use effects::{
-    ChainIdentity, Clock, Executor, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Stop, Store, Wake, WalletCounts,
+    ChainIdentity, Clock, Executor, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Stop, Store, StoreErrorKind, Wake,
+    WalletCounts,
 };
 use machine::event::Boot;
 use machine::{
-    Address, BatchNonce, BlockNumber, DbWrite, Effect, Event, Hash32, OpId, RawConfig, UnixMillis, WalletNonce,
+    Address, BatchNonce, BlockNumber, DbWrite, Effect, Event, ExitCode, Hash32, OpId, RawConfig, UnixMillis,
+    WalletNonce,
 };
 
 use super::{CliError, Outcome};
@@ -111,6 +113,9 @@ impl Store for Live {
     fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), effects::StoreError> {
         self.store.apply(op, write)
     }
+    fn apply_all(&mut self, writes: &[(OpId, DbWrite)]) -> Result<(), (OpId, effects::StoreError)> {
+        self.store.apply_all(writes)
+    }
 }
 
 fn wall_clock_ms() -> UnixMillis {
@@ -203,21 +208,66 @@ fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError>
     })
 }
 
-fn read_key(args: &RunArgs) -> Result<SigningKey, CliError> {
+fn read_key(args: &RunArgs) -> Result<SigningKey, String> {
     let (text, source) = match (&args.key_file, std::env::var("SEQREC_KEY")) {
-        (Some(path), _) => (
-            std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.clone(), source })?,
-            path.display().to_string(),
-        ),
-        (None, Ok(key)) => (key, "SEQREC_KEY".to_owned()),
-        (None, Err(_)) => {
-            return Err(CliError::Invalid {
-                path: "--key-file".into(),
-                message: "no key: give --key-file or set SEQREC_KEY".to_owned(),
-            });
+        (Some(path), _) => {
+            key_file_private(path)?;
+            let text =
+                std::fs::read_to_string(path).map_err(|error| format!("{}: cannot read: {error}", path.display()))?;
+            (text, path.display().to_string())
         }
+        (None, Ok(key)) => (key, "SEQREC_KEY".to_owned()),
+        (None, Err(_)) => return Err("--key-file: no key: give --key-file or set SEQREC_KEY".to_owned()),
     };
-    SigningKey::parse(&text).map_err(|message| CliError::Invalid { path: source.into(), message })
+    SigningKey::parse(&text).map_err(|message| format!("{source}: {message}"))
+}
+
+/// A key file others can read is refused: the key signs for the whole deployment.
+fn key_file_private(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path)
+        .map_err(|error| format!("{}: cannot read: {error}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "{}: the key file is readable or writable by group or others (mode {:o}); run `chmod 600 {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The RPC endpoint must be an http(s) URL with a host, and calls need a positive timeout.
+fn check_rpc(args: &RunArgs) -> Result<(), String> {
+    let url = args.rpc.trim();
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    if rest.is_none_or(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with(':')) {
+        return Err(format!("--rpc: {url:?} is not usable: expected http://HOST[:PORT] or https://HOST[:PORT]"));
+    }
+    if args.rpc_timeout_ms == 0 {
+        return Err("--rpc-timeout-ms: must be > 0 (an RPC call needs time to answer)".to_owned());
+    }
+    Ok(())
+}
+
+/// A start-up failure outside the core, with the core's exit status it deserves.
+fn stop(code: ExitCode, message: &str) -> Outcome {
+    Outcome::Exit {
+        status: effects::exit_status(code),
+        text: format!("seqrec run: {message}\nseqrec run: exit {} ({})\n", code.name(), effects::exit_status(code)),
+    }
+}
+
+/// The projection's failures at boot: a busy lock or a full disk may pass (retry); a
+/// read-only or damaged database needs an operator (refuse).
+fn store_exit(kind: StoreErrorKind) -> ExitCode {
+    match kind {
+        StoreErrorKind::Busy | StoreErrorKind::Full | StoreErrorKind::Other => ExitCode::Retry,
+        StoreErrorKind::ReadOnly | StoreErrorKind::Corrupt => ExitCode::Refuse,
+    }
 }
 
 /// Rebuilds the state from an existing log, or creates the log.
@@ -255,16 +305,32 @@ fn watch_signals(flag: Arc<AtomicBool>) {
 }
 
 pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
-    let key = read_key(args)?;
-    let config = raw_config(args, key.address())?;
+    // Everything an operator can get wrong is checked before any file is touched.
+    let key = match read_key(args) {
+        Ok(key) => key,
+        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &message)),
+    };
+    if let Err(message) = check_rpc(args) {
+        return Ok(stop(ExitCode::ConfigInvalid, &message));
+    }
+    let config = match raw_config(args, key.address()) {
+        Ok(config) => config,
+        Err(error) => return Ok(stop(ExitCode::ConfigInvalid, &error.to_string())),
+    };
     let inbox = config.inbox.unwrap_or_default();
+    let l1 = match EthL1::connect(&args.rpc, key, inbox, Duration::from_millis(args.rpc_timeout_ms)) {
+        Ok(l1) => l1,
+        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &format!("--rpc: {message}"))),
+    };
     let (log, state) = open_log(&args.log, &config)?;
-    let mut store = SqliteStore::open(&args.db)
-        .map_err(|source| CliError::Write { path: args.db.clone(), source: Box::new(source) })?;
+    let mut store = match SqliteStore::open_writer(&args.db) {
+        Ok(store) => store,
+        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database: {error}"))),
+    };
     // Boot reconciles the projection from the log's state (writes lost in a crash come back).
-    store.reconcile(&state).map_err(|source| CliError::Write { path: args.db.clone(), source: Box::new(source) })?;
-    let l1 = EthL1::connect(&args.rpc, key, inbox, Duration::from_millis(args.rpc_timeout_ms))
-        .map_err(|message| CliError::Invalid { path: "--rpc".into(), message })?;
+    if let Err(error) = store.reconcile(&state) {
+        return Ok(stop(store_exit(error.kind), &format!("database: {error}")));
+    }
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
     init_logging(args.log_format == "json");
