@@ -3,7 +3,7 @@
 //! a typed error naming the record and byte offset. Iterating yields the event records
 //! (checkpoints are verified and skipped); [`LogReader::entries`] yields both kinds.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 
 use machine::Hash32;
 
@@ -11,8 +11,8 @@ use super::codec;
 use super::error::LogError;
 use super::header::Header;
 use super::record::{
-    CHECKPOINT_MARK, CHECKPOINT_RECORD_LEN, Checkpoint, Entry, MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Record,
-    chain_hash, decode_checkpoint, effects_digest, framed_len,
+    CHECKPOINT_MARK, Checkpoint, Entry, MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Record, body_seq, chain_hash,
+    decode_checkpoint, effects_digest, framed_len,
 };
 
 /// A zero run this long reaching the end of the file ends a record's bytes only when a
@@ -83,7 +83,7 @@ impl<R: Read> LogReader<R> {
     }
 
     /// Continues reading `input`, positioned just past `checkpoint` (a snapshot's resume
-    /// point, found by [`checkpoint_ending_at`]).
+    /// point, found by [`super::checkpoint_ending_at`]).
     #[must_use]
     pub fn resume(input: R, header: Header, checkpoint: &Checkpoint) -> Self {
         LogReader {
@@ -198,9 +198,7 @@ impl<R: Read> LogReader<R> {
     /// chain hash.
     fn check_frame(&self, seq: u64, offset: u64, record: &[u8]) -> Result<Hash32, LogError> {
         let (body, stored) = record.split_at(record.len() - 32);
-        let mut seq_bytes = [0_u8; 8];
-        seq_bytes.copy_from_slice(&body[..8]);
-        let found = u64::from_le_bytes(seq_bytes);
+        let found = body_seq(body);
         if found != seq {
             return Err(LogError::SeqMismatch { offset, expected: seq, found });
         }
@@ -283,33 +281,4 @@ fn zeros_to_end(input: &mut impl Read) -> std::io::Result<Option<u64>> {
             _ => return Ok(None),
         }
     }
-}
-
-/// The checkpoint record that ends exactly at byte `end` of a log, if one does: its
-/// length words, mark and chain hash (over the 32 bytes before it, the previous chain
-/// hash) must all hold. A snapshot is trusted only at such a record.
-///
-/// # Errors
-/// I/O errors.
-pub fn checkpoint_ending_at(log: &mut (impl Read + Seek), end: u64) -> std::io::Result<Option<Checkpoint>> {
-    let Some(start) = end.checked_sub(CHECKPOINT_RECORD_LEN as u64 + 32) else { return Ok(None) };
-    let mut bytes = [0_u8; CHECKPOINT_RECORD_LEN + 32];
-    log.seek(SeekFrom::Start(start))?;
-    if read_full(log, &mut bytes)? < bytes.len() {
-        return Ok(None);
-    }
-    let (previous, record) = bytes.split_at(32);
-    let (prefix, rest) = record.split_at(PREFIX_LEN);
-    let (body, stored) = rest.split_at(rest.len() - 32);
-    let mut previous_chain = [0_u8; 32];
-    previous_chain.copy_from_slice(previous);
-    let chain = chain_hash(&Hash32(previous_chain), body);
-    let (Some(_), Some((state_hash, events)), true) =
-        (framed_len(prefix), decode_checkpoint(body), chain.0.as_slice() == stored)
-    else {
-        return Ok(None);
-    };
-    let mut seq = [0_u8; 8];
-    seq.copy_from_slice(&body[..8]);
-    Ok(Some(Checkpoint { seq: u64::from_le_bytes(seq), offset: start + 32, state_hash, events, chain }))
 }

@@ -159,6 +159,14 @@ pub(crate) fn decode_checkpoint(body: &[u8]) -> Option<(Hash32, u64)> {
     Some((Hash32(hash), u64::from_le_bytes(events)))
 }
 
+/// The sequence number that opens a record body (at least 8 bytes, which every body
+/// the framing admits has).
+pub(crate) fn body_seq(body: &[u8]) -> u64 {
+    let mut seq = [0_u8; 8];
+    seq.copy_from_slice(&body[..8]);
+    u64::from_le_bytes(seq)
+}
+
 /// The body length a record prefix announces, if its check word agrees and it is in range.
 pub(crate) fn framed_len(prefix: &[u8]) -> Option<u32> {
     let word = |at: usize| prefix.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));

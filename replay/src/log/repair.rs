@@ -9,8 +9,9 @@ use std::path::Path;
 
 use super::error::LogError;
 use super::lock::LogLock;
+use super::probe::verified_record_at;
 use super::reader::{LogReader, read_full};
-use super::record::{PREFIX_LEN, chain_hash, framed_len};
+use super::record::{PREFIX_LEN, body_seq, framed_len};
 
 /// What a repair did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,32 +78,15 @@ fn later_whole_record(mut file: &File, from: u64, len: u64, min_seq: u64) -> Res
         for i in 0..positions {
             let Some(body_len) = framed_len(&window[i..i + PREFIX_LEN]) else { continue };
             let offset = at + i as u64;
-            if let Some(seq) = verified_seq(file, offset, body_len, len)?.filter(|seq| *seq >= min_seq) {
+            // A length running past the end cannot be a whole record: not even read.
+            if offset + (PREFIX_LEN + body_len as usize + 32) as u64 > len {
+                continue;
+            }
+            let seq = verified_record_at(&mut file, offset)?.map(|(body, _)| body_seq(&body));
+            if let Some(seq) = seq.filter(|seq| *seq >= min_seq) {
                 return Ok(Some((seq, offset)));
             }
         }
         at += positions as u64;
     }
-}
-
-/// The sequence number of the record at `offset` with body length `body_len`, if it lies
-/// inside the file and its chain hash is blake3 of the 32 bytes before it and its body.
-fn verified_seq(mut file: &File, offset: u64, body_len: u32, len: u64) -> Result<Option<u64>, LogError> {
-    let size = 32 + PREFIX_LEN + body_len as usize + 32;
-    let Some(start) = offset.checked_sub(32).filter(|start| start + size as u64 <= len) else { return Ok(None) };
-    let mut bytes = vec![0_u8; size];
-    file.seek(SeekFrom::Start(start))?;
-    if read_full(&mut file, &mut bytes)? < size {
-        return Ok(None);
-    }
-    let (previous, record) = bytes.split_at(32);
-    let (body, stored) = record[PREFIX_LEN..].split_at(body_len as usize);
-    let mut previous_chain = [0_u8; 32];
-    previous_chain.copy_from_slice(previous);
-    if chain_hash(&machine::Hash32(previous_chain), body).0.as_slice() != stored {
-        return Ok(None);
-    }
-    let mut seq = [0_u8; 8];
-    seq.copy_from_slice(&body[..8]);
-    Ok(Some(u64::from_le_bytes(seq)))
 }
