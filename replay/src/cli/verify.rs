@@ -109,7 +109,7 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
     if let Some((snapshot_path, (snap, checkpoint))) = chosen {
         let mut file = File::open(path).map_err(read_error)?;
         file.seek(SeekFrom::Start(checkpoint.end())).map_err(read_error)?;
-        reader = LogReader::resume(BufReader::new(file), reader.header().clone(), &checkpoint);
+        reader = LogReader::resume(BufReader::new(file), reader.header().clone(), checkpoint.position());
         notes.push(format!(
             "resumed from {} after record {} (the checkpoint after {} events)",
             snapshot_path.display(),

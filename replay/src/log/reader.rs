@@ -11,7 +11,7 @@ use super::codec;
 use super::error::LogError;
 use super::header::Header;
 use super::record::{
-    CHECKPOINT_MARK, Checkpoint, Entry, MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Record, body_seq, chain_hash,
+    CHECKPOINT_MARK, Checkpoint, Entry, MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Position, Record, body_seq, chain_hash,
     decode_checkpoint, effects_digest, framed_len,
 };
 
@@ -82,20 +82,19 @@ impl<R: Read> LogReader<R> {
         })
     }
 
-    /// Continues reading `input`, positioned just past `checkpoint` (a snapshot's resume
-    /// point, found by [`super::checkpoint_ending_at`]).
+    /// Continues reading `input`, already positioned at `position.offset`: a snapshot's
+    /// checkpoint (`Checkpoint::position`), or where a follower tailing a live log
+    /// stopped ([`Self::position`]) at the end of what its writer had finished.
     #[must_use]
-    pub fn resume(input: R, header: Header, checkpoint: &Checkpoint) -> Self {
-        LogReader {
-            input,
-            header,
-            offset: checkpoint.end(),
-            next_seq: checkpoint.seq + 1,
-            chain: checkpoint.chain,
-            events: checkpoint.events,
-            done: false,
-            body: Vec::new(),
-        }
+    pub fn resume(input: R, header: Header, position: Position) -> Self {
+        let Position { offset, next_seq, events, chain } = position;
+        LogReader { input, header, offset, next_seq, chain, events, done: false, body: Vec::new() }
+    }
+
+    /// Just past the last whole record read (the header before any).
+    #[must_use]
+    pub fn position(&self) -> Position {
+        Position { offset: self.offset, next_seq: self.next_seq, events: self.events, chain: self.chain }
     }
 
     /// The header.

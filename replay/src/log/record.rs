@@ -62,6 +62,25 @@ impl Checkpoint {
     pub fn end(&self) -> u64 {
         self.offset + CHECKPOINT_RECORD_LEN as u64
     }
+
+    /// The reading position just past it.
+    #[must_use]
+    pub fn position(&self) -> Position {
+        Position { offset: self.end(), next_seq: self.seq + 1, events: self.events, chain: self.chain }
+    }
+}
+
+/// A point between two records where reading can resume (`LogReader::resume`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// Byte offset of the next record.
+    pub offset: u64,
+    /// Its sequence number.
+    pub next_seq: u64,
+    /// Event records before it.
+    pub events: u64,
+    /// The chain hash after the record before it (the header hash before any).
+    pub chain: Hash32,
 }
 
 /// Any record: an event's, or a checkpoint.

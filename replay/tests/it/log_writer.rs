@@ -33,6 +33,37 @@ fn a_second_writer_is_refused_before_it_touches_the_log() {
     assert_eq!(again.append(&Event::Shutdown, &[]).unwrap(), 15, "the lock is released with its writer");
 }
 
+/// A follower (a future hot standby) tails the log while its writer holds the lock: it
+/// reads what is whole, stops at what is not finished yet, and resumes from there.
+#[test]
+fn a_follower_tails_a_log_while_its_writer_holds_the_lock() {
+    use std::io::{BufReader, Seek as _, SeekFrom};
+    let path = scratch("follower").join("live.seqlog");
+    let events = script_events("nonce-poisoning");
+    let mut writer = LogWriter::create(&path, &Header::new(Hash32::default()), FsyncPolicy::EveryRecord).unwrap();
+    let mut state = machine::State::new();
+    let mut append = |writer: &mut LogWriter, events: &[Event]| {
+        for event in events {
+            let (next, step) = machine::step(std::mem::take(&mut state), event);
+            state = next;
+            writer.append(event, &step.effects).unwrap();
+        }
+        writer.append_checkpoint(state.state_hash()).unwrap();
+    };
+    append(&mut writer, &events[..10]);
+    let mut follower = LogReader::new(BufReader::new(std::fs::File::open(&path).unwrap())).unwrap();
+    let header = follower.header().clone();
+    assert_eq!(follower.entries().map(Result::unwrap).count(), 11);
+    let stopped = follower.position();
+    append(&mut writer, &events[10..]);
+    let mut file = std::fs::File::open(&path).unwrap();
+    file.seek(SeekFrom::Start(stopped.offset)).unwrap();
+    let mut resumed = LogReader::resume(BufReader::new(file), header, stopped);
+    let seqs: Vec<u64> = resumed.by_ref().map(|record| record.unwrap().seq).collect();
+    assert_eq!(seqs, (11..31).collect::<Vec<_>>());
+    assert_eq!((resumed.records_read(), resumed.events_read()), (32, 30));
+}
+
 #[test]
 fn the_lock_is_held_before_the_log_is_created() {
     let path = scratch("lock-first").join("new.seqlog");
