@@ -66,7 +66,7 @@ impl LogWriter {
 
     /// Opens the log whose lock the caller took first ([`LogLock::acquire`]): an
     /// unfinished new log (empty, all zeros, a cut header, or a header and no record:
-    /// FORMAT.md "Unfinished new logs") is (re)initialised with `header`, since it holds
+    /// FORMAT.md "Torn tails and unfinished new logs") is (re)initialised with `header`, as it holds
     /// no record; any other log is verified and appended to as by [`Self::open_append`].
     ///
     /// # Errors
