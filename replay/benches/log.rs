@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use replay::log::{FsyncPolicy, Header, LogReader, LogWriter};
+use replay::log::{Entry, FsyncPolicy, Header, LogReader, LogWriter};
 use replay::snapshot::Snapshot;
 
 #[path = "../../machine/benches/synthetic.rs"]
@@ -35,8 +35,15 @@ fn main() {
     let started = Instant::now();
     let mut writer = LogWriter::create(&log, &Header::new(machine::Hash32::default()), FsyncPolicy::Group(u32::MAX))
         .expect("create");
+    // A shadow of the driver's state gives the checkpoints' state hashes (it steps every
+    // event a second time, so the recording time below includes that).
+    let mut shadow = machine::State::new();
     let summary = synthetic::drive(days, |event, step| {
         writer.append(event, &step.effects).expect("append");
+        shadow = machine::step(std::mem::take(&mut shadow), event).0;
+        if writer.checkpoint_due() {
+            writer.append_checkpoint(shadow.state_hash()).expect("checkpoint");
+        }
     });
     writer.sync().expect("sync");
     drop(writer);
@@ -139,16 +146,19 @@ fn b3sum_seconds(path: &Path) -> Option<f64> {
     status.success().then(|| started.elapsed().as_secs_f64())
 }
 
-/// A snapshot after `records` records, built by replaying them in-process.
+/// A snapshot at the last checkpoint within the first `records` records, built by
+/// replaying them in-process.
 fn write_snapshot(log: &Path, snap: &Path, records: u64) {
-    let reader = LogReader::new(std::io::BufReader::new(std::fs::File::open(log).expect("log"))).expect("header");
+    let mut reader = LogReader::new(std::io::BufReader::new(std::fs::File::open(log).expect("log"))).expect("header");
     let mut state = machine::State::new();
     let mut last = None;
-    for record in reader.take(usize::try_from(records).unwrap_or(usize::MAX)) {
-        let record = record.expect("record");
-        state = machine::step(state, &record.event).0;
-        last = Some((record.chain, record.offset + record.len));
+    for entry in reader.entries() {
+        match entry.expect("record") {
+            Entry::Event(record) if record.seq < records => state = machine::step(state, &record.event).0,
+            Entry::Checkpoint(checkpoint) if checkpoint.seq < records => last = Some((checkpoint, state.clone())),
+            _ => break,
+        }
     }
-    let (chain, end_offset) = last.expect("at least one record");
-    Snapshot { records, chain, end_offset, state }.write(snap).expect("snapshot");
+    let (checkpoint, state) = last.expect("a checkpoint");
+    Snapshot::at_checkpoint(&checkpoint, state).expect("state").write(snap).expect("snapshot");
 }

@@ -1,10 +1,15 @@
 //! Snapshots of the core's state (FORMAT.md "Snapshots"): an rkyv archive, validated on
 //! load (bytecheck), tied to the log by the sequence number and chain hash of the last
-//! record it includes and that record's end offset, so a resume reads only the tail.
+//! record it includes and that record's end offset, so a resume reads only the tail. That
+//! record must be a checkpoint recording the snapshot state's hash: a snapshot is a cache
+//! the log authenticates, never a source of truth.
 
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use machine::{Hash32, State};
+
+use crate::log::{Checkpoint, checkpoint_ending_at};
 
 /// The eight magic bytes of a snapshot file.
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"SEQRSNAP";
@@ -67,6 +72,36 @@ pub enum SnapshotError {
         snapshot: Hash32,
         /// The log's chain hash at that record.
         log: Hash32,
+    },
+    /// The record the snapshot ends at is not a checkpoint with its sequence number.
+    #[error(
+        "snapshot after record {seq} (byte {offset}) is not at a checkpoint of the log, so the log cannot vouch for its state (version-1 logs have no checkpoints); take one with `seqrec snapshot`"
+    )]
+    NotAtCheckpoint {
+        /// The last record it includes.
+        seq: u64,
+        /// The byte offset it ends at.
+        offset: u64,
+    },
+    /// The snapshot's state is not the one the log's checkpoint records.
+    #[error(
+        "snapshot after record {seq}: its state hash {snapshot} differs from the log's checkpoint there ({log}); the snapshot was altered or written by another build"
+    )]
+    StateMismatch {
+        /// The checkpoint record.
+        seq: u64,
+        /// The snapshot state's hash.
+        snapshot: Hash32,
+        /// The hash the checkpoint records.
+        log: Hash32,
+    },
+    /// A snapshot was asked for where the log has no checkpoint.
+    #[error(
+        "no checkpoint record in the first {records} records: snapshots are taken at checkpoints (a version-1 log has none; `seqrec export` then `seqrec import` rewrites it with them)"
+    )]
+    NoCheckpoint {
+        /// The records searched.
+        records: u64,
     },
 }
 
@@ -132,6 +167,49 @@ impl Snapshot {
         Ok(Snapshot { records, chain: Hash32(chain), end_offset, state })
     }
 
+    /// The snapshot of `state` at `checkpoint`, whose recorded state hash it must have.
+    ///
+    /// # Errors
+    /// [`SnapshotError::StateMismatch`] if `state` is not the checkpoint's.
+    pub fn at_checkpoint(checkpoint: &Checkpoint, state: State) -> Result<Snapshot, SnapshotError> {
+        let snap =
+            Snapshot { records: checkpoint.seq + 1, chain: checkpoint.chain, end_offset: checkpoint.end(), state };
+        snap.matches(checkpoint)?;
+        Ok(snap)
+    }
+
+    fn matches(&self, checkpoint: &Checkpoint) -> Result<(), SnapshotError> {
+        let hash = self.state.state_hash();
+        if hash != checkpoint.state_hash {
+            return Err(SnapshotError::StateMismatch {
+                seq: checkpoint.seq,
+                snapshot: hash,
+                log: checkpoint.state_hash,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks the snapshot against its log: the 32 bytes before its offset must be its
+    /// chain hash (else it belongs to another log), the record ending there a checkpoint
+    /// numbered `records - 1`, and that checkpoint's state hash the snapshot state's.
+    /// Returns the checkpoint, the point to resume reading from.
+    ///
+    /// # Errors
+    /// `WrongLog`, `NotAtCheckpoint`, `StateMismatch` or I/O errors.
+    pub fn check_against(&self, log: &mut (impl Read + Seek)) -> Result<Checkpoint, SnapshotError> {
+        let seq = self.records.saturating_sub(1);
+        let log_chain = chain_before(log, self.end_offset)?;
+        if self.records == 0 || log_chain != Some(self.chain) {
+            return Err(SnapshotError::WrongLog { seq, snapshot: self.chain, log: log_chain.unwrap_or_default() });
+        }
+        let checkpoint = checkpoint_ending_at(log, self.end_offset)?
+            .filter(|checkpoint| checkpoint.seq == seq)
+            .ok_or(SnapshotError::NotAtCheckpoint { seq, offset: self.end_offset })?;
+        self.matches(&checkpoint)?;
+        Ok(checkpoint)
+    }
+
     /// Writes the snapshot atomically (temporary file, sync, rename).
     ///
     /// # Errors
@@ -155,5 +233,17 @@ impl Snapshot {
     /// A [`SnapshotError`].
     pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
         Snapshot::decode(&std::fs::read(path)?)
+    }
+}
+
+/// The 32 bytes before `offset`: the chain hash of the record that ends there.
+fn chain_before(file: &mut (impl Read + Seek), offset: u64) -> std::io::Result<Option<Hash32>> {
+    let Some(start) = offset.checked_sub(32) else { return Ok(None) };
+    file.seek(SeekFrom::Start(start))?;
+    let mut hash = [0_u8; 32];
+    match file.read_exact(&mut hash) {
+        Ok(()) => Ok(Some(Hash32(hash))),
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(error) => Err(error),
     }
 }

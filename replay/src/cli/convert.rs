@@ -9,7 +9,10 @@ use super::{CliError, Outcome, load};
 use crate::log::{FsyncPolicy, Header, LogWriter, config_digest};
 use crate::script;
 
-/// Records events as a log at `output`, each with the effects this build's core gives.
+/// Records events as a log at `output`, each with the effects this build's core gives,
+/// with a checkpoint every `CHECKPOINT_EVERY` events and one after the last.
+///
+/// Returns the number of event records.
 ///
 /// # Errors
 /// [`CliError::Write`].
@@ -31,16 +34,22 @@ pub fn record(events: &[&Event], output: &Path) -> Result<u64, CliError> {
         let (next, step) = machine::step(state, event);
         state = next;
         writer.append(event, &step.effects).map_err(write_error)?;
+        if writer.checkpoint_due() {
+            writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
+        }
+    }
+    if writer.events_since_checkpoint() > 0 {
+        writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
     }
     writer.sync().map_err(write_error)?;
-    Ok(writer.next_seq())
+    Ok(writer.events())
 }
 
 pub(super) fn import(script: &Path, output: &Path) -> Result<Outcome, CliError> {
     let loaded = load(script)?;
     let events: Vec<&Event> = loaded.events().into_iter().map(|(_, event)| event).collect();
-    let records = record(&events, output)?;
-    Ok(Outcome::Done(format!("{}: {records} records written\n", output.display())))
+    let events = record(&events, output)?;
+    Ok(Outcome::Done(format!("{}: {events} event records written, with checkpoints\n", output.display())))
 }
 
 pub(super) fn export(log: &Path, output: &Path) -> Result<Outcome, CliError> {

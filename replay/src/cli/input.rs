@@ -7,7 +7,7 @@ use std::path::Path;
 use machine::Event;
 
 use super::CliError;
-use crate::log::{Header, LogReader, MAGIC, Record};
+use crate::log::{Header, LogReader, Record, SNIFF_LEN, looks_like_a_log};
 use crate::run::{Run, run};
 use crate::script::{Script, parse};
 
@@ -42,22 +42,17 @@ impl Loaded {
     }
 }
 
-/// Whether the file starts with the log magic.
+/// Whether the file is to be read as a log: it starts with (or near) the log magic, is
+/// empty or is not text (`log::looks_like_a_log`); only text is read as a script, so a
+/// damaged log is reported as a log error.
 ///
 /// # Errors
 /// [`CliError::Read`].
 pub(crate) fn is_log(path: &Path) -> Result<bool, CliError> {
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
-    let mut magic = [0_u8; 8];
-    let mut file = File::open(path).map_err(read_error)?;
-    let mut filled = 0;
-    while filled < magic.len() {
-        match file.read(&mut magic[filled..]).map_err(read_error)? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled == magic.len() && magic == MAGIC)
+    let mut first = Vec::with_capacity(SNIFF_LEN);
+    File::open(path).map_err(read_error)?.take(SNIFF_LEN as u64).read_to_end(&mut first).map_err(read_error)?;
+    Ok(looks_like_a_log(&first))
 }
 
 /// Loads a log or a script.

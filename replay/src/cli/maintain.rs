@@ -1,19 +1,29 @@
 //! `repair` and `snapshot`.
 
+use std::fs::File;
+use std::io::BufReader;
 use std::path::Path;
 
-use super::input::{is_log, read_log};
+use machine::State;
+
+use super::input::is_log;
 use super::verify::run_log;
 use super::{CliError, Outcome};
-use crate::log::{self, LogError};
-use crate::snapshot::Snapshot;
+use crate::log::{self, Entry, LogError, LogReader};
+use crate::snapshot::{Snapshot, SnapshotError};
 
 pub(super) fn repair(path: &Path) -> Result<Outcome, CliError> {
     if !is_log(path)? {
         return Err(CliError::NotALog { path: path.to_owned(), what: "repair" });
     }
     let repaired = log::repair(path).map_err(|source| CliError::Log { path: path.to_owned(), source })?;
-    Ok(Outcome::Done(if repaired.dropped_bytes == 0 {
+    Ok(Outcome::Done(if repaired.removed {
+        format!(
+            "{}: an unfinished new log ({} bytes, no record: a crash while it was created) removed; `seqrec run` creates it afresh\n",
+            path.display(),
+            repaired.dropped_bytes
+        )
+    } else if repaired.dropped_bytes == 0 {
         format!("{}: whole ({} records); nothing to repair\n", path.display(), repaired.records)
     } else {
         format!(
@@ -25,20 +35,33 @@ pub(super) fn repair(path: &Path) -> Result<Outcome, CliError> {
     }))
 }
 
+/// Writes a snapshot at the latest checkpoint within the first `records` records (all by
+/// default): only there can the log vouch for the state.
 pub(super) fn snapshot(path: &Path, records: Option<u64>, output: &Path) -> Result<Outcome, CliError> {
     if !is_log(path)? {
         return Err(CliError::NotALog { path: path.to_owned(), what: "snapshot" });
     }
-    let (_, all) = read_log(path)?;
-    let total = all.len() as u64;
+    let log_error = |source| CliError::Log { path: path.to_owned(), source };
+    let snapshot_error = |source| CliError::Snapshot { path: path.to_owned(), source };
+    let file = File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
+    let mut reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
+    let limit = records.unwrap_or(u64::MAX);
+    let (mut state, mut chosen) = (State::new(), None);
+    while let Some(entry) = reader.next_entry() {
+        match entry.map_err(log_error)? {
+            Entry::Event(record) if record.seq < limit => state = machine::step(state, &record.event).0,
+            Entry::Checkpoint(checkpoint) if checkpoint.seq < limit => chosen = Some((checkpoint, state.clone())),
+            _ => {}
+        }
+    }
+    let total = reader.records_read();
     let keep = records.unwrap_or(total);
     if keep == 0 || keep > total {
         return Err(CliError::NoSuchStep { path: path.to_owned(), at: keep, steps: total });
     }
-    let last = &all[usize::try_from(keep - 1).unwrap_or(usize::MAX).min(all.len() - 1)];
-    let state =
-        crate::run::run(all.iter().take(usize::try_from(keep).unwrap_or(usize::MAX)).map(|r| (None, &r.event))).state;
-    let snap = Snapshot { records: keep, chain: last.chain, end_offset: last.offset + last.len, state };
+    let (checkpoint, state) = chosen.ok_or(snapshot_error(SnapshotError::NoCheckpoint { records: keep }))?;
+    // A state the checkpoint disagrees with means this build does not replay the log.
+    let snap = Snapshot::at_checkpoint(&checkpoint, state).map_err(snapshot_error)?;
     snap.write(output).map_err(|source| CliError::Snapshot { path: output.to_owned(), source })?;
     // A snapshot that does not reproduce a full replay is worse than none: check it now.
     let full = run_log(path, false, None, false)?;
@@ -47,15 +70,17 @@ pub(super) fn snapshot(path: &Path, records: Option<u64>, output: &Path) -> Resu
         return Err(CliError::Log {
             path: path.to_owned(),
             source: LogError::EventUndecodable {
-                seq: keep,
+                seq: snap.records,
                 offset: snap.end_offset,
                 reason: "snapshot + tail differs from full replay".to_owned(),
             },
         });
     }
     Ok(Outcome::Done(format!(
-        "{}: snapshot after {keep} of {total} records (chain {}), verified: snapshot + tail equals full replay\n",
+        "{}: snapshot after {} of {total} records (the checkpoint after {} events; chain {}), verified: snapshot + tail equals full replay\n",
         output.display(),
+        snap.records,
+        checkpoint.events,
         snap.chain
     )))
 }

@@ -115,8 +115,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Start from this snapshot of the log and replay only the tail; given a
-        /// directory, the newest snapshot in it that validates and belongs to the log
-        /// (invalid ones are skipped and named; none valid means a full replay).
+        /// directory, the newest snapshot in it that validates and that a checkpoint of
+        /// the log vouches for (others are skipped and named; none means a full replay).
         #[arg(long)]
         snapshot: Option<PathBuf>,
         /// Skip the recovery.md §9 invariant checks after each step (faster on long logs).
@@ -196,16 +196,18 @@ pub enum Command {
         #[arg(long)]
         log: Option<PathBuf>,
     },
-    /// Truncate a torn tail to the last whole record; refuses any other damage.
+    /// Truncate a torn tail to the last whole record, or remove an unfinished new log (no
+    /// record); refuses any other damage, and a "tail" after which a whole record verifies.
     Repair {
         /// The log.
         log: PathBuf,
     },
-    /// Write a snapshot of the state after a record of a log.
+    /// Write a snapshot of the state at a checkpoint of a log (the latest within the
+    /// records asked for), where the log vouches for it.
     Snapshot {
         /// The log.
         log: PathBuf,
-        /// After how many records (default: all).
+        /// Within how many records, checkpoints included (default: all).
         #[arg(long)]
         records: Option<u64>,
         /// The snapshot file to write.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufReader, IsTerminal as _, Read, Seek, SeekFrom};
+use std::io::{BufReader, IsTerminal as _, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,7 +13,7 @@ use machine::{State, step};
 
 use super::input::is_log;
 use super::{CliError, Outcome, load};
-use crate::log::{LogReader, effects_json};
+use crate::log::{Checkpoint, Entry, LogError, LogReader, effects_json};
 use crate::run::Traced;
 use crate::script::{Script, failed_checks};
 use crate::snapshot::{Snapshot, SnapshotError};
@@ -72,8 +72,10 @@ fn replay_script(script: &Script, json: bool) -> Outcome {
 /// The result of re-executing a log.
 #[derive(Debug)]
 pub struct LogReplay {
-    /// Records replayed (including those covered by a snapshot).
+    /// Event records replayed (including those covered by a snapshot).
     pub records: u64,
+    /// Checkpoints the replayed state was found to match (those after a snapshot).
+    pub checkpoints: u64,
     /// The state after the last record.
     pub state: State,
     /// The first failure, as a printable report.
@@ -104,12 +106,16 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         }
         None => None,
     };
-    if let Some((snapshot_path, snap)) = chosen {
+    if let Some((snapshot_path, (snap, checkpoint))) = chosen {
         let mut file = File::open(path).map_err(read_error)?;
-        file.seek(SeekFrom::Start(snap.end_offset)).map_err(read_error)?;
-        reader =
-            LogReader::resume(BufReader::new(file), reader.header().clone(), snap.end_offset, snap.records, snap.chain);
-        notes.push(format!("resumed from {} after record {}", snapshot_path.display(), snap.records - 1));
+        file.seek(SeekFrom::Start(checkpoint.end())).map_err(read_error)?;
+        reader = LogReader::resume(BufReader::new(file), reader.header().clone(), checkpoint.position());
+        notes.push(format!(
+            "resumed from {} after record {} (the checkpoint after {} events)",
+            snapshot_path.display(),
+            checkpoint.seq,
+            checkpoint.events
+        ));
         state = snap.state;
     }
     // Drawn on standard error only when it is a terminal: quiet when piped, and then not
@@ -125,9 +131,20 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
     let show_progress = !progress.is_hidden();
     progress.set_position(reader.offset());
     let mut out = String::new();
-    let mut failure = None;
-    for record in reader.by_ref() {
-        let record = record.map_err(log_error)?;
+    let (mut failure, mut checkpoints) = (None, 0);
+    while let Some(entry) = reader.next_entry() {
+        let record = match entry.map_err(log_error)? {
+            Entry::Event(record) => record,
+            Entry::Checkpoint(checkpoint) => {
+                let replayed = state.state_hash();
+                if replayed != checkpoint.state_hash {
+                    failure = Some(format!("{}\n", mismatch(&checkpoint, replayed)));
+                    break;
+                }
+                checkpoints += 1;
+                continue;
+            }
+        };
         if show_progress {
             progress.inc(record.len);
         }
@@ -165,56 +182,60 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         }
     }
     progress.finish_and_clear();
-    Ok(LogReplay { records: reader.records_read(), state, failure, json: out, notes })
+    Ok(LogReplay { records: reader.events_read(), checkpoints, state, failure, json: out, notes })
 }
 
-/// Checks that a snapshot belongs to the log: the log's chain hash just before the
-/// snapshot's offset must be the snapshot's.
-fn belongs(log: &Path, snap: Snapshot) -> Result<Snapshot, SnapshotError> {
-    let mut file = File::open(log)?;
-    let log_chain = chain_before(&mut file, snap.end_offset)?;
-    if snap.records == 0 || log_chain != Some(snap.chain) {
-        let seq = snap.records.saturating_sub(1);
-        return Err(SnapshotError::WrongLog { seq, snapshot: snap.chain, log: log_chain.unwrap_or_default() });
+/// The typed error of a checkpoint the replay disagrees with.
+fn mismatch(checkpoint: &Checkpoint, replayed: machine::Hash32) -> LogError {
+    LogError::CheckpointMismatch {
+        seq: checkpoint.seq,
+        offset: checkpoint.offset,
+        events: checkpoint.events,
+        recorded: checkpoint.state_hash,
+        replayed,
     }
-    Ok(snap)
 }
 
-/// The snapshot in `dir` that covers the most records of `log` and validates; the ones
-/// that do not are named in `notes` and skipped (snapshots are caches, the log is truth).
+/// A snapshot with the checkpoint of the log that vouches for it.
+type Vouched = (Snapshot, Checkpoint);
+
+/// Checks a snapshot against the log (`Snapshot::check_against`); returns it with the
+/// checkpoint it resumes from.
+fn belongs(log: &Path, snap: Snapshot) -> Result<Vouched, SnapshotError> {
+    let checkpoint = snap.check_against(&mut File::open(log)?)?;
+    Ok((snap, checkpoint))
+}
+
+/// The snapshot in `dir` that covers the most records of `log` and that the log vouches
+/// for; newer ones that do not (damaged, of another log or build, not at a checkpoint,
+/// a state the checkpoint disagrees with) are named in `notes` and skipped, falling back
+/// to the next newest and at last to a full replay (snapshots are caches, the log is truth).
 fn newest_valid_snapshot(
     log: &Path,
     dir: &Path,
     notes: &mut Vec<String>,
-) -> Result<Option<(PathBuf, Snapshot)>, CliError> {
+) -> Result<Option<(PathBuf, Vouched)>, CliError> {
     let entries = std::fs::read_dir(dir).map_err(|source| CliError::Read { path: dir.to_owned(), source })?;
-    let mut best: Option<(PathBuf, Snapshot)> = None;
     let mut candidates: Vec<PathBuf> =
         entries.flatten().map(|entry| entry.path()).filter(|p| p.extension().is_some_and(|e| e == "snap")).collect();
     candidates.sort();
+    let mut decoded = Vec::new();
     for candidate in candidates {
-        match Snapshot::read(&candidate).and_then(|snap| belongs(log, snap)) {
-            Ok(snap) if best.as_ref().is_none_or(|(_, b)| snap.records > b.records) => best = Some((candidate, snap)),
-            Ok(_) => {}
+        match Snapshot::read(&candidate) {
+            Ok(snap) => decoded.push((candidate, snap)),
             Err(error) => notes.push(format!("skipped {}: {error}", candidate.display())),
         }
     }
-    if best.is_none() {
-        notes.push(format!("no valid snapshot in {}: full replay", dir.display()));
+    // Newest first; the sort is stable, so equal ones keep their name order.
+    decoded.sort_by_key(|(_, snap)| std::cmp::Reverse(snap.records));
+    for (candidate, snap) in decoded {
+        match belongs(log, snap) {
+            Ok(chosen) => return Ok(Some((candidate, chosen))),
+            Err(error) => notes.push(format!("skipped {}: {error}", candidate.display())),
+        }
     }
-    Ok(best)
-}
-
-/// The 32 bytes before `offset`: the chain hash of the record that ends there.
-fn chain_before(file: &mut File, offset: u64) -> std::io::Result<Option<machine::Hash32>> {
-    let Some(start) = offset.checked_sub(32) else { return Ok(None) };
-    file.seek(SeekFrom::Start(start))?;
-    let mut hash = [0_u8; 32];
-    match file.read_exact(&mut hash) {
-        Ok(()) => Ok(Some(machine::Hash32(hash))),
-        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
-        Err(error) => Err(error),
-    }
+    notes.push(format!("no valid snapshot in {}: full replay", dir.display()));
+    Ok(None)
 }
 
 fn replay_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<Outcome, CliError> {
@@ -227,9 +248,10 @@ fn replay_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool
     }
     let notes: String = replayed.notes.iter().map(|note| format!("{note}\n")).collect();
     Ok(Outcome::Done(format!(
-        "{notes}ok: {} records, hash chain intact, effects identical to the recorded ones{}, final state {}\n",
+        "{notes}ok: {} records, hash chain intact, effects identical to the recorded ones{}, {} checkpoints matched, final state {}\n",
         replayed.records,
         if invariants { ", invariants held" } else { "" },
+        replayed.checkpoints,
         replayed.state.state_hash()
     )))
 }

@@ -1,7 +1,14 @@
 //! `LogError`: everything that can be wrong with a log file, each naming where.
 //! The CLI adds the path.
 
+use std::path::PathBuf;
+
 use machine::Hash32;
+
+/// ` (pid N)` when the lock holder is known, else nothing.
+fn pid_note(pid: Option<u32>) -> String {
+    pid.map_or_else(String::new, |pid| format!(" (pid {pid})"))
+}
 
 /// A log that cannot be read as written.
 #[derive(Debug, thiserror::Error)]
@@ -9,15 +16,38 @@ pub enum LogError {
     /// Reading or writing failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// Another process holds the log's writer lock.
+    #[error(
+        "log {} is locked by another process{} — another `seqrec run` is using it; stop it first",
+        path.display(),
+        pid_note(*pid)
+    )]
+    Locked {
+        /// The log.
+        path: PathBuf,
+        /// The holder, when the system says (Linux `/proc/locks`).
+        pid: Option<u32>,
+    },
+    /// The file has no bytes at all.
+    #[error("not a seqrec log (empty file); if a `seqrec run` crashed while creating it, `seqrec repair` removes it")]
+    Empty,
+    /// The file is nothing but zero bytes (a crash while creating it, on some file systems).
+    #[error(
+        "not a seqrec log: all {len} bytes are zero (an unfinished new log: a crash while it was created); `seqrec repair` removes it"
+    )]
+    ZeroFilled {
+        /// The file's length.
+        len: u64,
+    },
     /// The file does not start with the log magic.
-    #[error("not a seqrec log: the first 8 bytes are {found:02x?}, expected \"SEQRLOG\\n\"")]
+    #[error("not a seqrec log: bad magic at byte 0 (found {found:02x?}, expected \"SEQRLOG\\n\")")]
     NotALog {
         /// The bytes found.
         found: Vec<u8>,
     },
     /// A format version this build cannot read.
     #[error(
-        "format version {found} is not one this build reads (it reads version {supported}); use the seqrec that wrote it or a newer one"
+        "format version {found} is not one this build reads (it reads versions 1 to {supported}); use the seqrec that wrote it or a newer one"
     )]
     UnsupportedVersion {
         /// The version in the header.
@@ -26,7 +56,9 @@ pub enum LogError {
         supported: u16,
     },
     /// The header is cut short.
-    #[error("header truncated: {found} bytes, the header needs {needed}")]
+    #[error(
+        "header truncated: {found} bytes, the header needs {needed} (an unfinished new log: a crash while it was created); `seqrec repair` removes it"
+    )]
     HeaderTruncated {
         /// Bytes present.
         found: u64,
@@ -115,6 +147,67 @@ pub enum LogError {
         offset: u64,
         /// What the decoder said.
         reason: String,
+    },
+    /// A checkpoint record is malformed or counts the wrong number of events.
+    #[error("record {seq} at byte {offset}: checkpoint invalid: {reason}")]
+    CheckpointInvalid {
+        /// The record.
+        seq: u64,
+        /// Its byte offset.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A replay reached a different state than a checkpoint records (found by the replay,
+    /// which steps the core; the reader cannot tell).
+    #[error(
+        "record {seq} at byte {offset}: checkpoint after {events} events records state {recorded}, but the replay reached {replayed}; the log was not written by this core's steps (another build, or forged)"
+    )]
+    CheckpointMismatch {
+        /// The checkpoint record.
+        seq: u64,
+        /// Its byte offset.
+        offset: u64,
+        /// Event records before it.
+        events: u64,
+        /// The state hash it records.
+        recorded: Hash32,
+        /// The state hash the replay reached.
+        replayed: Hash32,
+    },
+    /// A record would be longer than any reader accepts; nothing was written.
+    #[error(
+        "record {seq}: body of {len} bytes exceeds the log's limit of {max} bytes; nothing was written (the event is too large to log: reject it before it is stepped)"
+    )]
+    RecordTooLarge {
+        /// The sequence number it would have had.
+        seq: u64,
+        /// Its body length.
+        len: u64,
+        /// The limit (`MAX_BODY_LEN`).
+        max: u32,
+    },
+    /// A checkpoint was asked for in a log whose version has none.
+    #[error(
+        "this log is format version {version}, which has no checkpoint records; start a new log (or export and import this one) to get checkpoints"
+    )]
+    CheckpointsUnsupported {
+        /// The log's version.
+        version: u16,
+    },
+    /// A repair found whole records after what reads as a torn tail: it is not one.
+    #[error(
+        "refusing to repair: record {seq} at byte {offset} reads as incomplete (its length runs past the end of the file), but record {later_seq} at byte {later_offset} after it verifies; the corruption is in the middle of the log and truncating would drop whole records. Restore the log from a copy"
+    )]
+    CorruptionInMiddle {
+        /// The damaged record.
+        seq: u64,
+        /// Its byte offset.
+        offset: u64,
+        /// A later record whose chain hash verifies.
+        later_seq: u64,
+        /// Its byte offset.
+        later_offset: u64,
     },
     /// A repair was asked for but the damage is not a torn tail.
     #[error("refusing to repair: the damage is not a torn tail ({0}); truncating would drop records that are whole")]

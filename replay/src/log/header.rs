@@ -7,8 +7,12 @@ use super::error::LogError;
 
 /// The eight magic bytes that open every log.
 pub const MAGIC: [u8; 8] = *b"SEQRLOG\n";
-/// The only format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build writes; it reads every version from 1 up to this one.
+pub const FORMAT_VERSION: u16 = 2;
+/// The first format version with checkpoint records.
+pub const CHECKPOINT_VERSION: u16 = 2;
+/// How many leading bytes [`looks_like_a_log`] wants to see.
+pub const SNIFF_LEN: usize = 4096;
 
 /// A decoded header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +30,12 @@ impl Header {
     #[must_use]
     pub fn new(config_digest: Hash32) -> Self {
         Header { version: FORMAT_VERSION, build: format!("seqrec {}", env!("CARGO_PKG_VERSION")), config_digest }
+    }
+
+    /// Whether logs of this header's version hold checkpoint records.
+    #[must_use]
+    pub fn has_checkpoints(&self) -> bool {
+        self.version >= CHECKPOINT_VERSION
     }
 
     /// The header's bytes, ending with its own hash.
@@ -48,9 +58,16 @@ impl Header {
     /// (the chain seed).
     ///
     /// # Errors
-    /// `NotALog`, `UnsupportedVersion`, `HeaderTruncated` or `HeaderCorrupt`.
+    /// `Empty`, `ZeroFilled`, `NotALog`, `UnsupportedVersion`, `HeaderTruncated` or
+    /// `HeaderCorrupt`.
     pub fn decode(bytes: &[u8]) -> Result<(Header, usize, Hash32), LogError> {
         let truncated = |needed: usize| LogError::HeaderTruncated { found: bytes.len() as u64, needed: needed as u64 };
+        if bytes.is_empty() {
+            return Err(LogError::Empty);
+        }
+        if bytes.iter().all(|byte| *byte == 0) {
+            return Err(LogError::ZeroFilled { len: bytes.len() as u64 });
+        }
         let magic = bytes.get(..8).ok_or_else(|| {
             if MAGIC.starts_with(bytes) { truncated(12) } else { LogError::NotALog { found: bytes.to_vec() } }
         })?;
@@ -59,7 +76,7 @@ impl Header {
         }
         let fixed = bytes.get(8..12).ok_or_else(|| truncated(12))?;
         let version = u16::from_le_bytes([fixed[0], fixed[1]]);
-        if version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(LogError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
         }
         let build_len = usize::from(u16::from_le_bytes([fixed[2], fixed[3]]));
@@ -76,4 +93,20 @@ impl Header {
         seed.copy_from_slice(stored);
         Ok((Header { version, build, config_digest: Hash32(config_digest) }, len, Hash32(seed)))
     }
+}
+
+/// Whether a file whose first bytes (up to [`SNIFF_LEN`]) are `first` is to be read as a
+/// log rather than as a text script: it is empty, starts with the magic or with half of
+/// it or more in place, or is not text (a NUL, a control character, invalid UTF-8). A
+/// damaged log is then reported as a log error, never as a script that is not UTF-8.
+#[must_use]
+pub fn looks_like_a_log(first: &[u8]) -> bool {
+    let near_magic = first.iter().zip(MAGIC).filter(|(found, magic)| **found == *magic).count() >= MAGIC.len() / 2;
+    let text = match std::str::from_utf8(first) {
+        Ok(_) => true,
+        // A character cut by the sample's end is still text.
+        Err(error) => error.error_len().is_none() && first.len() >= SNIFF_LEN,
+    };
+    let control = first.iter().any(|byte| (*byte < 0x20 && !b"\t\n\r\x0c".contains(byte)) || *byte == 0x7f);
+    first.is_empty() || near_magic || MAGIC.starts_with(first) || !text || control
 }

@@ -1,20 +1,24 @@
 //! The replay log (FORMAT.md): a versioned header, then hash-chained records of each
-//! step's event and effects digest.
+//! step's event and effects, and (from version 2) checkpoints of the core's state hash.
 
 mod codec;
 mod error;
 mod header;
+mod lock;
+mod probe;
 mod reader;
 mod record;
 mod repair;
 mod writer;
 
 pub use error::LogError;
-pub use header::{FORMAT_VERSION, Header, MAGIC};
+pub use header::{CHECKPOINT_VERSION, FORMAT_VERSION, Header, MAGIC, SNIFF_LEN, looks_like_a_log};
+pub use lock::LogLock;
+pub use probe::checkpoint_ending_at;
 pub use reader::LogReader;
-pub use record::{Record, effects_digest, effects_json};
+pub use record::{Checkpoint, Entry, MAX_BODY_LEN, Position, Record, effects_digest, effects_json};
 pub use repair::{Repaired, repair};
-pub use writer::{FsyncPolicy, LogWriter};
+pub use writer::{CHECKPOINT_EVERY, FsyncPolicy, LogWriter};
 
 /// blake3 of a config in the log encoding: the header's config digest.
 #[must_use]

@@ -3,16 +3,21 @@
 //! policy syncs every N records and the executor must call [`LogWriter::sync`] before it
 //! runs the effects of any record not yet synced.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use machine::{Effect, Event, Hash32};
 
 use super::error::LogError;
-use super::header::Header;
+use super::header::{FORMAT_VERSION, Header};
+use super::lock::LogLock;
 use super::reader::LogReader;
-use super::record::{self, effects_json};
+use super::record::{self, Entry, effects_json};
+
+/// Event records between two checkpoints the run loop writes (FORMAT.md "Checkpoints");
+/// it also writes one at shutdown and whenever it takes a snapshot.
+pub const CHECKPOINT_EVERY: u64 = 1_000;
 
 /// When appended records are made durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,24 +29,63 @@ pub enum FsyncPolicy {
     Group(u32),
 }
 
-/// Appends records to a log.
+/// Appends records to a log, holding its lock (FORMAT.md "Locking") for its whole life.
 #[derive(Debug)]
 pub struct LogWriter {
     file: File,
+    version: u16,
     chain: Hash32,
     next_seq: u64,
+    events: u64,
+    since_checkpoint: u64,
     policy: FsyncPolicy,
     unsynced: u32,
     buffer: Vec<u8>,
 }
 
 impl LogWriter {
-    /// Creates a new log (fails if the file exists) and makes its header durable.
+    /// Creates a new log (fails if the file exists), locks it and makes its header durable.
     ///
     /// # Errors
-    /// I/O errors.
+    /// [`LogError::UnsupportedVersion`] for a header this build cannot read back; I/O errors.
     pub fn create(path: &Path, header: &Header, policy: FsyncPolicy) -> Result<Self, LogError> {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        if !(1..=FORMAT_VERSION).contains(&header.version) {
+            return Err(LogError::UnsupportedVersion { found: header.version, supported: FORMAT_VERSION });
+        }
+        Self::initialise(LogLock::create_new(path)?, header, policy)
+    }
+
+    /// Locks an existing log, then opens it for appending after verifying every record;
+    /// a torn tail or any damage is refused (run `seqrec repair` for a torn tail).
+    ///
+    /// # Errors
+    /// [`LogError::Locked`] before anything is read; any [`LogError`] of the content.
+    pub fn open_append(path: &Path, policy: FsyncPolicy) -> Result<Self, LogError> {
+        Self::append_to(LogLock::acquire_existing(path)?, policy)
+    }
+
+    /// Opens the log whose lock the caller took first ([`LogLock::acquire`]): an
+    /// unfinished new log (empty, all zeros, a cut header, or a header and no record:
+    /// FORMAT.md "Torn tails and unfinished new logs") is (re)initialised with `header`, as it holds
+    /// no record; any other log is verified and appended to as by [`Self::open_append`].
+    ///
+    /// # Errors
+    /// Any [`LogError`] of the content; I/O errors.
+    pub fn open(lock: LogLock, header: &Header, policy: FsyncPolicy) -> Result<Self, LogError> {
+        let unfinished = match LogReader::new(BufReader::new(lock.file())) {
+            Err(LogError::Empty | LogError::ZeroFilled { .. } | LogError::HeaderTruncated { .. }) => true,
+            Ok(mut reader) => reader.next_entry().is_none(),
+            Err(other) => return Err(other),
+        };
+        if unfinished { Self::initialise(lock, header, policy) } else { Self::append_to(lock, policy) }
+    }
+
+    /// Writes `header` as the whole content of the locked file and makes it durable.
+    fn initialise(lock: LogLock, header: &Header, policy: FsyncPolicy) -> Result<Self, LogError> {
+        let path = lock.path().to_owned();
+        let mut file = lock.into_file();
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
         let bytes = header.encode();
         file.write_all(&bytes)?;
         file.sync_all()?;
@@ -50,40 +94,87 @@ impl LogWriter {
             File::open(dir)?.sync_all()?;
         }
         let (_, _, seed) = Header::decode(&bytes)?;
-        Ok(LogWriter { file, chain: seed, next_seq: 0, policy, unsynced: 0, buffer: Vec::new() })
+        let version = header.version;
+        let (next_seq, events, since_checkpoint, unsynced, buffer) = (0, 0, 0, 0, Vec::new());
+        Ok(LogWriter { file, version, chain: seed, next_seq, events, since_checkpoint, policy, unsynced, buffer })
     }
 
-    /// Opens an existing log for appending after verifying every record; a torn tail or
-    /// any damage is refused (run `seqrec repair` for a torn tail).
-    ///
-    /// # Errors
-    /// Any [`LogError`] of the existing content.
-    pub fn open_append(path: &Path, policy: FsyncPolicy) -> Result<Self, LogError> {
-        let mut reader = LogReader::new(BufReader::new(File::open(path)?))?;
-        for record in reader.by_ref() {
-            record?;
+    /// Verifies the locked log and positions the writer after its last record.
+    fn append_to(lock: LogLock, policy: FsyncPolicy) -> Result<Self, LogError> {
+        let mut file = lock.into_file();
+        // From the first byte, whatever read the file before.
+        file.seek(SeekFrom::Start(0))?;
+        let mut reader = LogReader::new(BufReader::new(&file))?;
+        let mut since_checkpoint = 0;
+        for entry in reader.entries() {
+            since_checkpoint = match entry? {
+                Entry::Event(_) => since_checkpoint + 1,
+                Entry::Checkpoint(_) => 0,
+            };
         }
-        let mut file = OpenOptions::new().write(true).open(path)?;
-        file.seek(SeekFrom::Start(reader.offset()))?;
-        Ok(LogWriter {
-            file,
-            chain: reader.chain_hash(),
-            next_seq: reader.records_read(),
-            policy,
-            unsynced: 0,
-            buffer: Vec::new(),
-        })
+        let (version, chain, next_seq, events) =
+            (reader.header().version, reader.chain_hash(), reader.records_read(), reader.events_read());
+        let offset = reader.offset();
+        drop(reader);
+        file.seek(SeekFrom::Start(offset))?;
+        let (unsynced, buffer) = (0, Vec::new());
+        Ok(LogWriter { file, version, chain, next_seq, events, since_checkpoint, policy, unsynced, buffer })
     }
 
     /// Appends the record of one step; returns its sequence number. Under
     /// [`FsyncPolicy::EveryRecord`] it is durable when this returns.
     ///
     /// # Errors
-    /// I/O errors; the log is then unusable until reopened.
+    /// [`LogError::RecordTooLarge`] before any byte is written, the writer unchanged, if
+    /// the record would exceed [`super::MAX_BODY_LEN`]; I/O errors, after which the log
+    /// is unusable until reopened.
     pub fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<u64, LogError> {
         let seq = self.next_seq;
-        let (bytes, chain) = record::encode(seq, event, &effects_json(effects), &self.chain);
-        self.buffer.extend_from_slice(&bytes);
+        let (bytes, chain) = record::encode(seq, event, &effects_json(effects), &self.chain)?;
+        self.events += 1;
+        self.since_checkpoint += 1;
+        self.push(&bytes, chain)?;
+        Ok(seq)
+    }
+
+    /// Appends a checkpoint: `state_hash` is `State::state_hash()` after every event
+    /// appended so far. Returns its sequence number.
+    ///
+    /// # Errors
+    /// [`LogError::CheckpointsUnsupported`] for a version-1 log (nothing is written);
+    /// I/O errors as for [`Self::append`].
+    pub fn append_checkpoint(&mut self, state_hash: Hash32) -> Result<u64, LogError> {
+        if self.version < super::header::CHECKPOINT_VERSION {
+            return Err(LogError::CheckpointsUnsupported { version: self.version });
+        }
+        let seq = self.next_seq;
+        let (bytes, chain) = record::encode_checkpoint(seq, &state_hash, self.events, &self.chain);
+        self.since_checkpoint = 0;
+        self.push(&bytes, chain)?;
+        Ok(seq)
+    }
+
+    /// Whether [`CHECKPOINT_EVERY`] event records have been appended since the last
+    /// checkpoint (never for a version-1 log, which cannot hold one).
+    #[must_use]
+    pub fn checkpoint_due(&self) -> bool {
+        self.version >= super::header::CHECKPOINT_VERSION && self.since_checkpoint >= CHECKPOINT_EVERY
+    }
+
+    /// Event records appended since the last checkpoint (or since the log began).
+    #[must_use]
+    pub fn events_since_checkpoint(&self) -> u64 {
+        self.since_checkpoint
+    }
+
+    /// Event records in the log.
+    #[must_use]
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    fn push(&mut self, bytes: &[u8], chain: Hash32) -> Result<(), LogError> {
+        self.buffer.extend_from_slice(bytes);
         self.chain = chain;
         self.next_seq += 1;
         self.unsynced += 1;
@@ -94,7 +185,7 @@ impl LogWriter {
         if due {
             self.sync()?;
         }
-        Ok(seq)
+        Ok(())
     }
 
     /// Writes and syncs everything appended so far.

@@ -140,7 +140,8 @@ fn a_damaged_log_exits_2_naming_the_record_and_offset() {
     let path = dir.join("damaged.seqlog");
     let mut bytes =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/logs/happy-path.seqlog")).unwrap_or_default();
-    let len = bytes.len();
+    // The last event record ends before the closing checkpoint record (92 bytes).
+    let len = bytes.len() - 92;
     bytes[len - 40] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap_or_default();
     let (code, _, err) = check_cmd(&["replay", path.to_str().unwrap_or_default()]);
@@ -187,4 +188,57 @@ fn the_sqlite_projection_from_the_command_line() {
     assert!(out.contains("payload of 2 bytes queued"), "{out}");
     let (code, _, err) = check_cmd(&["seal", "--db", db_arg, "--payload", "0102"]);
     assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn an_empty_file_or_a_damaged_magic_is_a_log_error_for_every_reader() {
+    let dir = super::support::scratch("cli-not-a-log");
+    let empty = dir.join("empty.seqlog");
+    std::fs::write(&empty, b"").unwrap();
+    let damaged = dir.join("damaged-magic.seqlog");
+    let mut bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/logs/happy-path.seqlog")).unwrap();
+    bytes[..3].copy_from_slice(b"XYZ");
+    std::fs::write(&damaged, &bytes).unwrap();
+    for command in ["replay", "trace", "audit", "export"] {
+        let extra: &[&str] = if command == "export" { &["-o", "-"] } else { &[] };
+        for (path, expected) in
+            [(&empty, "not a seqrec log (empty file)"), (&damaged, "not a seqrec log: bad magic at byte 0")]
+        {
+            let mut args = vec![command, path.to_str().unwrap()];
+            args.extend_from_slice(extra);
+            let (code, out, err) = check_cmd(&args);
+            assert_eq!(code, 2, "{command} {}: {out}{err}", path.display());
+            assert!(err.contains(expected) && !err.contains("UTF-8"), "{command} {}: {err}", path.display());
+        }
+    }
+}
+
+#[test]
+fn a_log_locked_by_a_writer_is_refused_by_another_process() {
+    let path = super::support::scratch("cli-locked").join("held.seqlog");
+    super::support::write_log(&path, &super::support::script_events("happy-path"), 0);
+    let writer = replay::log::LogWriter::open_append(&path, replay::log::FsyncPolicy::EveryRecord).unwrap();
+    let (code, _, err) = check_cmd(&["repair", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    let pid = if cfg!(target_os = "linux") { format!(" (pid {})", std::process::id()) } else { String::new() };
+    assert!(err.contains(&format!("is locked by another process{pid} — another `seqrec run`")), "{err}");
+    // Readers do not lock.
+    let (code, out, err) = check_cmd(&["replay", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    drop(writer);
+    let (code, out, _) = check_cmd(&["repair", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_checkpoint_the_replay_disagrees_with_exits_1() {
+    let path = super::support::scratch("cli-checkpoint").join("forged.seqlog");
+    let header = replay::log::Header::new(machine::Hash32::default());
+    let mut writer = replay::log::LogWriter::create(&path, &header, replay::log::FsyncPolicy::EveryRecord).unwrap();
+    writer.append(&machine::Event::Shutdown, &[]).unwrap();
+    writer.append_checkpoint(machine::Hash32([9; 32])).unwrap();
+    drop(writer);
+    let (code, out, err) = check_cmd(&["replay", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("record 1 at byte ") && out.contains("checkpoint after 1 events records state"), "{out}");
 }

@@ -126,8 +126,8 @@ fn swapped_records_are_a_sequence_mismatch() {
 fn header_damage_is_named() {
     let (_, bytes) = sample_log("header");
     let mut newer = bytes.clone();
-    newer[8] = 2;
-    assert!(matches!(read(&newer).1, Some(LogError::UnsupportedVersion { found: 2, supported: 1 })));
+    newer[8] = 3;
+    assert!(matches!(read(&newer).1, Some(LogError::UnsupportedVersion { found: 3, supported: 2 })));
     let mut foreign = bytes.clone();
     foreign[0] = b'X';
     assert!(matches!(read(&foreign).1, Some(LogError::NotALog { .. })));

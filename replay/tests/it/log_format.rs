@@ -3,18 +3,18 @@
 
 use machine::event::{self, BatchLanding, Input};
 use machine::{BatchNonce, BlockNumber, Bytes, Event, Hash32, UnixMillis, WalletNonce};
-use replay::log::{FsyncPolicy, Header, LogWriter};
+use replay::log::{Checkpoint, Entry, FsyncPolicy, Header, LogError, LogWriter};
+
+use super::support::{entries, scratch};
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Version 1: still written on request (appending to an old log) and read.
 #[test]
 fn header_and_records_match_the_documented_layout() {
-    let dir = std::env::temp_dir().join(format!("seqrec-golden-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("golden.seqlog");
+    let path = scratch("golden-v1").join("golden.seqlog");
     let header = Header { version: 1, build: "golden".to_owned(), config_digest: Hash32([0xcd; 32]) };
     let mut writer = LogWriter::create(&path, &header, FsyncPolicy::EveryRecord).unwrap();
     writer.append(&Event::Tick(event::Tick { now_ms: UnixMillis(300) }), &[]).unwrap();
@@ -76,4 +76,47 @@ fn header_and_records_match_the_documented_layout() {
     assert_eq!(hex(&r1[20..20 + event1.len()]), hex(&event1));
     assert_eq!(&r1[20 + event1.len()..20 + event1.len() + 20], br#"[{"fx":"read_wallet"}]"#.get(..20).unwrap());
     assert_eq!(bytes.len(), header_len + 90 + 8 + 8 + 4 + event1.len() + 22 + 32 + 32);
+
+    // It reads back, and a version-1 log takes no checkpoint.
+    let (read, error) = entries(&bytes);
+    assert!(error.is_none() && read.len() == 2 && read.iter().all(|e| matches!(e, Entry::Event(_))), "{error:?}");
+    let mut writer = LogWriter::open_append(&path, FsyncPolicy::EveryRecord).unwrap();
+    assert!(!writer.checkpoint_due());
+    let refused = writer.append_checkpoint(Hash32([1; 32])).unwrap_err();
+    assert!(matches!(refused, LogError::CheckpointsUnsupported { version: 1 }), "{refused:?}");
+    drop(writer);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "a refused checkpoint writes nothing");
+}
+
+/// Version 2: the same event records, and a checkpoint record.
+#[test]
+fn a_checkpoint_record_matches_the_documented_layout() {
+    let path = scratch("golden-v2").join("golden.seqlog");
+    let header = Header { version: 2, build: "golden".to_owned(), config_digest: Hash32([0xcd; 32]) };
+    let mut writer = LogWriter::create(&path, &header, FsyncPolicy::EveryRecord).unwrap();
+    writer.append(&Event::Tick(event::Tick { now_ms: UnixMillis(300) }), &[]).unwrap();
+    assert_eq!(writer.append_checkpoint(Hash32([0xab; 32])).unwrap(), 1);
+    drop(writer);
+    let bytes = std::fs::read(&path).unwrap();
+    let header_len = 8 + 2 + 2 + 6 + 32 + 32;
+    assert_eq!(hex(&bytes[..18]), "534551524c4f470a02000600676f6c64656e");
+    assert_eq!(&bytes[50..82], blake3::hash(&bytes[..50]).as_bytes());
+    // Record 0, a tick, is laid out as in version 1 (its chain starts from another header).
+    let r0 = &bytes[header_len..];
+    assert_eq!(hex(&r0[..24]), "32000000cdffffff00000000000000000400000005fb2c01");
+    // Record 1: L = 52, !L, seq 1, the mark, the state hash, 1 event before it, chain.
+    let r1 = &r0[90..];
+    assert_eq!(r1.len(), 92);
+    assert_eq!(hex(&r1[..20]), "34000000cbffffff0100000000000000ffffffff");
+    assert_eq!(&r1[20..52], &[0xab; 32]);
+    assert_eq!(hex(&r1[52..60]), "0100000000000000");
+    let mut chained = r0[58..90].to_vec();
+    chained.extend_from_slice(&r1[8..60]);
+    assert_eq!(&r1[60..92], blake3::hash(&chained).as_bytes(), "chain = blake3(previous ‖ body)");
+    let (read, error) = entries(&bytes);
+    assert!(error.is_none(), "{error:?}");
+    let offset = (header_len + 90) as u64;
+    let chain = Hash32(r1[60..92].try_into().unwrap());
+    let expected = Checkpoint { seq: 1, offset, state_hash: Hash32([0xab; 32]), events: 1, chain };
+    assert_eq!(read.last(), Some(&Entry::Checkpoint(expected)));
 }

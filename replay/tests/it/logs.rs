@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use replay::cli::{load, record, run_log};
+use replay::log::{Entry, LogReader};
 use replay::snapshot::Snapshot;
 use replay::trace::render_text_all;
 
@@ -78,32 +79,29 @@ fn import_export_round_trip_is_lossless() {
 }
 
 #[test]
-fn snapshot_plus_tail_equals_full_replay_at_every_split() {
+fn snapshot_plus_tail_equals_full_replay_at_every_checkpoint() {
     let dir = scratch("snapshots");
     for log in fixtures("logs", "seqlog") {
         let full = run_log(&log, false, None, false).unwrap();
-        let replay::cli::Loaded::Log { records, .. } = load(&log).unwrap() else { panic!("not a log") };
+        let mut reader = LogReader::new(std::io::BufReader::new(std::fs::File::open(&log).unwrap())).unwrap();
         let mut state = machine::State::new();
-        // Every split of a short log; twenty spread over a long one (a simulator run).
-        let every = (records.len() / 20).max(1);
-        for (k, record) in records.iter().enumerate() {
-            state = machine::step(state, &record.event).0;
-            if k % every != 0 && k + 1 != records.len() {
-                continue;
-            }
-            let snap = Snapshot {
-                records: k as u64 + 1,
-                chain: record.chain,
-                end_offset: record.offset + record.len,
-                state: state.clone(),
+        // Version-1 logs (anvil-*) have no checkpoint, so no snapshot applies to them.
+        for entry in reader.entries() {
+            let checkpoint = match entry.unwrap() {
+                Entry::Event(record) => {
+                    state = machine::step(state, &record.event).0;
+                    continue;
+                }
+                Entry::Checkpoint(checkpoint) => checkpoint,
             };
+            let snap = Snapshot::at_checkpoint(&checkpoint, state.clone()).unwrap();
             let path = dir.join("split.snap");
             snap.write(&path).unwrap();
             assert_eq!(Snapshot::read(&path).unwrap(), snap, "{}: snapshot round trip", log.display());
             let resumed = run_log(&log, false, Some(&path), false).unwrap();
             assert_eq!(resumed.failure, None);
             assert_eq!(resumed.records, full.records);
-            assert_eq!(resumed.state.state_hash(), full.state.state_hash(), "{} split after {}", log.display(), k + 1);
+            assert_eq!(resumed.state.state_hash(), full.state.state_hash(), "{} at {}", log.display(), checkpoint.seq);
         }
     }
 }
@@ -136,30 +134,37 @@ fn a_snapshot_of_another_log_or_damaged_is_refused() {
 #[test]
 fn a_snapshot_directory_resumes_from_the_newest_valid_snapshot() {
     let dir = scratch("snapshot-dir");
+    // Checkpoints after every 10 events, so after records 10, 21, 32, …
+    let log = dir.join("closed-batch-in-danger.seqlog");
+    super::support::write_log(&log, &super::support::script_events("closed-batch-in-danger"), 10);
     let logs = fixtures("logs", "seqlog");
-    let log = logs.iter().find(|p| p.ends_with("closed-batch-in-danger.seqlog")).unwrap();
     let other = logs.iter().find(|p| p.ends_with("happy-path.seqlog")).unwrap();
-    let snapshot_after = |log: &Path, keep: usize| {
-        let replay::cli::Loaded::Log { records, .. } = load(log).unwrap() else { panic!("not a log") };
-        let state = replay::run::run(records.iter().take(keep).map(|r| (None, &r.event))).state;
-        let last = &records[keep - 1];
-        Snapshot { records: keep as u64, chain: last.chain, end_offset: last.offset + last.len, state }
+    let snapshot_at = |log: &Path, nth: usize| {
+        let mut reader = LogReader::new(std::io::BufReader::new(std::fs::File::open(log).unwrap())).unwrap();
+        let mut state = machine::State::new();
+        let mut found = Vec::new();
+        for entry in reader.entries() {
+            match entry.unwrap() {
+                Entry::Event(record) => state = machine::step(state, &record.event).0,
+                Entry::Checkpoint(checkpoint) => {
+                    found.push(Snapshot::at_checkpoint(&checkpoint, state.clone()).unwrap())
+                }
+            }
+        }
+        found.swap_remove(nth)
     };
-    snapshot_after(log, 10).write(&dir.join("a-early.snap")).unwrap();
-    snapshot_after(log, 30).write(&dir.join("b-late.snap")).unwrap();
-    snapshot_after(other, 14).write(&dir.join("c-other-log.snap")).unwrap();
+    snapshot_at(&log, 0).write(&dir.join("a-early.snap")).unwrap();
+    snapshot_at(&log, 2).write(&dir.join("b-late.snap")).unwrap();
+    snapshot_at(other, 0).write(&dir.join("c-other-log.snap")).unwrap();
     std::fs::write(dir.join("d-garbage.snap"), b"not a snapshot").unwrap();
-    let full = run_log(log, false, None, false).unwrap();
-    let resumed = run_log(log, false, Some(&dir), false).unwrap();
+    let full = run_log(&log, false, None, false).unwrap();
+    let resumed = run_log(&log, false, Some(&dir), false).unwrap();
     assert_eq!(resumed.state, full.state);
     let notes = resumed.notes.join("\n");
-    assert!(notes.contains("b-late.snap after record 29"), "{notes}");
-    assert!(
-        notes.contains("skipped") && notes.contains("c-other-log.snap") && notes.contains("d-garbage.snap"),
-        "{notes}"
-    );
+    assert!(notes.contains("b-late.snap after record 32"), "{notes}");
+    assert!(notes.contains("skipped") && notes.contains("d-garbage.snap"), "{notes}");
     let empty = scratch("snapshot-dir-empty");
-    let fallback = run_log(log, false, Some(&empty), false).unwrap();
+    let fallback = run_log(&log, false, Some(&empty), false).unwrap();
     assert_eq!(fallback.state, full.state);
     assert!(fallback.notes.join("\n").contains("full replay"));
 }
