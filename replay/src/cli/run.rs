@@ -20,7 +20,7 @@ use machine::{
 };
 
 use super::{CliError, Outcome};
-use crate::log::{FsyncPolicy, Header, LogReader, LogWriter, config_digest};
+use crate::log::{Entry, FsyncPolicy, Header, LogError, LogLock, LogReader, LogWriter, config_digest};
 
 /// `seqrec run`'s settings; every flag can also come from its environment variable.
 #[derive(Debug, clap::Args)]
@@ -84,6 +84,8 @@ struct Live {
     intake_open: bool,
     /// The last seal queue row offered to the core by this process.
     offered: Option<u64>,
+    /// Why the log can no longer be appended to, once it cannot.
+    log_failed: Option<String>,
     shutdown: Arc<AtomicBool>,
     steps: u64,
 }
@@ -160,13 +162,32 @@ impl Inputs for Live {
 
 impl LogSink for Live {
     fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
+        if let Some(message) = &self.log_failed {
+            return Err(message.clone());
+        }
         self.log.append(event, effects).map(|_| ()).map_err(|error| error.to_string())
+    }
+}
+
+impl Live {
+    /// Appends a checkpoint of `state` (FORMAT.md "Checkpoints"); a failure stops the
+    /// next append, as the log may end in a partial record.
+    fn checkpoint(&mut self, state: &machine::State) {
+        if self.log_failed.is_none()
+            && let Err(error) = self.log.append_checkpoint(state.state_hash())
+        {
+            tracing::error!(%error, "the log could not be written (checkpoint)");
+            self.log_failed = Some(format!("checkpoint: {error}"));
+        }
     }
 }
 
 impl Hooks for Live {
     fn stepped(&mut self, state: &machine::State, event: &Event, step: &machine::Step) {
         self.steps += 1;
+        if self.log.checkpoint_due() {
+            self.checkpoint(state);
+        }
         for note in &step.notes {
             let danger = note.danger.map_or("", machine::Danger::name);
             let decision = note.decision.map_or("", machine::Decision::name);
@@ -270,21 +291,27 @@ fn store_exit(kind: StoreErrorKind) -> ExitCode {
     }
 }
 
-/// Rebuilds the state from an existing log, or creates the log.
-fn open_log(path: &Path, config: &RawConfig) -> Result<(LogWriter, machine::State), CliError> {
+/// Locks the log before anything else, then rebuilds the state from it (or starts a new
+/// one). A log another process holds is `retry`: a second `run` touches nothing.
+fn open_log(path: &Path, config: &RawConfig) -> Result<Result<(LogWriter, machine::State), Outcome>, CliError> {
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
-    if !path.exists() {
-        let writer = LogWriter::create(path, &Header::new(config_digest(config)), FsyncPolicy::EveryRecord)
-            .map_err(log_error)?;
-        return Ok((writer, machine::State::new()));
-    }
+    let lock = match LogLock::acquire(path) {
+        Ok(lock) => lock,
+        Err(error @ LogError::Locked { .. }) => return Ok(Err(stop(ExitCode::Retry, &error.to_string()))),
+        Err(error) => return Err(log_error(error)),
+    };
+    let writer =
+        LogWriter::open(lock, &Header::new(config_digest(config)), FsyncPolicy::EveryRecord).map_err(log_error)?;
+    // The writer verified every record; the state is the events stepped again. Checkpoints
+    // are not compared here: a build with another state layout must still be able to start.
     let file = std::fs::File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
     let mut state = machine::State::new();
-    for record in LogReader::new(std::io::BufReader::new(file)).map_err(log_error)? {
-        state = machine::step(state, &record.map_err(log_error)?.event).0;
+    for entry in LogReader::new(std::io::BufReader::new(file)).map_err(log_error)?.entries() {
+        if let Entry::Event(record) = entry.map_err(log_error)? {
+            state = machine::step(state, &record.event).0;
+        }
     }
-    let writer = LogWriter::open_append(path, FsyncPolicy::EveryRecord).map_err(log_error)?;
-    Ok((writer, state))
+    Ok(Ok((writer, state)))
 }
 
 /// Sets the flag on SIGTERM or SIGINT, from a thread of its own.
@@ -322,7 +349,10 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
         Ok(l1) => l1,
         Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &format!("--rpc: {message}"))),
     };
-    let (log, state) = open_log(&args.log, &config)?;
+    let (log, state) = match open_log(&args.log, &config)? {
+        Ok(opened) => opened,
+        Err(stopped) => return Ok(stopped),
+    };
     let mut store = match SqliteStore::open_writer(&args.db) {
         Ok(store) => store,
         Err(error) => return Ok(stop(store_exit(error.kind), &format!("database: {error}"))),
@@ -334,10 +364,15 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
     init_logging(args.log_format == "json");
-    let mut live = Live { l1, store, log, intake_open: false, offered: None, shutdown, steps: 0 };
+    let mut live = Live { l1, store, log, intake_open: false, offered: None, log_failed: None, shutdown, steps: 0 };
     let mut executor = Executor::resume(state);
     let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
-    match executor.run(&mut live, boot) {
+    let stopped = executor.run(&mut live, boot);
+    // A closing checkpoint vouches for the final state (a snapshot can be cut here).
+    if !matches!(stopped, Stop::LogFailed(_)) {
+        live.checkpoint(executor.state());
+    }
+    match stopped {
         Stop::Exited(code) => Ok(Outcome::Exit {
             status: effects::exit_status(code),
             text: format!("seqrec run: exit {} ({})\n", code.name(), effects::exit_status(code)),

@@ -91,7 +91,7 @@ fn a_record_over_the_readers_limit_is_refused_before_any_byte_is_written() {
         writer.append(&Event::Shutdown, &[]).unwrap();
         writer.sync().unwrap();
         let before = std::fs::read(&path).unwrap();
-        let seal = Event::Seal(Seal { payload: Bytes(vec![0x5a; 70_000_000]) });
+        let seal = Event::Seal(Seal { id: None, payload: Bytes(vec![0x5a; 70_000_000]) });
         let error = writer.append(&seal, &[]).unwrap_err();
         assert!(
             matches!(error, LogError::RecordTooLarge { seq: 1, len, max: MAX_BODY_LEN } if len > u64::from(MAX_BODY_LEN)),
