@@ -97,7 +97,12 @@ fn rewritten(view: &L1View, sync: &L1) -> Option<Why> {
         let (stored, found) = (view.hash_of(block)?, found?);
         (stored != found).then_some(Why::HistoryRewritten { block, stored, found })
     };
-    let parent = sync.from_block.and_then(|from| from.0.checked_sub(1)).map(BlockNumber);
+    // A node whose head is below the range's parent cannot vouch for that parent.
+    let parent = sync
+        .from_block
+        .and_then(|from| from.0.checked_sub(1))
+        .map(BlockNumber)
+        .filter(|&parent| parent <= sync.safe_block);
     check(sync.safe_block, sync.safe_hash).or_else(|| parent.and_then(|parent| check(parent, sync.parent_hash)))
 }
 

@@ -388,11 +388,16 @@ impl fmt::Display for Why {
             Why::SealRepeated { seal_id, last } => {
                 write!(f, "seal {seal_id} was already consumed (last seal id {last}); ignored")
             }
-            Why::SealTooLarge { seal_id, wire_bytes, max_batch_bytes } => write!(
-                f,
-                "seal {} rejected: its batch would be {wire_bytes} bytes > max_batch_bytes {max_batch_bytes}; reported back to the inclusion lane",
-                opt(*seal_id)
-            ),
+            Why::SealTooLarge { seal_id, wire_bytes, max_batch_bytes } => {
+                match seal_id {
+                    Some(id) => write!(f, "seal {id} rejected")?,
+                    None => write!(f, "seal (no queue id) rejected")?,
+                }
+                write!(
+                    f,
+                    ": its batch would be {wire_bytes} bytes > max_batch_bytes {max_batch_bytes}; reported back to the inclusion lane"
+                )
+            }
             Why::ChainIdMismatch { expected, found } => {
                 write!(f, "chain id mismatch: node reports {found}, config says {expected}; nothing is read or sent")
             }
@@ -497,6 +502,22 @@ impl fmt::Display for Why {
             Why::ShutdownRequested => write!(f, "shutdown requested"),
             Why::NothingDue => write!(f, "nothing due"),
             Why::Rejected(error) => write!(f, "rejected: {error}"),
+        }
+    }
+}
+
+impl Why {
+    /// A label for reasons an operator should see although nothing was decided: the
+    /// audit lists them and `run` logs them as warnings.
+    #[must_use]
+    pub fn warning(&self) -> Option<&'static str> {
+        match self {
+            Why::ConfigChanged { .. } => Some("config_changed"),
+            Why::SealTooLarge { .. } => Some("seal_rejected"),
+            Why::SealRepeated { .. } => Some("seal_repeated"),
+            Why::SafeHeadBehind { .. } => Some("lagging_replica"),
+            Why::Rejected(_) => Some("rejected"),
+            _ => None,
         }
     }
 }

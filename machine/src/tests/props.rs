@@ -218,3 +218,70 @@ fn generated_sequences_reach_flush_and_cascade() {
     }
     assert!(flushes > 0 && cascades > 0, "flushes {flushes}, cascades {cascades}");
 }
+
+/// live.md §5: whatever the interleaving of seals (ids repeated, out of order, absent)
+/// and boots, no queue id is sealed twice and each sealed batch holds its id's payload.
+#[derive(Clone, Debug)]
+enum SealFact {
+    /// A boot answered at once: chain id, then a safe sync, so it admits.
+    Reboot,
+    /// A boot whose answers never come: seals arrive while intake is closed.
+    BootOnly,
+    Seal(Option<u8>),
+}
+
+fn seal_fact() -> impl Strategy<Value = SealFact> {
+    prop_oneof![
+        1 => Just(SealFact::Reboot),
+        1 => Just(SealFact::BootOnly),
+        6 => prop::option::weighted(0.9, 0..10_u8).prop_map(SealFact::Seal),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_seal_id_is_sealed_twice(facts in prop::collection::vec(seal_fact(), 1..80)) {
+        let now_ms = UnixMillis(1_700_000_000_000);
+        let boot = Event::Boot(event::Boot { now_ms, config: raw_config(true) });
+        let answers = [
+            Event::ChainId(event::ChainId { chain_id: 7, genesis_hash: None }),
+            Event::L1(event::L1 {
+                now_ms,
+                safe_block: BlockNumber(100),
+                safe_timestamp: now_ms.0 / 1000,
+                inputs: vec![],
+                from_block: None,
+                safe_hash: None,
+                parent_hash: None,
+                partial: false,
+            }),
+        ];
+        let mut state = State::new();
+        for fact in &facts {
+            let events: Vec<Event> = match fact {
+                SealFact::Reboot => std::iter::once(boot.clone()).chain(answers.iter().cloned()).collect(),
+                SealFact::BootOnly => vec![boot.clone()],
+                SealFact::Seal(id) => vec![Event::Seal(event::Seal {
+                    id: id.map(u64::from),
+                    payload: Bytes(vec![id.map_or(0xff, |id| id); 2]),
+                })],
+            };
+            for event in &events {
+                state = step(state, event).0;
+                if let Err(violation) = check(&state) {
+                    return Err(TestCaseError::fail(format!("{event:?}: {violation}")));
+                }
+            }
+        }
+        let mut sealed = std::collections::BTreeSet::new();
+        for batch in state.tree().batches() {
+            let Some(sealed_batch) = &batch.sealed else { continue };
+            let Some(id) = sealed_batch.seal_id else { continue };
+            prop_assert!(sealed.insert(id), "seal id {id} sealed twice");
+            let payload = crate::wire::decode(&sealed_batch.wire.0).map(|wire| wire.payload);
+            prop_assert_eq!(payload.ok(), Some(vec![u8::try_from(id).unwrap_or(0); 2]));
+        }
+    }
+}

@@ -195,6 +195,9 @@ impl Hooks for Live {
             // Verdicts that matter to an operator at info, the rest (every fact) at debug.
             if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
                 tracing::info!(step = step_number, event, danger, decision, generation, why = %note.why, "verdict");
+            } else if let Some(warning) = note.why.warning() {
+                // live.md §3: a tuning change between boots, a refused seal, a lagging node.
+                tracing::warn!(step = step_number, event, warning, generation, why = %note.why, "warning");
             } else {
                 tracing::debug!(step = step_number, event, danger, generation, why = %note.why, "step");
             }

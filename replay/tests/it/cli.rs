@@ -217,7 +217,7 @@ fn an_empty_file_or_a_damaged_magic_is_a_log_error_for_every_reader() {
 fn a_log_locked_by_a_writer_is_refused_by_another_process() {
     let path = super::support::scratch("cli-locked").join("held.seqlog");
     super::support::write_log(&path, &super::support::script_events("happy-path"), 0);
-    let writer = replay::log::LogWriter::open_append(&path, replay::log::FsyncPolicy::EveryRecord).unwrap();
+    let writer = super::support::open_append_when_free(&path);
     let (code, _, err) = check_cmd(&["repair", path.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
     let pid = if cfg!(target_os = "linux") { format!(" (pid {})", std::process::id()) } else { String::new() };
