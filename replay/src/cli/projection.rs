@@ -27,7 +27,9 @@ pub(super) fn seal(db: &Path, payload: &str) -> Result<Outcome, CliError> {
 }
 
 pub(super) fn status(db: &Path, log: Option<&Path>) -> Result<Outcome, CliError> {
-    let store = open(db)?;
+    // Read only: a status query never creates or migrates a database.
+    let store = SqliteStore::open_read_only(db)
+        .map_err(|source| CliError::Read { path: db.to_owned(), source: std::io::Error::other(source) })?;
     let read_error = |source| CliError::Write { path: db.to_owned(), source: Box::new(source) };
     let meta = store.meta().map_err(read_error)?;
     let mut out = String::new();

@@ -86,6 +86,8 @@ struct Live {
     offered: Option<u64>,
     /// Why the log can no longer be appended to, once it cannot.
     log_failed: Option<String>,
+    /// The reason of the core's exit, printed with the status.
+    exit_reason: Option<String>,
     shutdown: Arc<AtomicBool>,
     steps: u64,
 }
@@ -187,6 +189,12 @@ impl Hooks for Live {
         self.steps += 1;
         if self.log.checkpoint_due() {
             self.checkpoint(state);
+        }
+        if let Some(reason) = step.effects.iter().find_map(|effect| match effect {
+            Effect::Exit { reason, .. } => Some(reason),
+            _ => None,
+        }) {
+            self.exit_reason = Some(reason.to_string());
         }
         for note in &step.notes {
             let danger = note.danger.map_or("", machine::Danger::name);
@@ -367,7 +375,17 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
     init_logging(args.log_format == "json");
-    let mut live = Live { l1, store, log, intake_open: false, offered: None, log_failed: None, shutdown, steps: 0 };
+    let mut live = Live {
+        l1,
+        store,
+        log,
+        intake_open: false,
+        offered: None,
+        log_failed: None,
+        exit_reason: None,
+        shutdown,
+        steps: 0,
+    };
     let mut executor = Executor::resume(state);
     let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
     let stopped = executor.run(&mut live, boot);
@@ -378,7 +396,12 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     match stopped {
         Stop::Exited(code) => Ok(Outcome::Exit {
             status: effects::exit_status(code),
-            text: format!("seqrec run: exit {} ({})\n", code.name(), effects::exit_status(code)),
+            text: format!(
+                "seqrec run: exit {} ({}): {}\n",
+                code.name(),
+                effects::exit_status(code),
+                live.exit_reason.as_deref().unwrap_or("no reason recorded")
+            ),
         }),
         Stop::LogFailed(message) => {
             Ok(Outcome::Exit { status: 20, text: format!("seqrec run: the log could not be written: {message}\n") })

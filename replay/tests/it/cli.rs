@@ -242,3 +242,53 @@ fn a_checkpoint_the_replay_disagrees_with_exits_1() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("record 1 at byte ") && out.contains("checkpoint after 1 events records state"), "{out}");
 }
+
+/// What an operator can get wrong is refused before any file is touched, with the exit
+/// status the systemd unit stops on (78), and `status` never creates a database.
+#[test]
+fn run_refuses_bad_settings_before_touching_anything() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = super::support::scratch("cli-run-settings");
+    let (db, log, key) = (dir.join("p.db"), dir.join("r.seqlog"), dir.join("key"));
+    std::fs::write(&key, "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (db_arg, log_arg, key_arg) = (db.to_str().unwrap(), log.to_str().unwrap(), key.to_str().unwrap());
+    let base = ["run", "--db", db_arg, "--log", log_arg, "--key-file", key_arg, "--chain-id", "31337"];
+    let inbox = ["--inbox", "0x2222222222222222222222222222222222222222"];
+    let cases: [(&[&str], &str); 4] = [
+        (&["--rpc", "localhost:8545"], "--rpc: \"localhost:8545\" is not usable"),
+        (&["--rpc", "http://127.0.0.1:1", "--rpc-timeout-ms", "0"], "--rpc-timeout-ms: must be > 0"),
+        (&["--rpc", "http://127.0.0.1:1", "--inbox", "0x22"], "--inbox"),
+        (&["--rpc", "http://127.0.0.1:1", "--max-wait-blocks", "0"], "max_wait_blocks must be > 0"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = base.to_vec();
+        if !extra.contains(&"--inbox") {
+            args.extend_from_slice(&inbox);
+        }
+        args.extend_from_slice(extra);
+        let (code, out, err) = check_cmd(&args);
+        assert!(err.contains(expected), "{extra:?}: {out}{err}");
+        assert_eq!(code, 78, "{extra:?}: {err}");
+        if !expected.contains("max_wait") {
+            // Settings the command checks itself are refused before the log or database exist.
+            assert!(!log.exists() && !db.exists(), "{extra:?} touched files");
+        }
+    }
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(&db);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut args = base.to_vec();
+    args.extend_from_slice(&inbox);
+    args.extend_from_slice(&["--rpc", "http://127.0.0.1:1"]);
+    let (code, _, err) = check_cmd(&args);
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("readable or writable by group or others (mode 644)") && err.contains("chmod 600"), "{err}");
+    assert!(!log.exists() && !db.exists(), "a refused key touched files");
+
+    let missing = dir.join("missing.db");
+    let (code, _, err) = check_cmd(&["status", "--db", missing.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("does not exist (`seqrec run` creates the projection)"), "{err}");
+    assert!(!missing.exists(), "status created the database");
+}
