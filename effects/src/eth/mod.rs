@@ -106,6 +106,8 @@ pub struct EthL1 {
     timeout: Duration,
     /// What this process last sent at each wallet nonce: content, fees, transaction hash.
     last_sent: BTreeMap<u64, LastSend>,
+    /// The input bytes one sync answer may carry.
+    sync_budget: usize,
 }
 
 fn l1_error(error: impl std::fmt::Display) -> L1Error {
@@ -151,7 +153,15 @@ impl EthL1 {
             inbox: Address::from(inbox.0),
             timeout,
             last_sent: BTreeMap::new(),
+            sync_budget: SYNC_BYTE_BUDGET,
         })
+    }
+
+    /// The same adapter with another sync byte budget (tests use a small one).
+    #[must_use]
+    pub fn with_sync_budget(mut self, bytes: usize) -> Self {
+        self.sync_budget = bytes;
+        self
     }
 
     fn block_on<T, E: std::fmt::Display>(
@@ -323,22 +333,26 @@ impl L1 for EthL1 {
             parent_hash: (from_block.0 == safe.header.number.saturating_add(1)).then_some(head.hash),
             partial: false,
         };
-        let mut bytes = 0usize;
+        let (mut bytes, mut last) = (0usize, None);
         for number in from_block.0..=safe.header.number {
             let (facts, inputs) = self.block_inputs(number, false)?;
             if number == from_block.0 {
                 sync.parent_hash = Some(facts.parent_hash);
             }
-            bytes = bytes.saturating_add(inputs.iter().map(input_bytes).sum());
-            sync.inputs.extend(inputs);
-            if bytes > SYNC_BYTE_BUDGET && number < safe.header.number {
-                // The rest comes in the next answer; this one is complete up to `number`.
-                sync.safe_block = BlockNumber(number);
-                sync.safe_timestamp = facts.timestamp;
-                sync.safe_hash = Some(facts.hash);
+            let block_bytes: usize = inputs.iter().map(input_bytes).sum();
+            if let Some((previous, previous_facts)) = last
+                && bytes.saturating_add(block_bytes) > self.sync_budget
+            {
+                // The rest, from this block on, comes in the next answer; this one is
+                // complete up to the previous block. A first block always fits.
+                let BlockFacts { timestamp, hash, .. } = previous_facts;
+                (sync.safe_block, sync.safe_timestamp, sync.safe_hash) = (BlockNumber(previous), timestamp, Some(hash));
                 sync.partial = true;
                 break;
             }
+            bytes = bytes.saturating_add(block_bytes);
+            sync.inputs.extend(inputs);
+            last = Some((number, facts));
         }
         Ok(sync)
     }

@@ -634,4 +634,48 @@ fn the_ethereum_adapter_reads_and_sends_against_anvil() {
     let next = l1.sync_safe(BlockNumber(sync.safe_block.0 + 1)).unwrap();
     assert!(sync.safe_hash.is_some() && !sync.partial);
     assert_eq!(next.parent_hash, sync.safe_hash, "{sync:?} then {next:?}");
+
+    // live.md §4: third-party inputs of 3 KB, one per block, read with a 4 KB budget come
+    // as chained partial answers that together equal the one full answer.
+    let other = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"; // anvil's second dev account
+    let data = format!("0x{}", "ab".repeat(3_000));
+    for _ in 0..3 {
+        let tx = format!(r#"[{{"from":"{other}","to":"0x{}","data":"{data}"}}]"#, "22".repeat(20));
+        rpc(&url, "eth_sendTransaction", &tx);
+        let height = |url: &str| rpc_result(url, "eth_blockNumber", "[]").and_then(|v| v.as_str().map(str::to_owned));
+        let before = height(&url);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while height(&url) == before {
+            assert!(Instant::now() < deadline, "no block mined");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let full = loop {
+        let full = l1.sync_safe(BlockNumber(0)).unwrap();
+        let direct = full.inputs.iter().filter(|input| matches!(input, Input::Direct { .. })).count();
+        if direct == 3 {
+            break full;
+        }
+        assert!(Instant::now() < deadline, "the inputs never became safe: {direct}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let mut l1 = l1.with_sync_budget(4_096);
+    let (mut from, mut inputs, mut parent, mut answers) = (BlockNumber(0), Vec::new(), None, 0);
+    loop {
+        let part = l1.sync_safe(from).unwrap();
+        answers += 1;
+        if parent.is_some() {
+            assert_eq!(part.parent_hash, parent, "each answer continues the previous one");
+        }
+        inputs.extend(part.inputs.iter().cloned());
+        (from, parent) = (BlockNumber(part.safe_block.0 + 1), part.safe_hash);
+        if !part.partial || part.safe_block >= full.safe_block {
+            break;
+        }
+    }
+    assert!(answers >= 3, "a 4 KB budget splits 9 KB of inputs: {answers} answer(s)");
+    let full_direct: Vec<_> = full.inputs.iter().filter(|i| matches!(i, Input::Direct { .. })).collect();
+    let split_direct: Vec<_> = inputs.iter().filter(|i| matches!(i, Input::Direct { .. })).collect();
+    assert_eq!(full_direct, split_direct);
 }
