@@ -10,11 +10,20 @@ pub(crate) fn run() -> Result<(), String> {
     if Command::new("b3sum").arg("--version").output().is_err() {
         let _ = Command::new("apt-get").args(["install", "-y", "-qq", "b3sum"]).status();
     }
+    // The seal benchmark runs `seqrec run` against anvil; install the pinned one if needed.
+    let anvil = match std::env::var_os("SEQREC_ANVIL") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => {
+            crate::anvil::run()?;
+            workspace_root().join(".tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+        }
+    };
     let step = bench("machine", "step")?;
     let log = bench("replay", "log")?;
     let sim = bench("effects", "sim")?;
+    let seals = bench_with("replay", "seals", &[("SEQREC_ANVIL", anvil.as_os_str())])?;
     let report = format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench`; do not edit by hand.\n\n- date: {}\n- machine: {}\n- cores: {}\n- rustc: {}\n\n## `step` over a synthetic day (machine/benches/step.rs)\n\n```\n{step}```\n\n## The replay log (replay/benches/log.rs)\n\n```\n{log}```\n\n## The simulator (effects/benches/sim.rs)\n\n```\n{sim}```\n\n{READING}",
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; do not edit by hand.\n\n- date: {}\n- machine: {}\n- cores: {}\n- rustc: {}\n\n## `step` over a synthetic day (machine/benches/step.rs)\n\n```\n{step}```\n\n## The replay log (replay/benches/log.rs)\n\n```\n{log}```\n\n## The simulator (effects/benches/sim.rs)\n\n```\n{sim}```\n\n## Live sealing against anvil (replay/benches/seals.rs)\n\n```\n{seals}```\n\n{READING}",
         command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         cpu_model(),
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
@@ -37,10 +46,16 @@ direct inputs), not with the log.\n";
 
 /// Runs one benchmark and returns what it printed.
 fn bench(package: &str, name: &str) -> Result<String, String> {
+    bench_with(package, name, &[])
+}
+
+/// As [`bench`], with extra environment variables for the benchmark.
+fn bench_with(package: &str, name: &str, envs: &[(&str, &std::ffi::OsStr)]) -> Result<String, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     eprintln!("$ cargo bench -p {package} --bench {name}");
     let output = Command::new(&cargo)
         .args(["bench", "-p", package, "--bench", name, "--locked"])
+        .envs(envs.iter().copied())
         .current_dir(workspace_root())
         .output()
         .map_err(|error| format!("cannot run cargo: {error}"))?;

@@ -53,8 +53,18 @@ pub(crate) fn write_log(report: &Report, scenario: &Scenario, path: &Path) -> Re
     let header = Header::new(config_digest(&scenario.config));
     // A recorded simulation runs no effects from the file, so one sync at the end suffices.
     let mut writer = LogWriter::create(path, &header, FsyncPolicy::Group(u32::MAX)).map_err(write_error)?;
+    // Checkpoints as `run` writes them; the states come from stepping the events again,
+    // which gives the simulation's own states (the core is deterministic).
+    let mut state = machine::State::new();
     for (event, effects) in &report.log.records {
+        state = machine::step(state, event).0;
         writer.append(event, effects).map_err(write_error)?;
+        if writer.checkpoint_due() {
+            writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
+        }
+    }
+    if writer.events_since_checkpoint() > 0 {
+        writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
     }
     writer.sync().map_err(write_error)
 }
