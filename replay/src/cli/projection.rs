@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use effects::sqlite::SqliteStore;
+use effects::sqlite::{SealStatus, SqliteStore};
 
 use super::{CliError, Outcome, load};
 
@@ -42,6 +42,18 @@ pub(super) fn status(db: &Path, log: Option<&Path>) -> Result<Outcome, CliError>
         meta.divergence_nonce
             .map_or_else(|| "none".to_owned(), |n| format!("at nonce {n} (terminal: every boot refuses)"))
     );
+    let seals = store.seal_rows().map_err(read_error)?;
+    let count = |status| seals.iter().filter(|row| row.status == status).count();
+    let _ = writeln!(
+        out,
+        "seal queue: {} queued, {} sealed, {} refused",
+        count(SealStatus::Queued),
+        count(SealStatus::Sealed),
+        count(SealStatus::Rejected)
+    );
+    for row in seals.iter().filter(|row| row.status == SealStatus::Rejected).rev().take(10) {
+        let _ = writeln!(out, "  refused seal {}: {}", row.id, row.reason.as_deref().unwrap_or("no reason recorded"));
+    }
     // Colors, the frontier and danger are derived by the core: they need the log.
     let state = match log {
         Some(log) => Some(load(log)?.run().state),

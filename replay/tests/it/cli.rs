@@ -188,6 +188,10 @@ fn the_sqlite_projection_from_the_command_line() {
     assert!(out.contains("payload of 2 bytes queued"), "{out}");
     let (code, _, err) = check_cmd(&["seal", "--db", db_arg, "--payload", "0102"]);
     assert_eq!(code, 2, "{err}");
+    // The queued payload waits for a `run` to seal it; status says so.
+    let (code, out, _) = check_cmd(&["status", "--db", db_arg]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("seal queue: 1 queued, 0 sealed, 0 refused"), "{out}");
 }
 
 #[test]
@@ -226,8 +230,16 @@ fn a_log_locked_by_a_writer_is_refused_by_another_process() {
     let (code, out, err) = check_cmd(&["replay", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
     drop(writer);
-    let (code, out, _) = check_cmd(&["repair", path.to_str().unwrap()]);
-    assert_eq!(code, 0, "{out}");
+    // A parallel test's fork may share the closed writer's lock until its exec: retry briefly.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let (code, out, err) = loop {
+        let (code, out, err) = check_cmd(&["repair", path.to_str().unwrap()]);
+        if code == 0 || !err.contains("is locked") || std::time::Instant::now() > deadline {
+            break (code, out, err);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(code, 0, "{out}{err}");
 }
 
 #[test]
