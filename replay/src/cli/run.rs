@@ -303,16 +303,23 @@ fn store_exit(kind: StoreErrorKind) -> ExitCode {
 }
 
 /// Locks the log before anything else, then rebuilds the state from it (or starts a new
-/// one). A log another process holds is `retry`: a second `run` touches nothing.
+/// one). A log another process holds is `retry`: a second `run` touches nothing. A damaged
+/// log (a torn tail included: interface.md wants it cut only by an explicit `seqrec
+/// repair`) is `refuse`, so an orchestrator waits for the operator instead of looping.
 fn open_log(path: &Path, config: &RawConfig) -> Result<Result<(LogWriter, machine::State), Outcome>, CliError> {
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
+    let refused = |error: LogError| {
+        let code = if matches!(error, LogError::Locked { .. }) { ExitCode::Retry } else { ExitCode::Refuse };
+        Ok(Err(stop(code, &format!("log {}: {error}", path.display()))))
+    };
     let lock = match LogLock::acquire(path) {
         Ok(lock) => lock,
-        Err(error @ LogError::Locked { .. }) => return Ok(Err(stop(ExitCode::Retry, &error.to_string()))),
-        Err(error) => return Err(log_error(error)),
+        Err(error) => return refused(error),
     };
-    let writer =
-        LogWriter::open(lock, &Header::new(config_digest(config)), FsyncPolicy::EveryRecord).map_err(log_error)?;
+    let writer = match LogWriter::open(lock, &Header::new(config_digest(config)), FsyncPolicy::EveryRecord) {
+        Ok(writer) => writer,
+        Err(error) => return refused(error),
+    };
     // The writer verified every record; the state is the events stepped again. Checkpoints
     // are not compared here: a build with another state layout must still be able to start.
     let file = std::fs::File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;

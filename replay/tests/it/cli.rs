@@ -304,3 +304,37 @@ fn run_refuses_bad_settings_before_touching_anything() {
     assert!(err.contains("does not exist (`seqrec run` creates the projection)"), "{err}");
     assert!(!missing.exists(), "status created the database");
 }
+
+/// A torn tail is cut only by an explicit `seqrec repair` (interface.md): `run` refuses
+/// with 30, saying so, instead of exiting in a loop an orchestrator would restart.
+#[test]
+fn run_on_a_torn_log_refuses_until_repaired() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = super::support::scratch("cli-run-torn");
+    let (db, log, key) = (dir.join("p.db"), dir.join("r.seqlog"), dir.join("key"));
+    super::support::write_log(&log, &super::support::script_events("happy-path"), 0);
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(&[0x30, 0x00, 0x00]);
+    std::fs::write(&log, &bytes).unwrap();
+    std::fs::write(&key, "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let args = [
+        "run",
+        "--rpc",
+        "http://127.0.0.1:1",
+        "--db",
+        db.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--chain-id",
+        "31337",
+        "--inbox",
+        "0x2222222222222222222222222222222222222222",
+    ];
+    let (code, _, err) = check_cmd(&args);
+    assert_eq!(code, 30, "{err}");
+    assert!(err.contains("torn tail") && err.contains("run `seqrec repair`"), "{err}");
+    assert_eq!(std::fs::read(&log).unwrap(), bytes, "run changed the torn log");
+}
