@@ -55,6 +55,7 @@ pub use state::{
     FlushStage, L1View, Mode, Process, RECENT_HEADS, Running, Runtime, Slot, State, SubmitRound, WalletBook,
 };
 pub use step::{Step, step};
+pub use submitter::MAX_SUBMIT_BYTES_PER_ROUND;
 pub use units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 pub use verdict::{Danger, Decision, FactError, Note, Why};
 

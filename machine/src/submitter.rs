@@ -65,6 +65,11 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
     ctx.emit(Effect::Timer { at_ms: next_tick_ms });
 }
 
+/// The wire bytes one submit round may send: the step's record holds every send's bytes
+/// (twice, as hex in the effects JSON), and must stay far below the log's 64 MiB record
+/// limit however many batches are pending. A round sends at least one batch.
+pub const MAX_SUBMIT_BYTES_PER_ROUND: usize = 8 * 1024 * 1024;
+
 /// The `latest` count for the current round.
 pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce) {
     if let Some(Mode::Admitted(runtime)) = ctx.mode_mut()
@@ -106,13 +111,17 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
     let (now_ms, watch_ms) = (ctx.state.now_ms, config.submission_watch_ms());
     // One pass to count the plan and pick the sends that are due; a send is watched for
     // `confirmation_depth` block-times before it is retried, and usually few are due.
-    let (mut count, mut due) = (0_u64, Vec::new());
+    let (mut count, mut due, mut due_bytes, mut deferred) = (0_u64, Vec::new(), 0_usize, 0_u64);
     for batch in ctx.state.tree.valid_from(start) {
         let Some(sealed) = &batch.sealed else { break };
         let w_nonce = WalletNonce(latest.0.saturating_add(count));
         let watched =
             ctx.state.wallet.slots.get(&w_nonce).is_some_and(|slot| slot.watching(batch.index, now_ms, watch_ms));
-        if !watched {
+        if !watched && !due.is_empty() && due_bytes.saturating_add(sealed.wire.0.len()) > MAX_SUBMIT_BYTES_PER_ROUND {
+            // The step's record carries every send's bytes: the rest goes next round.
+            deferred += 1;
+        } else if !watched {
+            due_bytes = due_bytes.saturating_add(sealed.wire.0.len());
             due.push((w_nonce, batch.index, batch.nonce, sealed.wire_hash, sealed.wire.clone()));
         }
         count += 1;
@@ -125,10 +134,10 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
         ctx.state.wallet.watermark = Some(last_w_nonce);
         ctx.db(DbWrite::RaiseWatermark { to: last_w_nonce });
     }
-    let watched = count - due.len() as u64;
+    let watched = count - due.len() as u64 - deferred;
     for (w_nonce, batch_index, nonce, wire_hash, wire) in due {
         ctx.state.wallet.slots.entry(w_nonce).or_default().send_batch(batch_index, nonce, wire_hash, now_ms);
         ctx.emit(Effect::Submit { batch_index, nonce, w_nonce, wire_hash, wire, chain_id: config.chain_id() });
     }
-    ctx.note(Why::SubmitPlanned { start, latest, batches: count, last_w_nonce, watched });
+    ctx.note(Why::SubmitPlanned { start, latest, batches: count, last_w_nonce, watched, deferred });
 }

@@ -289,7 +289,14 @@ pub enum Why {
     /// The Tip was sealed and a new one opened.
     Sealed { batch: BatchIndex, nonce: BatchNonce, tip: BatchIndex },
     /// The submitter planned sends.
-    SubmitPlanned { start: BatchNonce, latest: WalletNonce, batches: u64, last_w_nonce: WalletNonce, watched: u64 },
+    SubmitPlanned {
+        start: BatchNonce,
+        latest: WalletNonce,
+        batches: u64,
+        last_w_nonce: WalletNonce,
+        watched: u64,
+        deferred: u64,
+    },
     /// The submitter found nothing at or past its start nonce.
     NothingToSubmit { start: BatchNonce },
     /// Waiting for the other answer of a submit round.
@@ -476,10 +483,13 @@ impl fmt::Display for Why {
             Why::Sealed { batch, nonce, tip } => {
                 write!(f, "sealed batch {batch} (nonce {nonce}); opened tip batch {tip}")
             }
-            Why::SubmitPlanned { start, latest, batches, last_w_nonce, watched } => {
+            Why::SubmitPlanned { start, latest, batches, last_w_nonce, watched, deferred } => {
                 write!(f, "submit from nonce {start}: {batches} batch(es) at wallet nonces {latest}..={last_w_nonce}")?;
                 if *watched > 0 {
                     write!(f, ", {watched} still watched (not resent yet)")?;
+                }
+                if *deferred > 0 {
+                    write!(f, ", {deferred} deferred to the next round (the round's byte budget is spent)")?;
                 }
                 Ok(())
             }

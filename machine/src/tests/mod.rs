@@ -7,3 +7,4 @@ mod config_table;
 mod danger_table;
 mod fees_table;
 mod props;
+mod submit_budget;
