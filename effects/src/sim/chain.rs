@@ -90,6 +90,20 @@ pub struct Block {
     pub inputs: Vec<BlockInput>,
     /// The submitter account's transaction count after this block.
     pub nonce_after: u64,
+    /// Its hash: over its parent's hash, its number, time and content, and how many
+    /// reorgs happened before it, so a replacement block has a hash of its own.
+    pub hash: Hash32,
+    /// Its parent's hash (zero for genesis).
+    pub parent_hash: Hash32,
+}
+
+fn block_hash(parent_hash: Hash32, number: u64, timestamp_s: u64, nonce_after: u64, salt: u64) -> Hash32 {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&parent_hash.0);
+    for word in [number, timestamp_s, nonce_after, salt] {
+        hasher.update(&word.to_le_bytes());
+    }
+    Hash32(*hasher.finalize().as_bytes())
 }
 
 /// Chain parameters.
@@ -116,6 +130,8 @@ pub struct ChainParams {
 pub struct Chain {
     params: ChainParams,
     blocks: Vec<Block>,
+    /// Reorgs so far: part of every later block's hash.
+    reorgs: u64,
     next_block_ms: u64,
     base_fee: u128,
     /// The local node's pending transactions of the submitter, by nonce.
@@ -144,7 +160,10 @@ impl Chain {
     /// A chain with only its genesis block.
     #[must_use]
     pub fn new(params: ChainParams, seed: u64) -> Self {
-        let genesis = Block { number: 0, timestamp_s: params.genesis_ms / 1000, inputs: Vec::new(), nonce_after: 0 };
+        let timestamp_s = params.genesis_ms / 1000;
+        let parent_hash = Hash32::default();
+        let hash = block_hash(parent_hash, 0, timestamp_s, 0, params.chain_id);
+        let genesis = Block { number: 0, timestamp_s, inputs: Vec::new(), nonce_after: 0, hash, parent_hash };
         Chain {
             next_block_ms: params.genesis_ms + params.block_ms,
             base_fee: params.base_fee,
@@ -154,6 +173,7 @@ impl Chain {
             elsewhere: BTreeMap::new(),
             included: BTreeMap::new(),
             mined: 0,
+            reorgs: 0,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0xc4a1_0000),
         }
     }
@@ -257,7 +277,10 @@ impl Chain {
             self.included.insert(self.mined, tx);
             self.mined += 1;
         }
-        self.blocks.push(Block { number, timestamp_s: at_ms / 1000, inputs, nonce_after: self.mined });
+        let parent_hash = self.blocks.last().map_or_else(Hash32::default, |parent| parent.hash);
+        let timestamp_s = at_ms / 1000;
+        let hash = block_hash(parent_hash, number, timestamp_s, self.mined, self.reorgs);
+        self.blocks.push(Block { number, timestamp_s, inputs, nonce_after: self.mined, hash, parent_hash });
     }
 
     /// Submits a transaction at `nonce` to the local node.
@@ -300,6 +323,7 @@ impl Chain {
         }
         let keep = self.blocks.len() - usize::try_from(depth).unwrap_or(0);
         let dropped: Vec<Block> = self.blocks.drain(keep..).collect();
+        self.reorgs += 1;
         self.mined = self.blocks.last().map_or(0, |block| block.nonce_after);
         let returned: Vec<u64> = self.included.range(self.mined..).map(|(&nonce, _)| nonce).collect();
         for nonce in returned {

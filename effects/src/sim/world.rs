@@ -336,8 +336,8 @@ impl L1 for World {
         if self.rpc_fails() {
             return Err(L1Error::Transport("connection refused".to_owned()));
         }
-        // The simulated chain has no block hashes: its identity is its id alone.
-        Ok(ChainIdentity { chain_id: self.chain.params().chain_id, genesis_hash: None })
+        let genesis_hash = self.chain.blocks().first().map(|genesis| genesis.hash);
+        Ok(ChainIdentity { chain_id: self.chain.params().chain_id, genesis_hash })
     }
 
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, L1Error> {
@@ -357,14 +357,20 @@ impl L1 for World {
             return Err(L1Error::Transport("connection refused".to_owned()));
         }
         let safe = self.node_safe();
-        let timestamp =
-            self.chain.blocks().get(usize::try_from(safe).unwrap_or(usize::MAX)).map_or(0, |b| b.timestamp_s);
+        let block = |number: u64| self.chain.blocks().get(usize::try_from(number).unwrap_or(usize::MAX));
+        let head = block(safe);
+        // As a node answers: the parent of the range's first block, if the node has it.
+        let parent_hash = match block(from_block.0) {
+            Some(first) if from_block.0 <= safe => Some(first.parent_hash),
+            _ if from_block.0 == safe + 1 => head.map(|head| head.hash),
+            _ => None,
+        };
         Ok(SafeSync {
             safe_block: BlockNumber(safe),
-            safe_timestamp: timestamp,
+            safe_timestamp: head.map_or(0, |b| b.timestamp_s),
             inputs: self.inputs(from_block.0, safe),
-            safe_hash: None,
-            parent_hash: None,
+            safe_hash: head.map(|b| b.hash),
+            parent_hash,
             partial: false,
         })
     }
