@@ -49,11 +49,10 @@ impl Case {
         self.path("p.db")
     }
 
-    /// `seqrec run` on this case's log and database with the test deployment
-    /// (max wait 20, margin 5, 1 s blocks); `extra` adds or overrides nothing else.
-    pub(crate) fn run(&self, url: &str, extra: &[&str]) -> Run {
-        let defaults: &[&str] = &["--inbox", INBOX, "--max-wait-blocks", "20"];
-        self.run_on(url, &self.log(), &self.db(), &[defaults, extra].concat())
+    /// `seqrec run` on this case's log and database with the test deployment (the
+    /// inbox [`INBOX`], max wait 20, margin 5, 1 s blocks).
+    pub(crate) fn run(&self, url: &str) -> Run {
+        self.run_on(url, &self.log(), &self.db(), &["--inbox", INBOX, "--max-wait-blocks", "20"])
     }
 
     /// `seqrec run` on the given files; `flags` must give `--inbox` and `--max-wait-blocks`.

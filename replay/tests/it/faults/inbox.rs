@@ -19,7 +19,7 @@ fn a_restart_with_another_inbox_exits_config_invalid_naming_both_values() {
     let Some((_anvil, url)) = anvil() else { return };
     let _miner = Miner::start(&url, false);
     let case = Case::new("inbox");
-    let run = case.run(&url, &[]);
+    let run = case.run(&url);
     case.wait_admitted(1);
     let id = case.seal(b"to the first inbox");
     wait_all_gold(&case.log(), Some(id), &run);

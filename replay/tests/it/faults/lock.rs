@@ -19,12 +19,12 @@ fn a_second_run_on_the_same_log_and_database_refuses_at_once() {
     let _miner = Miner::start(&url, false);
     let case = Case::new("lock");
     let (log, db) = (case.log(), case.db());
-    let first = case.run(&url, &[]);
+    let first = case.run(&url);
     case.wait_admitted(1);
 
     // Promptly (no busy wait on the lock), with status 2 as for any file the tool cannot
     // use, and a message naming the lock and the file.
-    let stderr = case.run(&url, &[]).expect_exit(Duration::from_secs(5), 2);
+    let stderr = case.run(&url).expect_exit(Duration::from_secs(5), 2);
     assert!(stderr.contains("locked") && stderr.contains(log.to_str().unwrap()), "{stderr}");
     // The same database under another log: the database's lock refuses it.
     let other_log = case.path("other.seqlog");
