@@ -6,12 +6,14 @@
 //! - `cargo xtask fuzz [log_reader|script_step] [SECONDS]`: runs a cargo-fuzz target.
 //! - `cargo xtask sim [--seeds N]`: sweeps random seeds with fault schedules and crash points.
 //! - `cargo xtask anvil`: installs the pinned anvil for the live tests (prints SEQREC_ANVIL).
+//! - `cargo xtask faults [KILLS]`: the SIGKILL fault case against anvil with KILLS kills (default 300).
 //! - `cargo xtask tidy`: the repository rules (also run by `cargo test -p xtask`).
 
 use std::process::{Command, ExitCode};
 
 mod anvil;
 mod bench;
+mod faults;
 mod fixtures;
 mod fuzz;
 mod sim;
@@ -25,11 +27,12 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("anvil") => anvil::run(),
+        Some("faults") => faults::run(&args[1..]),
         Some("sim") => sim::run(&args[1..]),
         Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|anvil|bench|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
+                "usage: cargo xtask <ci|anvil|bench|faults [KILLS]|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
             );
             return ExitCode::from(2);
         }

@@ -2,178 +2,13 @@
 //! `--slots-in-an-epoch` so `safe` lags the head. Gated at run time by `SEQREC_ANVIL`
 //! (`.ci/run` and `cargo xtask anvil` install a pinned anvil).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// anvil's first dev account: a public test key that anvil funds.
-const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn anvil() -> Option<(Process, String)> {
-    anvil_on_chain(31337)
-}
-
-fn anvil_on_chain(chain_id: u64) -> Option<(Process, String)> {
-    let Ok(binary) = std::env::var("SEQREC_ANVIL") else {
-        eprintln!("SEQREC_ANVIL is not set: anvil test skipped (run `cargo xtask anvil`)");
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-    let child = Command::new(binary)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &chain_id.to_string()])
-        .args(["--no-mining", "--slots-in-an-epoch", "2", "--silent"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot start anvil: {error}"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "anvil did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some((Process(child), format!("http://127.0.0.1:{port}")))
-}
-
-fn seqrec(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_seqrec")).args(args).output().unwrap_or_else(|error| panic!("seqrec: {error}"))
-}
-
-/// Mines one block a second (the deployment's block time), first dropping every pending
-/// transaction while censoring: a deterministic way to hold our sends out of blocks.
-/// While censoring it also keeps the raw bytes of the first of our transactions it drops,
-/// as a node elsewhere would (a zombie).
-struct Miner {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    censor: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    zombie: std::sync::Arc<std::sync::Mutex<Option<String>>>,
-    handle: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Miner {
-    fn start(url: &str, censoring: bool) -> Miner {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let censor = std::sync::Arc::new(AtomicBool::new(censoring));
-        let zombie = std::sync::Arc::new(std::sync::Mutex::new(None));
-        let handle = {
-            let (url, stop, censor, zombie) = (
-                url.to_owned(),
-                std::sync::Arc::clone(&stop),
-                std::sync::Arc::clone(&censor),
-                std::sync::Arc::clone(&zombie),
-            );
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(1000));
-                    if censor.load(Ordering::Relaxed) {
-                        let mut kept = zombie.lock().unwrap();
-                        if kept.is_none() {
-                            *kept = first_pending_raw(&url);
-                        }
-                        drop(kept);
-                        rpc(&url, "anvil_dropAllTransactions", "[]");
-                    }
-                    rpc(&url, "evm_mine", "[]");
-                }
-            })
-        };
-        Miner { stop, censor, zombie, handle: Some(handle) }
-    }
-
-    fn censor(&self, on: bool) {
-        self.censor.store(on, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn zombie(&self) -> Option<String> {
-        self.zombie.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Miner {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
-        }
-    }
-}
-
-/// The raw bytes of the first pending transaction in anvil's pool, if any.
-fn first_pending_raw(url: &str) -> Option<String> {
-    let content = rpc_result(url, "txpool_content", "[]")?;
-    let hash = content["pending"]
-        .as_object()?
-        .values()
-        .flat_map(|by_nonce| by_nonce.as_object().into_iter().flatten())
-        .find_map(|(_, tx)| tx["hash"].as_str().map(str::to_owned))?;
-    rpc_result(url, "eth_getRawTransactionByHash", &format!(r#"["{hash}"]"#))?.as_str().map(str::to_owned)
-}
-
-/// The `result` of a JSON-RPC call.
-fn rpc_result(url: &str, method: &str, params: &str) -> Option<serde_json::Value> {
-    let response = rpc(url, method, params);
-    let body = response.split("\r\n\r\n").nth(1)?;
-    let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
-    Some(value["result"].clone())
-}
-
-/// One JSON-RPC call over plain HTTP (a test needs no client library for it).
-fn rpc(url: &str, method: &str, params: &str) -> String {
-    use std::io::{Read as _, Write as _};
-    let address = url.trim_start_matches("http://");
-    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    write!(stream, "POST / HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-}
-
-/// The arguments of a test deployment: max wait 20, margin 5, 1 s blocks.
-fn run_args<'a>(url: &'a str, db: &'a str, log: &'a str) -> Vec<&'a str> {
-    vec![
-        "run",
-        "--rpc",
-        url,
-        "--db",
-        db,
-        "--log",
-        log,
-        "--chain-id",
-        "31337",
-        "--inbox",
-        "0x2222222222222222222222222222222222222222",
-        "--max-wait-blocks",
-        "20",
-        "--preemptive-margin-blocks",
-        "5",
-        "--seconds-per-block",
-        "1",
-        "--detector-interval-ms",
-        "300",
-        "--submit-interval-ms",
-        "300",
-    ]
-}
-
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("seqrec-anvil-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn trace(log: &str) -> String {
-    String::from_utf8_lossy(&seqrec(&["trace", log]).stdout).into_owned()
-}
+use crate::live::{
+    DEV_KEY, Miner, Process, anvil, anvil_on_chain, finish, rpc, run_args, scratch, seqrec, start_run, stop_cleanly,
+    trace,
+};
 
 #[test]
 fn wrong_chain_id_refuses_with_nothing_read_or_sent() {
@@ -272,25 +107,6 @@ fn run_happy_path_against_anvil_then_replay_offline() {
     keep_as_fixture(&log, "anvil-happy-path");
 }
 
-/// Waits for `seqrec run` to exit, returning its status and standard error.
-fn finish(mut run: Process) -> (Option<i32>, String) {
-    let status = run.0.wait().unwrap();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = run.0.stderr.take() {
-        use std::io::Read as _;
-        let _ = pipe.read_to_string(&mut stderr);
-    }
-    (status.code(), stderr)
-}
-
-/// SIGTERM, then the clean-shutdown status 0; returns the process's standard error.
-fn stop_cleanly(run: Process) -> String {
-    assert!(Command::new("kill").args(["-TERM", &run.0.id().to_string()]).status().unwrap().success());
-    let (code, stderr) = finish(run);
-    assert_eq!(code, Some(0), "a clean shutdown exits 0:\n{stderr}");
-    stderr
-}
-
 /// Holds every send out of blocks and runs a first process with one sealed batch until
 /// its detector exits `recovery_required`; returns the still-censoring miner.
 fn drive_into_danger(url: &str, db: &str, log: &str) -> Miner {
@@ -301,17 +117,6 @@ fn drive_into_danger(url: &str, db: &str, log: &str) -> Miner {
     assert_eq!(code, Some(10), "the detector exits recovery_required:\n{stderr}");
     assert!(stderr.contains("closed_batch_in_danger") || stderr.contains("estimated_batch_in_danger"), "{stderr}");
     miner
-}
-
-fn start_run(url: &str, db: &str, log: &str) -> Process {
-    Process(
-        Command::new(env!("CARGO_BIN_EXE_seqrec"))
-            .args(run_args(url, db, log))
-            .env("SEQREC_KEY", DEV_KEY)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    )
 }
 
 #[test]

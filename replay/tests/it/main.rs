@@ -5,6 +5,8 @@
 
 mod anvil;
 mod cli;
+mod faults;
+mod live;
 mod log_damage;
 mod log_format;
 mod log_repair;
