@@ -22,6 +22,17 @@ use machine::{BatchNonce, BlockNumber, Bytes, Hash32, WalletNonce};
 use crate::error::{L1Error, SendError};
 use crate::ports::{ChainIdentity, L1, SafeSync, WalletCounts};
 
+/// The intrinsic gas of calldata to an account without code: EIP-2028's cost or, if
+/// higher, EIP-7623's floor (Prague). A limit below the floor is accepted into a pool and
+/// then dropped when mining, so a batch of a few hundred bytes would never land.
+fn intrinsic_gas(data: &[u8]) -> u64 {
+    let zero = data.iter().filter(|&&byte| byte == 0).count() as u64;
+    let nonzero = data.len() as u64 - zero;
+    let standard = 21_000 + 4 * zero + 16 * nonzero;
+    let floor = 21_000 + 10 * (zero + 4 * nonzero);
+    standard.max(floor)
+}
+
 fn input_bytes(input: &Input) -> usize {
     match input {
         Input::Direct { data, .. } => data.0.len() + INPUT_OVERHEAD,
@@ -387,7 +398,7 @@ impl L1 for EthL1 {
     fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError> {
         self.check_chain(chain_id)?;
         let fees = self.estimate()?;
-        let gas = 21_000 + 16 * wire.len() as u64 + 20_000;
+        let gas = intrinsic_gas(wire).saturating_add(20_000);
         let request = TransactionRequest::default()
             .with_to(self.inbox)
             .with_input(AlloyBytes::copy_from_slice(wire))

@@ -373,11 +373,11 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     };
     let mut store = match SqliteStore::open_writer(&args.db) {
         Ok(store) => store,
-        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database: {error}"))),
+        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", args.db.display()))),
     };
     // Boot reconciles the projection from the log's state (writes lost in a crash come back).
     if let Err(error) = store.reconcile(&state) {
-        return Ok(stop(store_exit(error.kind), &format!("database: {error}")));
+        return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", args.db.display())));
     }
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));

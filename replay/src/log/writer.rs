@@ -41,6 +41,8 @@ pub struct LogWriter {
     policy: FsyncPolicy,
     unsynced: u32,
     buffer: Vec<u8>,
+    /// A write failed: the file ends before records the chain hash already covers.
+    failed: bool,
 }
 
 impl LogWriter {
@@ -96,7 +98,19 @@ impl LogWriter {
         let (_, _, seed) = Header::decode(&bytes)?;
         let version = header.version;
         let (next_seq, events, since_checkpoint, unsynced, buffer) = (0, 0, 0, 0, Vec::new());
-        Ok(LogWriter { file, version, chain: seed, next_seq, events, since_checkpoint, policy, unsynced, buffer })
+        let failed = false;
+        Ok(LogWriter {
+            file,
+            version,
+            chain: seed,
+            next_seq,
+            events,
+            since_checkpoint,
+            policy,
+            unsynced,
+            buffer,
+            failed,
+        })
     }
 
     /// Verifies the locked log and positions the writer after its last record.
@@ -117,8 +131,8 @@ impl LogWriter {
         let offset = reader.offset();
         drop(reader);
         file.seek(SeekFrom::Start(offset))?;
-        let (unsynced, buffer) = (0, Vec::new());
-        Ok(LogWriter { file, version, chain, next_seq, events, since_checkpoint, policy, unsynced, buffer })
+        let (unsynced, buffer, failed) = (0, Vec::new(), false);
+        Ok(LogWriter { file, version, chain, next_seq, events, since_checkpoint, policy, unsynced, buffer, failed })
     }
 
     /// Appends the record of one step; returns its sequence number. Under
@@ -193,14 +207,25 @@ impl LogWriter {
     /// # Errors
     /// I/O errors.
     pub fn sync(&mut self) -> Result<(), LogError> {
-        if !self.buffer.is_empty() {
-            self.file.write_all(&self.buffer)?;
+        if self.failed {
+            // The chain hash already includes records that never reached the file.
+            return Err(std::io::Error::other("an earlier write to this log failed; reopen it").into());
+        }
+        let end = self.file.stream_position()?;
+        let written = if self.buffer.is_empty() { Ok(()) } else { self.file.write_all(&self.buffer) };
+        let synced = written.and_then(|()| if self.unsynced > 0 { self.file.sync_data() } else { Ok(()) });
+        if let Err(error) = synced {
+            // Undo what this sync may have written (a full disk fails mid-record, or at the
+            // fsync): shrinking needs no space, so the log ends at its last durable record
+            // instead of a torn tail that would need `seqrec repair` before any restart.
+            // None of these records' effects ran; the writer refuses to write again.
+            self.failed = true;
             self.buffer.clear();
+            let _ = self.file.set_len(end).and_then(|()| self.file.sync_data());
+            return Err(error.into());
         }
-        if self.unsynced > 0 {
-            self.file.sync_data()?;
-            self.unsynced = 0;
-        }
+        self.buffer.clear();
+        self.unsynced = 0;
         Ok(())
     }
 

@@ -6,8 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::live::{
-    DEV_KEY, Miner, Process, anvil, anvil_on_chain, finish, rpc, run_args, scratch, seqrec, start_run, stop_cleanly,
-    trace,
+    DEV_KEY, Miner, Process, anvil, anvil_on_chain, finish, rpc, rpc_result, run_args, scratch, seqrec, start_run,
+    stop_cleanly, trace,
 };
 
 #[test]

@@ -139,3 +139,43 @@ fn an_unfinished_new_log_is_reported_removed_by_repair_and_reinitialised_by_open
         assert_eq!((repaired.removed, path.exists()), (!whole, whole), "{name}: {repaired:?}");
     }
 }
+
+/// A full disk fails an append mid-record: the writer undoes the partial write, so the
+/// log ends at its last whole record and a restart needs no `seqrec repair`.
+#[test]
+fn a_full_disk_leaves_no_torn_tail() {
+    let dir = scratch("writer-full-disk").join("fs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&dir)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        eprintln!("log_writer::a_full_disk_leaves_no_torn_tail: skipped (mount refused; needs root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(dir.clone());
+    let path = dir.join("full.seqlog");
+    let mut writer = LogWriter::create(&path, &Header::new(Hash32::default()), FsyncPolicy::EveryRecord).unwrap();
+    let seal = Event::Seal(Seal { id: None, payload: Bytes(vec![0xab; 3_000]) });
+    let mut appended = 0;
+    let error = loop {
+        match writer.append(&seal, &[]) {
+            Ok(_) => appended += 1,
+            Err(error) => break error,
+        }
+        assert!(appended < 1_000, "a 64 KiB file system never filled");
+    };
+    assert!(error.to_string().contains("No space left on device"), "{error}");
+    drop(writer);
+    let records = entries(&std::fs::read(&path).unwrap());
+    assert!(records.1.is_none(), "the log ends in a whole record: {:?}", records.1);
+    assert_eq!(records.0.len(), appended, "every acknowledged record is there");
+}

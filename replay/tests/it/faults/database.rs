@@ -20,7 +20,6 @@ fn first_run(case: &Case, url: &str, db: &std::path::Path, payloads: &[&[u8]]) {
 }
 
 #[test]
-#[ignore = "needs SQLite error classification (busy -> exit 20 retry naming the database): lands with the SQLite error work (b)"]
 fn a_database_locked_past_the_busy_timeout_at_boot_exits_retry_naming_it() {
     let Some((_anvil, url)) = anvil() else { return };
     let _miner = Miner::start(&url, false);
@@ -121,17 +120,16 @@ fn refusals_on_a_read_only_database(name: &'static str) -> Option<Vec<Refusal>> 
 fn a_read_only_database_stops_run_with_an_exit_status_not_a_signal() {
     let Some(refusals) = refusals_on_a_read_only_database("db-ro-status") else { return };
     for Refusal { exited, stderr, db } in refusals {
-        // The exit number for a read-only database is (b)'s to pin; here: a status, not a
-        // signal or a hang, not a panic, and a message naming the file.
+        // A status, not a signal or a hang, not a panic: 30 (refuse), as a restart cannot
+        // make the file writable; and a message naming the file.
         let Some(Some(code)) = exited else { panic!("no exit status within 60 s: {exited:?}\n{stderr}") };
-        assert_ne!(code, 0, "{stderr}");
+        assert_eq!(code, 30, "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(stderr.contains(&db), "the message names the database:\n{stderr}");
     }
 }
 
 #[test]
-#[ignore = "needs SQLite error classification (a read-only database reported as read-only): lands with the SQLite error work (b)"]
 fn a_read_only_database_is_reported_as_read_only() {
     let Some(refusals) = refusals_on_a_read_only_database("db-ro-message") else { return };
     for Refusal { stderr, db, .. } in refusals {
