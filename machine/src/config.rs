@@ -47,6 +47,9 @@ pub struct RawConfig {
     /// The largest encoded batch a seal may produce, default 122,880 (live.md §4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_batch_bytes: Option<u64>,
+    /// The block a first sync starts at: the inbox's deployment block, default 0 (live.md §4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_block: Option<u64>,
 }
 
 /// The default `max_batch_bytes`: under geth's 128 KiB transaction size limit with room
@@ -141,6 +144,7 @@ pub struct Config {
     submit_interval_ms: u64,
     anchor_nonce: u64,
     max_batch_bytes: u64,
+    start_block: u64,
 }
 
 impl RawConfig {
@@ -218,6 +222,7 @@ impl RawConfig {
             submit_interval_ms,
             anchor_nonce: self.anchor_nonce.unwrap_or(0),
             max_batch_bytes,
+            start_block: self.start_block.unwrap_or(0),
         })
     }
 }
@@ -298,6 +303,11 @@ impl Config {
     pub fn max_batch_bytes(&self) -> u64 {
         self.max_batch_bytes
     }
+    /// The block a first sync starts at.
+    #[must_use]
+    pub fn start_block(&self) -> crate::units::BlockNumber {
+        crate::units::BlockNumber(self.start_block)
+    }
     /// The log's identity fields (live.md §3) that differ between `self` (the stored
     /// config) and `next` (a later boot's), first difference first.
     #[must_use]
@@ -328,6 +338,7 @@ impl Config {
             ("detector_interval_ms", self.detector_interval_ms, next.detector_interval_ms),
             ("submit_interval_ms", self.submit_interval_ms, next.submit_interval_ms),
             ("max_batch_bytes", self.max_batch_bytes, next.max_batch_bytes),
+            ("start_block", self.start_block, next.start_block),
         ]
         .into_iter()
         .filter(|&(_, old, new)| old != new)

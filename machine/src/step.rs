@@ -176,8 +176,11 @@ impl Ctx<'_> {
         }
     }
 
+    /// The first block the next sync reads: after the stored safe head, or the configured
+    /// `start_block` (the inbox's deployment block) before any (live.md §4).
     pub(crate) fn sync_from(&self) -> BlockNumber {
-        self.state.view.safe_block.map_or(BlockNumber(0), |head| BlockNumber(head.0.saturating_add(1)))
+        let start = self.state.config.map_or(BlockNumber(0), |config| config.start_block());
+        self.state.view.safe_block.map_or(start, |head| BlockNumber(head.0.saturating_add(1)))
     }
 
     /// Opens a Tip on the valid path at the current safe head, draining every direct

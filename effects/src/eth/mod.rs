@@ -119,6 +119,9 @@ pub struct EthL1 {
     last_sent: BTreeMap<u64, LastSend>,
     /// The input bytes one sync answer may carry.
     sync_budget: usize,
+    /// The head block at which the last `wallet` answer counted `latest`: the submit
+    /// round's `unsafe_landings`, read right after, scans up to the same block.
+    round_head: Option<u64>,
 }
 
 fn l1_error(error: impl std::fmt::Display) -> L1Error {
@@ -165,6 +168,7 @@ impl EthL1 {
             timeout,
             last_sent: BTreeMap::new(),
             sync_budget: SYNC_BYTE_BUDGET,
+            round_head: None,
         })
     }
 
@@ -370,9 +374,15 @@ impl L1 for EthL1 {
 
     fn wallet(&mut self) -> Result<WalletCounts, L1Error> {
         let safe_block = self.tag_number(BlockNumberOrTag::Safe)?;
+        // `latest` is counted at a block number, not the tag, so the round's landings can
+        // be read up to that very block: a block mined between the two reads would
+        // otherwise show a landing the count does not (or the reverse), and the plan
+        // would put batches at shifted wallet nonces, landing them out of order.
+        let head = self.tag_number(BlockNumberOrTag::Latest)?;
+        self.round_head = Some(head);
         let count = |id: BlockId| self.block_on(self.provider.get_transaction_count(self.from).block_id(id));
         Ok(WalletCounts {
-            latest: WalletNonce(count(BlockId::latest())?),
+            latest: WalletNonce(count(BlockId::number(head))?),
             pending: WalletNonce(count(BlockId::pending())?),
             safe: WalletNonce(count(BlockId::number(safe_block))?),
             safe_block: BlockNumber(safe_block),
@@ -381,7 +391,10 @@ impl L1 for EthL1 {
 
     fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error> {
         let safe = self.tag_number(BlockNumberOrTag::Safe)?;
-        let latest = self.tag_number(BlockNumberOrTag::Latest)?;
+        let latest = match self.round_head.take() {
+            Some(head) => head,
+            None => self.tag_number(BlockNumberOrTag::Latest)?,
+        };
         let mut nonces = Vec::new();
         for number in safe + 1..=latest {
             for input in self.block_inputs(number, true)?.1 {

@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// rejected back to the queue with a reason.
     #[arg(long, env = "SEQREC_MAX_BATCH_BYTES")]
     pub max_batch_bytes: Option<u64>,
+    /// The block a first sync starts at: the inbox's deployment block (default 0). Only a
+    /// new log's first sync uses it; later syncs continue after the stored safe head.
+    #[arg(long, env = "SEQREC_START_BLOCK")]
+    pub start_block: Option<u64>,
     /// How each step is reported on standard error: `text` or `json` (one object per step).
     #[arg(long, env = "SEQREC_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
@@ -237,6 +241,7 @@ fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError>
         submit_interval_ms: args.submit_interval_ms,
         anchor_nonce: None,
         max_batch_bytes: args.max_batch_bytes,
+        start_block: args.start_block,
     })
 }
 

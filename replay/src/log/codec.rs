@@ -98,6 +98,9 @@ fn config_extra(raw: &RawConfig) -> Vec<(String, String)> {
     if let Some(value) = raw.max_batch_bytes {
         extra.push(("max_batch_bytes".to_owned(), value.to_string()));
     }
+    if let Some(value) = raw.start_block {
+        extra.push(("start_block".to_owned(), value.to_string()));
+    }
     extra
 }
 
@@ -106,6 +109,7 @@ fn apply_config_extra(raw: &mut RawConfig, extra: Vec<(String, String)>) -> Resu
         let number = || value.parse::<u64>().map_err(|_| format!("config field {name}: {value:?} is not a u64"));
         match name.as_str() {
             "max_batch_bytes" => raw.max_batch_bytes = Some(number()?),
+            "start_block" => raw.start_block = Some(number()?),
             _ => return Err(format!("config field {name:?} is unknown to this build (written by a newer seqrec?)")),
         }
     }
@@ -196,6 +200,7 @@ impl From<LogConfig> for RawConfig {
             submit_interval_ms: log.submit_interval_ms,
             anchor_nonce: log.anchor_nonce,
             max_batch_bytes: None,
+            start_block: None,
         }
     }
 }
