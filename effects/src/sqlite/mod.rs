@@ -158,7 +158,15 @@ impl SqliteStore {
             .truncate(false)
             .open(path)
             .map_err(|error| io_error(path, &error))?;
-        match file.try_lock() {
+        // As for the log's lock: a child being spawned by another thread holds the file
+        // until its exec, so only a lock still held after a second is another writer's.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        let mut locked = file.try_lock();
+        while matches!(locked, Err(std::fs::TryLockError::WouldBlock)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            locked = file.try_lock();
+        }
+        match locked {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(StoreError {

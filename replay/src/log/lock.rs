@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::error::LogError;
 
+/// How long a held lock is tried again before it counts as another writer's.
+pub(crate) const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A log file opened for writing whose exclusive lock this process holds; the lock is
 /// released when the file is closed (the lock, or the writer made from it, dropped).
 #[derive(Debug)]
@@ -36,14 +39,23 @@ impl LogLock {
         Self::take(OpenOptions::new().read(true).write(true).create_new(true).open(path)?, path)
     }
 
-    // `File::try_lock` is std since 1.89; the toolchain is 1.95 and the workspace's
-    // `rust-version` lags behind it.
-    #[allow(clippy::incompatible_msrv)]
     fn take(file: File, path: &Path) -> Result<LogLock, LogError> {
-        match file.try_lock() {
-            Ok(()) => Ok(LogLock { file, path: path.to_owned() }),
-            Err(TryLockError::WouldBlock) => Err(LogError::Locked { path: path.to_owned(), pid: holder_pid(&file) }),
-            Err(TryLockError::Error(error)) => Err(error.into()),
+        // A lock is also held, for the moment between `fork` and `exec`, by a child that
+        // another thread of the holder's process spawns (the child shares the open file
+        // until its exec closes it): only a lock still held after a short grace is another
+        // writer's. A real second writer is refused within the grace, touching nothing.
+        let deadline = std::time::Instant::now() + LOCK_GRACE;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(LogLock { file, path: path.to_owned() }),
+                Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(LogError::Locked { path: path.to_owned(), pid: holder_pid(&file) });
+                }
+                Err(TryLockError::Error(error)) => return Err(error.into()),
+            }
         }
     }
 
