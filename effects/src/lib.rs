@@ -13,6 +13,7 @@ mod ports;
 mod run_loop;
 pub mod sim;
 pub mod sqlite;
+mod writer_lock;
 
 pub use error::{L1Error, SendError, StoreError, StoreErrorKind};
 pub use memory_log::{MemoryLog, Replayer};
@@ -20,6 +21,7 @@ pub use ports::{
     ChainIdentity, Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts,
 };
 pub use run_loop::{Executor, Stop};
+pub use writer_lock::{LOCK_GRACE, try_lock_exclusive};
 
 use machine::ExitCode;
 

@@ -158,26 +158,14 @@ impl SqliteStore {
             .truncate(false)
             .open(path)
             .map_err(|error| io_error(path, &error))?;
-        // As for the log's lock: a child being spawned by another thread holds the file
-        // until its exec, so only a lock still held after a second is another writer's.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-        let mut locked = file.try_lock();
-        while matches!(locked, Err(std::fs::TryLockError::WouldBlock)) && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-            locked = file.try_lock();
-        }
-        match locked {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StoreError {
-                    kind: StoreErrorKind::Busy,
-                    message: format!(
-                        "{} is locked by another `seqrec run`: one writer per database; stop the other process first",
-                        path.display()
-                    ),
-                });
-            }
-            Err(std::fs::TryLockError::Error(error)) => return Err(io_error(path, &error)),
+        if !crate::try_lock_exclusive(&file).map_err(|error| io_error(path, &error))? {
+            return Err(StoreError {
+                kind: StoreErrorKind::Busy,
+                message: format!(
+                    "{} is locked by another `seqrec run`: one writer per database; stop the other process first",
+                    path.display()
+                ),
+            });
         }
         let conn = Connection::open(path).map_err(sql)?;
         Self::setup(conn, Some(file))

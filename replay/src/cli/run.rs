@@ -88,8 +88,6 @@ struct Live {
     intake_open: bool,
     /// The last seal queue row offered to the core by this process.
     offered: Option<u64>,
-    /// Why the log can no longer be appended to, once it cannot.
-    log_failed: Option<String>,
     /// The reason of the core's exit, printed with the status.
     exit_reason: Option<String>,
     shutdown: Arc<AtomicBool>,
@@ -168,22 +166,16 @@ impl Inputs for Live {
 
 impl LogSink for Live {
     fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
-        if let Some(message) = &self.log_failed {
-            return Err(message.clone());
-        }
         self.log.append(event, effects).map(|_| ()).map_err(|error| error.to_string())
     }
 }
 
 impl Live {
-    /// Appends a checkpoint of `state` (FORMAT.md "Checkpoints"); a failure stops the
-    /// next append, as the log may end in a partial record.
+    /// Appends a checkpoint of `state` (FORMAT.md "Checkpoints"). A failed write is
+    /// undone by the writer, which then refuses every later append: the next step stops.
     fn checkpoint(&mut self, state: &machine::State) {
-        if self.log_failed.is_none()
-            && let Err(error) = self.log.append_checkpoint(state.state_hash())
-        {
+        if let Err(error) = self.log.append_checkpoint(state.state_hash()) {
             tracing::error!(%error, "the log could not be written (checkpoint)");
-            self.log_failed = Some(format!("checkpoint: {error}"));
         }
     }
 }
@@ -387,17 +379,7 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
     init_logging(args.log_format == "json");
-    let mut live = Live {
-        l1,
-        store,
-        log,
-        intake_open: false,
-        offered: None,
-        log_failed: None,
-        exit_reason: None,
-        shutdown,
-        steps: 0,
-    };
+    let mut live = Live { l1, store, log, intake_open: false, offered: None, exit_reason: None, shutdown, steps: 0 };
     let mut executor = Executor::resume(state);
     let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
     let stopped = executor.run(&mut live, boot);

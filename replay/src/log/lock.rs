@@ -2,13 +2,10 @@
 //! exclusive advisory lock on the log file itself for its whole life. Readers never take
 //! it, so a follower can tail a log while its writer runs.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 use super::error::LogError;
-
-/// How long a held lock is tried again before it counts as another writer's.
-pub(crate) const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A log file opened for writing whose exclusive lock this process holds; the lock is
 /// released when the file is closed (the lock, or the writer made from it, dropped).
@@ -40,22 +37,10 @@ impl LogLock {
     }
 
     fn take(file: File, path: &Path) -> Result<LogLock, LogError> {
-        // A lock is also held, for the moment between `fork` and `exec`, by a child that
-        // another thread of the holder's process spawns (the child shares the open file
-        // until its exec closes it): only a lock still held after a short grace is another
-        // writer's. A real second writer is refused within the grace, touching nothing.
-        let deadline = std::time::Instant::now() + LOCK_GRACE;
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(LogLock { file, path: path.to_owned() }),
-                Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(TryLockError::WouldBlock) => {
-                    return Err(LogError::Locked { path: path.to_owned(), pid: holder_pid(&file) });
-                }
-                Err(TryLockError::Error(error)) => return Err(error.into()),
-            }
+        if effects::try_lock_exclusive(&file)? {
+            Ok(LogLock { file, path: path.to_owned() })
+        } else {
+            Err(LogError::Locked { path: path.to_owned(), pid: holder_pid(&file) })
         }
     }
 

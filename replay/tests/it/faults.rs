@@ -10,6 +10,7 @@ mod inbox;
 mod l1_node;
 mod lock;
 mod sigkill;
+mod sizes;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};

@@ -38,21 +38,6 @@ pub(crate) fn write_log(path: &Path, events: &[Event], every: usize) -> Vec<u8> 
     std::fs::read(path).unwrap()
 }
 
-/// Opens `path` for appending, waiting while another test's child process still holds a
-/// copy of a closed writer's descriptor: a `fork` in a parallel test shares the lock
-/// until its `exec`, a window of milliseconds.
-pub(crate) fn open_append_when_free(path: &Path) -> LogWriter {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        match LogWriter::open_append(path, FsyncPolicy::EveryRecord) {
-            Err(replay::log::LogError::Locked { .. }) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            result => return result.unwrap(),
-        }
-    }
-}
-
 /// Every record of `bytes`, events and checkpoints, and the error that ended them.
 pub(crate) fn entries(bytes: &[u8]) -> (Vec<Entry>, Option<LogError>) {
     let mut reader = match LogReader::new(std::io::Cursor::new(bytes)) {
