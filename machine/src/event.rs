@@ -147,6 +147,47 @@ pub struct SendFailed {
     pub w_nonce: WalletNonce,
     /// The node's error, as reported.
     pub error: String,
+    /// What the adapter made of the node's answer (live.md §1); omitted in older scripts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<SendClass>,
+}
+
+/// The class of a failed send, decided by the adapter from the node's structured answer
+/// (live.md §1); the raw message stays in `error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendClass {
+    /// Fees too low: below the pool's minimum, or a replacement that does not out-bid the
+    /// pending transaction at this nonce by the node's required bump.
+    Underpriced,
+    /// The nonce is already used on chain.
+    NonceTooLow,
+    /// The identical transaction is already in the pool: counts as sent.
+    AlreadyKnown,
+    /// The account cannot pay `gas_limit * max_fee_per_gas + value`.
+    InsufficientFunds,
+    /// The pool is full, or the account has too many pending transactions.
+    PoolFull,
+    /// Any other rejection by the node (gas limit, size, invalid signature, ...).
+    Rejected,
+    /// The node could not be reached, or the answer never came.
+    Transport,
+}
+
+impl SendClass {
+    /// The live.md name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            SendClass::Underpriced => "underpriced",
+            SendClass::NonceTooLow => "nonce_too_low",
+            SendClass::AlreadyKnown => "already_known",
+            SendClass::InsufficientFunds => "insufficient_funds",
+            SendClass::PoolFull => "pool_full",
+            SendClass::Rejected => "rejected",
+            SendClass::Transport => "transport",
+        }
+    }
 }
 
 /// `rpc_failed`.

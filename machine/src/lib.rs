@@ -48,7 +48,7 @@ pub use bytes::{Address, Bytes, Hash32, HexError, decode_hex, encode_hex};
 pub use config::{Config, ConfigError, DEFAULT_MAX_BATCH_BYTES, IdentityChange, MAX_MAX_BATCH_BYTES, RawConfig};
 pub use danger::classify;
 pub use effect::{DbWrite, Effect, ExitCode};
-pub use event::{BatchLanding, Event, Input, RpcCall};
+pub use event::{BatchLanding, Event, Input, RpcCall, SendClass};
 pub use flush::{Fees, MAX_NOOPS_PER_ROUND, noop_fees};
 pub use scheduler::{Judgement, Scheduler, stale_by_inclusion, submit_start};
 pub use state::{

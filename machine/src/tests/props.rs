@@ -152,6 +152,7 @@ fn events(facts: &[Fact]) -> Vec<Event> {
             Fact::SendFailed { w_nonce } => Event::SendFailed(event::SendFailed {
                 w_nonce: WalletNonce(u64::from(*w_nonce)),
                 error: "replacement_underpriced".to_owned(),
+                class: None,
             }),
             Fact::RpcFailed(call) => Event::RpcFailed(event::RpcFailed {
                 call: [RpcCall::ChainId, RpcCall::L1, RpcCall::Wallet, RpcCall::UnsafeLandings][usize::from(*call % 4)],

@@ -364,7 +364,7 @@ impl LogEvent {
                 Event::Sent(event::Sent { w_nonce: WalletNonce(w_nonce), tx_hash: Hash32(tx_hash) })
             }
             LogEvent::SendFailed { w_nonce, error } => {
-                Event::SendFailed(event::SendFailed { w_nonce: WalletNonce(w_nonce), error })
+                Event::SendFailed(event::SendFailed { w_nonce: WalletNonce(w_nonce), error, class: None })
             }
             LogEvent::RpcFailed { call, error } => {
                 let call = call_from_code(call).ok_or_else(|| format!("unknown rpc_failed call code {call}"))?;
