@@ -37,9 +37,28 @@ pub enum SendError {
     /// The nonce is already used on chain.
     #[error("nonce_too_low")]
     NonceTooLow,
+    /// The identical transaction is already in the pool: counts as sent.
+    #[error("already_known")]
+    AlreadyKnown,
     /// The node could not be reached.
     #[error("transport: {0}")]
     Transport(String),
+}
+
+impl SendError {
+    /// The live.md §1 class of the failure; `None` for a wrong chain, which is reported
+    /// as a `chain_id` fact instead.
+    #[must_use]
+    pub fn class(&self) -> Option<machine::SendClass> {
+        use machine::SendClass;
+        match self {
+            SendError::WrongChain { .. } => None,
+            SendError::ReplacementUnderpriced => Some(SendClass::Underpriced),
+            SendError::NonceTooLow => Some(SendClass::NonceTooLow),
+            SendError::AlreadyKnown => Some(SendClass::AlreadyKnown),
+            SendError::Transport(_) => Some(SendClass::Transport),
+        }
+    }
 }
 
 /// A failed local write or read of the store, classified so the caller can say what to do.

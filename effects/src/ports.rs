@@ -2,7 +2,9 @@
 //! only these; the simulated L1 and the real node implement the same ones.
 
 use machine::event::Input;
-use machine::{BatchNonce, BlockNumber, DbWrite, Effect, Event, Hash32, OpId, State, Step, UnixMillis, WalletNonce};
+use machine::{
+    BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, FeeView, Hash32, OpId, State, Step, UnixMillis, WalletNonce,
+};
 
 use crate::error::{L1Error, SendError, StoreError};
 
@@ -43,6 +45,20 @@ pub struct WalletCounts {
     pub safe: WalletNonce,
     /// The safe block at which `safe` was read.
     pub safe_block: BlockNumber,
+    /// The pending block's base fee and the node's tip suggestion, read in the same round
+    /// (live.md §1); `None` where the node gives none.
+    pub fees: Option<FeeView>,
+}
+
+/// What a send put in the node's pool: the hash, and the bid and gas limit signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// The transaction hash.
+    pub tx_hash: Hash32,
+    /// The bid signed, where the adapter reports it.
+    pub bid: Option<Bid>,
+    /// The gas limit signed.
+    pub gas_limit: Option<u64>,
 }
 
 /// An L1 node.
@@ -68,18 +84,26 @@ pub trait L1 {
     /// # Errors
     /// As [`L1::chain_id`].
     fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error>;
-    /// Checks the chain id, then broadcasts `wire` to the inbox at `w_nonce` with fresh
-    /// fees that replace whatever this deployment sent there before.
+    /// Checks the chain id, then broadcasts `wire` to the inbox at `w_nonce`, signed at
+    /// exactly `bid` with a gas limit of at least `min_gas` (live.md §1). Without a bid
+    /// (a log from before fee observations) it prices at the node's estimate.
     ///
     /// # Errors
     /// [`SendError::WrongChain`] before anything is sent; the node's rejections.
-    fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError>;
-    /// Checks the chain id, then sends a zero-value transfer to ourselves at `w_nonce`
-    /// with [`machine::noop_fees`] applied to a fresh estimate.
+    fn send_batch(
+        &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        wire: &[u8],
+        bid: Option<Bid>,
+        min_gas: Option<u64>,
+    ) -> Result<Signed, SendError>;
+    /// Checks the chain id, then sends a zero-value transfer to ourselves at `w_nonce`,
+    /// signed at exactly `bid` (without one, [`machine::noop_fees`] on the node's estimate).
     ///
     /// # Errors
     /// As [`L1::send_batch`].
-    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError>;
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce, bid: Option<Bid>) -> Result<Signed, SendError>;
 }
 
 /// The SQLite projection (or any store other components read).

@@ -13,7 +13,7 @@ use machine::event::{self as ev, RpcCall};
 use machine::{Bytes, Effect, Event, ExitCode, State, UnixMillis, step};
 
 use crate::error::SendError;
-use crate::ports::{CrashPoint, Environment, Wake};
+use crate::ports::{CrashPoint, Environment, Signed, Wake};
 
 /// Why the loop stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +143,8 @@ impl Executor {
                     pending: counts.pending,
                     safe: counts.safe,
                     safe_block: counts.safe_block,
+                    base_fee_wei: counts.fees.map(|fees| fees.base_fee),
+                    tip_wei: counts.fees.map(|fees| fees.tip),
                 }),
                 Err(error) => rpc_failed(RpcCall::Wallet, &error),
             },
@@ -150,8 +152,10 @@ impl Executor {
                 Ok(nonces) => Event::UnsafeLandings(ev::UnsafeLandings { nonces }),
                 Err(error) => rpc_failed(RpcCall::UnsafeLandings, &error),
             },
-            Effect::Submit { w_nonce, wire, chain_id, .. } => sent(w_nonce, env.send_batch(chain_id, w_nonce, &wire.0)),
-            Effect::Noop { w_nonce, chain_id } => sent(w_nonce, env.send_noop(chain_id, w_nonce)),
+            Effect::Submit { w_nonce, wire, chain_id, bid, min_gas, .. } => {
+                sent(w_nonce, env.send_batch(chain_id, w_nonce, &wire.0, bid, min_gas))
+            }
+            Effect::Noop { w_nonce, chain_id, bid } => sent(w_nonce, env.send_noop(chain_id, w_nonce, bid)),
             Effect::Db { op, write } => return self.write(env, &[(op, write)]),
             Effect::Intake { open } => {
                 env.set_intake(open);
@@ -194,10 +198,16 @@ fn rpc_failed(call: RpcCall, error: &crate::error::L1Error) -> Event {
 
 /// A send's outcome; a wrong chain is reported as the chain id the node gave, which the
 /// core refuses on (recovery.md §6).
-fn sent(w_nonce: machine::WalletNonce, result: Result<machine::Hash32, SendError>) -> Event {
+fn sent(w_nonce: machine::WalletNonce, result: Result<Signed, SendError>) -> Event {
     match result {
-        Ok(tx_hash) => Event::Sent(ev::Sent { w_nonce, tx_hash }),
+        Ok(Signed { tx_hash, bid, gas_limit }) => Event::Sent(ev::Sent {
+            w_nonce,
+            tx_hash,
+            max_fee_per_gas: bid.map(|bid| bid.max_fee_per_gas),
+            max_priority_fee_per_gas: bid.map(|bid| bid.max_priority_fee_per_gas),
+            gas_limit,
+        }),
         Err(SendError::WrongChain { found }) => Event::ChainId(ev::ChainId { chain_id: found, genesis_hash: None }),
-        Err(error) => Event::SendFailed(ev::SendFailed { w_nonce, error: error.to_string(), class: None }),
+        Err(error) => Event::SendFailed(ev::SendFailed { w_nonce, error: error.to_string(), class: error.class() }),
     }
 }

@@ -124,18 +124,21 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
                 pending: WalletNonce(self.mined + self.pool.len() as u64),
                 safe: WalletNonce(self.mined),
                 safe_block: BlockNumber(self.block),
+                // Production adapters always report fees (live.md §1): bids are priced.
+                base_fee_wei: Some(machine::Wei(10_000_000_000)),
+                tip_wei: Some(machine::Wei(1_000_000_000)),
             })),
             Effect::ReadUnsafeLandings => {
                 self.queue.push_back(Event::UnsafeLandings(event::UnsafeLandings { nonces: Vec::new() }));
             }
-            Effect::Submit { nonce, w_nonce, wire_hash, wire, .. } => {
+            Effect::Submit { nonce, w_nonce, wire_hash, wire, bid, min_gas, .. } => {
                 let first_frame = machine::wire::decode(&wire.0).map_or(BlockNumber(0), |b| b.first_frame_safe_block);
                 self.pool.insert(w_nonce.0, Tx::Batch { nonce, first_frame, wire_hash });
-                self.queue.push_back(Event::Sent(event::Sent { w_nonce, tx_hash: wire_hash }));
+                self.queue.push_back(Event::Sent(sent(w_nonce, wire_hash, bid, min_gas)));
             }
-            Effect::Noop { w_nonce, .. } => {
+            Effect::Noop { w_nonce, bid, .. } => {
                 self.pool.insert(w_nonce.0, Tx::Noop);
-                self.queue.push_back(Event::Sent(event::Sent { w_nonce, tx_hash: Hash32([0xee; 32]) }));
+                self.queue.push_back(Event::Sent(sent(w_nonce, Hash32([0xee; 32]), bid, Some(21_000))));
             }
             Effect::Intake { open } => self.admitted = open,
             Effect::Timer { at_ms } => {
@@ -222,5 +225,16 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
             }
         }
         driver
+    }
+}
+
+/// A `sent` as a live adapter reports it: the bid and gas limit signed.
+fn sent(w_nonce: WalletNonce, tx_hash: Hash32, bid: Option<machine::Bid>, gas_limit: Option<u64>) -> event::Sent {
+    event::Sent {
+        w_nonce,
+        tx_hash,
+        max_fee_per_gas: bid.map(|bid| bid.max_fee_per_gas),
+        max_priority_fee_per_gas: bid.map(|bid| bid.max_priority_fee_per_gas),
+        gas_limit,
     }
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::Address;
+use crate::fees::Wei;
 use crate::units::BatchNonce;
 
 /// The configuration as written in a `boot` event: fields with defaults may be omitted.
@@ -50,7 +51,26 @@ pub struct RawConfig {
     /// The block a first sync starts at: the inbox's deployment block, default 0 (live.md §4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_block: Option<u64>,
+    /// The lowest priority fee a send bids, in wei, default 1 gwei (live.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_tip_wei: Option<Wei>,
+    /// A bid whose max fee would exceed this is held, not sent; default none (live.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_cap_wei: Option<Wei>,
+    /// How far a flush's no-op may exceed `max_fee_cap_wei`, default 3 (live.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flush_cap_multiplier: Option<u64>,
+    /// Block-times a pending send waits before it is re-priced, default 5 (live.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resubmit_after_blocks: Option<u64>,
+    /// Rebuild the Gold prefix from our own landings until the first seal (live.md §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt_l1_history: Option<bool>,
 }
+
+/// The default `min_tip_wei`: 1 gwei, so a quiet chain's 1-wei suggestion never makes a
+/// batch the last in line.
+pub const DEFAULT_MIN_TIP_WEI: Wei = Wei(1_000_000_000);
 
 /// The default `max_batch_bytes`: under geth's 128 KiB transaction size limit with room
 /// for the transaction envelope (live.md §4).
@@ -127,6 +147,22 @@ pub enum ConfigError {
         /// The wire header size.
         header: u64,
     },
+    /// `flush_cap_multiplier` must be at least 1: a flush may exceed the cap, never undercut it.
+    #[error("flush_cap_multiplier must be >= 1 (found 0); the default is 3")]
+    FlushCapMultiplierZero,
+    /// `resubmit_after_blocks` must be positive.
+    #[error("resubmit_after_blocks must be > 0 (found 0); the default is 5")]
+    ResubmitAfterZero,
+    /// A fee cap below the minimum tip could never send anything.
+    #[error(
+        "max_fee_cap_wei ({cap}) must be >= min_tip_wei ({min_tip}): no bid could ever be sent; raise the cap or lower the minimum tip"
+    )]
+    FeeCapBelowMinTip {
+        /// The configured cap.
+        cap: Wei,
+        /// The configured minimum tip.
+        min_tip: Wei,
+    },
 }
 
 /// A configuration that passed every rule of recovery.md §3.
@@ -145,6 +181,11 @@ pub struct Config {
     anchor_nonce: u64,
     max_batch_bytes: u64,
     start_block: u64,
+    min_tip_wei: Wei,
+    max_fee_cap_wei: Option<Wei>,
+    flush_cap_multiplier: u64,
+    resubmit_after_blocks: u64,
+    adopt_l1_history: bool,
 }
 
 impl RawConfig {
@@ -209,6 +250,20 @@ impl RawConfig {
                 header: crate::wire::HEADER_LEN as u64,
             });
         }
+        let flush_cap_multiplier = self.flush_cap_multiplier.unwrap_or(3);
+        if flush_cap_multiplier == 0 {
+            return Err(ConfigError::FlushCapMultiplierZero);
+        }
+        let resubmit_after_blocks = self.resubmit_after_blocks.unwrap_or(5);
+        if resubmit_after_blocks == 0 {
+            return Err(ConfigError::ResubmitAfterZero);
+        }
+        let min_tip_wei = self.min_tip_wei.unwrap_or(DEFAULT_MIN_TIP_WEI);
+        if let Some(cap) = self.max_fee_cap_wei
+            && cap < min_tip_wei
+        {
+            return Err(ConfigError::FeeCapBelowMinTip { cap, min_tip: min_tip_wei });
+        }
         Ok(Config {
             chain_id,
             batch_submitter,
@@ -223,6 +278,11 @@ impl RawConfig {
             anchor_nonce: self.anchor_nonce.unwrap_or(0),
             max_batch_bytes,
             start_block: self.start_block.unwrap_or(0),
+            min_tip_wei,
+            max_fee_cap_wei: self.max_fee_cap_wei,
+            flush_cap_multiplier,
+            resubmit_after_blocks,
+            adopt_l1_history: self.adopt_l1_history.unwrap_or(false),
         })
     }
 }
@@ -308,6 +368,31 @@ impl Config {
     pub fn start_block(&self) -> crate::units::BlockNumber {
         crate::units::BlockNumber(self.start_block)
     }
+    /// The lowest priority fee a send bids.
+    #[must_use]
+    pub fn min_tip_wei(&self) -> Wei {
+        self.min_tip_wei
+    }
+    /// The highest max fee a batch send may bid, if capped.
+    #[must_use]
+    pub fn max_fee_cap_wei(&self) -> Option<Wei> {
+        self.max_fee_cap_wei
+    }
+    /// How far a no-op may exceed the cap.
+    #[must_use]
+    pub fn flush_cap_multiplier(&self) -> u64 {
+        self.flush_cap_multiplier
+    }
+    /// Block-times a pending send waits before it is re-priced.
+    #[must_use]
+    pub fn resubmit_after_blocks(&self) -> u64 {
+        self.resubmit_after_blocks
+    }
+    /// Whether our own landings rebuild the Gold prefix until the first seal (live.md §7).
+    #[must_use]
+    pub fn adopt_l1_history(&self) -> bool {
+        self.adopt_l1_history
+    }
     /// The log's identity fields (live.md §3) that differ between `self` (the stored
     /// config) and `next` (a later boot's), first difference first.
     #[must_use]
@@ -327,21 +412,29 @@ impl Config {
         None
     }
     /// Every other field that differs, as `(name, old, new)` (live.md §3: noted, allowed).
+    /// Values are `None` where a field is unset (no fee cap).
     #[must_use]
-    pub fn tuning_changes(&self, next: &Config) -> Vec<(&'static str, u64, u64)> {
+    pub fn tuning_changes(&self, next: &Config) -> Vec<(&'static str, Option<u128>, Option<u128>)> {
+        let pair = |old: u64, new: u64| (Some(u128::from(old)), Some(u128::from(new)));
         [
-            ("max_wait_blocks", self.max_wait_blocks, next.max_wait_blocks),
-            ("preemptive_margin_blocks", self.preemptive_margin_blocks, next.preemptive_margin_blocks),
-            ("l1_read_stale_after_blocks", self.l1_read_stale_after_blocks, next.l1_read_stale_after_blocks),
-            ("seconds_per_block", self.seconds_per_block, next.seconds_per_block),
-            ("confirmation_depth", self.confirmation_depth, next.confirmation_depth),
-            ("detector_interval_ms", self.detector_interval_ms, next.detector_interval_ms),
-            ("submit_interval_ms", self.submit_interval_ms, next.submit_interval_ms),
-            ("max_batch_bytes", self.max_batch_bytes, next.max_batch_bytes),
-            ("start_block", self.start_block, next.start_block),
+            ("max_wait_blocks", pair(self.max_wait_blocks, next.max_wait_blocks)),
+            ("preemptive_margin_blocks", pair(self.preemptive_margin_blocks, next.preemptive_margin_blocks)),
+            ("l1_read_stale_after_blocks", pair(self.l1_read_stale_after_blocks, next.l1_read_stale_after_blocks)),
+            ("seconds_per_block", pair(self.seconds_per_block, next.seconds_per_block)),
+            ("confirmation_depth", pair(self.confirmation_depth, next.confirmation_depth)),
+            ("detector_interval_ms", pair(self.detector_interval_ms, next.detector_interval_ms)),
+            ("submit_interval_ms", pair(self.submit_interval_ms, next.submit_interval_ms)),
+            ("max_batch_bytes", pair(self.max_batch_bytes, next.max_batch_bytes)),
+            ("start_block", pair(self.start_block, next.start_block)),
+            ("min_tip_wei", (Some(self.min_tip_wei.0), Some(next.min_tip_wei.0))),
+            ("max_fee_cap_wei", (self.max_fee_cap_wei.map(|w| w.0), next.max_fee_cap_wei.map(|w| w.0))),
+            ("flush_cap_multiplier", pair(self.flush_cap_multiplier, next.flush_cap_multiplier)),
+            ("resubmit_after_blocks", pair(self.resubmit_after_blocks, next.resubmit_after_blocks)),
+            ("adopt_l1_history", pair(u64::from(self.adopt_l1_history), u64::from(next.adopt_l1_history))),
         ]
         .into_iter()
-        .filter(|&(_, old, new)| old != new)
+        .filter(|&(_, (old, new))| old != new)
+        .map(|(name, (old, new))| (name, old, new))
         .collect()
     }
     /// How long a batch send is watched before it is retried: `confirmation_depth`

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bytes::{Bytes, Hash32};
+use crate::fees::Bid;
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 use crate::verdict::Why;
 
@@ -26,9 +27,10 @@ pub enum Effect {
     ReadWallet,
     /// Read our landings above the safe head; answered by `unsafe_landings`.
     ReadUnsafeLandings,
-    /// Broadcast a batch at a wallet nonce, with fresh EIP-1559 fees. The executor first
-    /// checks that the node's chain id equals `chain_id` and reports a mismatch as a
-    /// `chain_id` event instead of sending (recovery.md §5, §6).
+    /// Broadcast a batch at a wallet nonce, signed at exactly `bid` (or, without one, at
+    /// the node's estimate: scripts without fee observations). The executor first checks
+    /// that the node's chain id equals `chain_id` and reports a mismatch as a `chain_id`
+    /// event instead of sending (recovery.md §5, §6).
     Submit {
         /// The batch.
         batch_index: BatchIndex,
@@ -42,14 +44,24 @@ pub enum Effect {
         wire: Bytes,
         /// The chain id the node must report before anything is sent.
         chain_id: u64,
+        /// The bid to sign (live.md §1); omitted (null) when no fee was ever observed.
+        #[serde(flatten, skip_serializing_if = "Option::is_none")]
+        bid: Option<Bid>,
+        /// The calldata's intrinsic gas (EIP-2028, EIP-7623 floor): the gas limit is at
+        /// least this. Given with the bid.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        min_gas: Option<u64>,
     },
-    /// Send a zero-value transfer to ourselves at a wallet nonce, with fees from
-    /// [`crate::flush::noop_fees`] applied to a fresh estimate (recovery.md §7).
+    /// Send a zero-value transfer to ourselves at a wallet nonce, signed at `bid` (or,
+    /// without one, with [`crate::flush::noop_fees`] applied to the node's estimate).
     Noop {
         /// The wallet nonce to consume.
         w_nonce: WalletNonce,
         /// The chain id the node must report before anything is sent.
         chain_id: u64,
+        /// The bid to sign (live.md §1); omitted (null) when no fee was ever observed.
+        #[serde(flatten, skip_serializing_if = "Option::is_none")]
+        bid: Option<Bid>,
     },
     /// A local write to the SQLite projection, with an idempotent op id.
     Db {

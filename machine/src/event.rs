@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bytes::{Bytes, Hash32};
 use crate::config::RawConfig;
+use crate::fees::{Bid, FeeView, Wei};
 use crate::units::{BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
 /// One fact handed to [`crate::step`]. Each variant wraps a body struct so a reader can
@@ -108,6 +109,21 @@ pub struct Wallet {
     pub safe: WalletNonce,
     /// The safe block at which `safe` was read.
     pub safe_block: BlockNumber,
+    /// The pending block's base fee, read in the same round (live.md §1); omitted in
+    /// older scripts, whose sends then carry no bid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_fee_wei: Option<Wei>,
+    /// The node's priority-fee suggestion (live.md §1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip_wei: Option<Wei>,
+}
+
+impl Wallet {
+    /// The fee observation this answer carries: a base fee, with the tip if given.
+    #[must_use]
+    pub fn fees(&self) -> Option<FeeView> {
+        self.base_fee_wei.map(|base_fee| FeeView { base_fee, tip: self.tip_wei.unwrap_or_default() })
+    }
 }
 
 /// `tick`.
@@ -137,6 +153,24 @@ pub struct Sent {
     pub w_nonce: WalletNonce,
     /// The transaction hash.
     pub tx_hash: Hash32,
+    /// The `maxFeePerGas` signed (live.md §1); omitted in older scripts (the bid asked for
+    /// is then taken as the one signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_per_gas: Option<Wei>,
+    /// The `maxPriorityFeePerGas` signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_priority_fee_per_gas: Option<Wei>,
+    /// The gas limit signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gas_limit: Option<u64>,
+}
+
+impl Sent {
+    /// The bid signed, when the event reports it.
+    #[must_use]
+    pub fn bid(&self) -> Option<Bid> {
+        Some(Bid::new(self.max_fee_per_gas?, self.max_priority_fee_per_gas?))
+    }
 }
 
 /// `send_failed`.

@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::effect::{DbWrite, Effect, ExitCode};
+use crate::fees;
 use crate::startup::{self, Progress};
 use crate::state::{FlushStage, Mode};
 use crate::step::Ctx;
@@ -108,15 +109,42 @@ fn send_round(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
         ctx.db(DbWrite::RaiseWatermark { to: top });
     }
     let to = WalletNonce(end.0.min(counts.latest.0.saturating_add(MAX_NOOPS_PER_ROUND)));
-    let outstanding: Vec<WalletNonce> = (counts.latest.0..to.0).map(WalletNonce).collect();
-    for &w_nonce in &outstanding {
+    let (mut outstanding, mut failed, mut hold) = (Vec::new(), Vec::new(), None);
+    for w_nonce in (counts.latest.0..to.0).map(WalletNonce) {
+        let bid = match ctx.state.wallet.fees {
+            Some(view) => {
+                let (bid, reason) = fees::noop_bid(ctx.state.wallet.slots.get(&w_nonce), view, config);
+                if let Some(cap) = fees::exceeded_cap(bid, config, true) {
+                    // live.md §1: held like a batch; the round then fails and startup retries.
+                    hold.get_or_insert((w_nonce, bid, cap));
+                    failed.push(w_nonce);
+                    continue;
+                }
+                ctx.note(Why::Bid { w_nonce, batch: None, bid, reason });
+                Some(bid)
+            }
+            None => None,
+        };
         let now_ms = ctx.state.now_ms;
-        ctx.state.wallet.slots.entry(w_nonce).or_default().send_noop(now_ms);
-        ctx.emit(Effect::Noop { w_nonce, chain_id: config.chain_id() });
+        ctx.state.wallet.slots.entry(w_nonce).or_default().send_noop(now_ms, bid);
+        ctx.emit(Effect::Noop { w_nonce, chain_id: config.chain_id(), bid });
+        outstanding.push(w_nonce);
+    }
+    if let Some((w_nonce, bid, cap)) = hold {
+        let held = failed.len() as u64;
+        ctx.verdict(None, Some(Decision::HoldFeeCap), Why::HoldFeeCap { w_nonce, batch: None, bid, cap, held });
     }
     ctx.note(Why::FlushSending { from: counts.latest, to, watermark: ctx.state.wallet.watermark.unwrap_or(top) });
+    if outstanding.is_empty()
+        && let Some(&first) = failed.first()
+    {
+        // Every no-op of the round was held: nothing will answer, so the round ends now.
+        let why = Why::FlushSendsFailed { failed: failed.len() as u64, first };
+        ctx.verdict(None, Some(Decision::Retry), why.clone());
+        return ctx.exit(ExitCode::Retry, why);
+    }
     let since_ms = ctx.state.now_ms;
-    ctx.set_mode(Mode::Flush(FlushStage::Sending { outstanding, failed: Vec::new(), since_ms }));
+    ctx.set_mode(Mode::Flush(FlushStage::Sending { outstanding, failed, since_ms }));
     ctx.emit(Effect::Timer { at_ms: UnixMillis(since_ms.0.saturating_add(config.block_time_ms())) });
 }
 
@@ -130,7 +158,11 @@ fn watch(ctx: &mut Ctx<'_>, config: &Config) {
 pub(crate) fn on_outcome(ctx: &mut Ctx<'_>, config: &Config, w_nonce: WalletNonce, sent: bool) {
     let Some(Mode::Flush(FlushStage::Sending { outstanding, failed, .. })) = ctx.mode_mut() else {
         // A late outcome of an earlier round: recorded, nothing to decide.
-        return ctx.note(if sent { Why::SendRecorded { w_nonce } } else { Why::SendRetryLater { w_nonce } });
+        return ctx.note(if sent {
+            Why::SendRecorded { w_nonce }
+        } else {
+            Why::SendRetryLater { w_nonce, class: None }
+        });
     };
     outstanding.retain(|&w| w != w_nonce);
     if !sent && !failed.contains(&w_nonce) {

@@ -20,6 +20,7 @@ mod config;
 mod danger;
 mod effect;
 pub mod event;
+mod fees;
 mod flush;
 pub mod invariants;
 mod reader;
@@ -45,10 +46,13 @@ pub mod sabotage {
 
 pub use batch_tree::{Batch, BatchTree, Color, Sealed};
 pub use bytes::{Address, Bytes, Hash32, HexError, decode_hex, encode_hex};
-pub use config::{Config, ConfigError, DEFAULT_MAX_BATCH_BYTES, IdentityChange, MAX_MAX_BATCH_BYTES, RawConfig};
+pub use config::{
+    Config, ConfigError, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MIN_TIP_WEI, IdentityChange, MAX_MAX_BATCH_BYTES, RawConfig,
+};
 pub use danger::classify;
 pub use effect::{DbWrite, Effect, ExitCode};
 pub use event::{BatchLanding, Event, Input, RpcCall, SendClass};
+pub use fees::{Bid, BidReason, FeeView, Wei, min_gas};
 pub use flush::{Fees, MAX_NOOPS_PER_ROUND, noop_fees};
 pub use scheduler::{Judgement, Scheduler, stale_by_inclusion, submit_start};
 pub use state::{

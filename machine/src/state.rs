@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use crate::batch_tree::{BatchTree, Color};
 use crate::bytes::Hash32;
 use crate::config::Config;
+use crate::fees::{Bid, FeeView};
 use crate::scheduler::{Scheduler, submit_start};
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
@@ -66,6 +67,9 @@ pub struct WalletBook {
     pub watermark: Option<WalletNonce>,
     /// What was last asked to be sent at each wallet nonce.
     pub slots: BTreeMap<WalletNonce, Slot>,
+    /// The latest fee observation (live.md §1); `None` until a `wallet` event carries one,
+    /// and then sends carry no bid (the adapter prices at the node's estimate).
+    pub fees: Option<FeeView>,
 }
 
 /// What this deployment sent at one wallet nonce.
@@ -81,24 +85,67 @@ pub struct Slot {
     pub last_sent_ms: UnixMillis,
     /// The transaction hash of the last broadcast, once reported.
     pub tx_hash: Option<Hash32>,
+    /// The bid of the last send asked for here, if it carried one.
+    pub asked: Option<Bid>,
+    /// Our highest bid the node took here, or refused as underpriced: a replacement must
+    /// beat it by 10% (live.md §1). Survives restarts because `sent` is in the log.
+    pub floor: Option<Bid>,
+    /// The last send here was refused: it is due again at the next submit round.
+    pub failed: bool,
 }
 
 impl Slot {
     /// Records a batch sent here.
-    pub(crate) fn send_batch(&mut self, batch: BatchIndex, nonce: BatchNonce, wire_hash: Hash32, now_ms: UnixMillis) {
+    pub(crate) fn send_batch(&mut self, sent: (BatchIndex, BatchNonce, Hash32), now_ms: UnixMillis, bid: Option<Bid>) {
+        let (batch, _, _) = sent;
         if !self.batches.iter().any(|&(index, _, _)| index == batch) {
-            self.batches.push((batch, nonce, wire_hash));
+            self.batches.push(sent);
         }
         self.last = Some(batch);
-        self.last_sent_ms = now_ms;
-        self.tx_hash = None;
+        self.asked(now_ms, bid);
     }
 
     /// Records a no-op sent here.
-    pub(crate) fn send_noop(&mut self, now_ms: UnixMillis) {
+    pub(crate) fn send_noop(&mut self, now_ms: UnixMillis, bid: Option<Bid>) {
         self.last = None;
+        self.asked(now_ms, bid);
+    }
+
+    fn asked(&mut self, now_ms: UnixMillis, bid: Option<Bid>) {
         self.last_sent_ms = now_ms;
         self.tx_hash = None;
+        self.asked = bid;
+        self.failed = false;
+    }
+
+    /// The node took a send here at `bid` (or the bid asked for, when not reported).
+    pub(crate) fn took(&mut self, tx_hash: Option<Hash32>, bid: Option<Bid>) {
+        if tx_hash.is_some() {
+            self.tx_hash = tx_hash;
+        }
+        self.raise_floor(bid.or(self.asked));
+        self.failed = false;
+    }
+
+    /// A send here was refused; an underpriced one raises the floor to what was refused,
+    /// so the retry out-bids whatever the node holds (a predecessor's send, say).
+    pub(crate) fn refused(&mut self, underpriced: bool) {
+        if underpriced {
+            self.raise_floor(self.asked);
+        }
+        self.failed = true;
+    }
+
+    fn raise_floor(&mut self, bid: Option<Bid>) {
+        if let Some(bid) = bid {
+            self.floor = Some(self.floor.map_or(bid, |floor| floor.max(bid)));
+        }
+    }
+
+    /// What a replacement here must beat by 10%.
+    #[must_use]
+    pub fn floor(&self) -> Option<Bid> {
+        self.floor
     }
 
     /// Whether `batch` was the last send here less than `watch_ms` ago: it is still

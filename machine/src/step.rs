@@ -5,7 +5,8 @@
 use crate::bytes::{Bytes, Hash32};
 use crate::config::{Config, RawConfig};
 use crate::effect::{DbWrite, Effect, ExitCode};
-use crate::event::{Event, L1, RpcCall};
+use crate::event::{Event, L1, RpcCall, SendClass};
+use crate::fees::Bid;
 use crate::scheduler::Scheduler;
 use crate::state::{FlushStage, Mode, Process, Running, State};
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
@@ -74,11 +75,11 @@ impl Ctx<'_> {
             Event::ChainId(answer) => self.on_chain_id(answer.chain_id, answer.genesis_hash),
             Event::L1(sync) => self.on_l1(sync),
             Event::UnsafeLandings(landings) => self.on_unsafe_landings(&landings.nonces),
-            Event::Wallet(wallet) => self.on_wallet(wallet.latest, wallet.pending, wallet.safe, wallet.safe_block),
+            Event::Wallet(wallet) => self.on_wallet(wallet),
             Event::Tick(tick) => self.on_tick(tick.now_ms),
             Event::Seal(seal) => self.on_seal(seal.id, &seal.payload),
-            Event::Sent(sent) => self.on_send_outcome(sent.w_nonce, Ok(sent.tx_hash)),
-            Event::SendFailed(failed) => self.on_send_outcome(failed.w_nonce, Err(())),
+            Event::Sent(sent) => self.on_send_outcome(sent.w_nonce, Ok((sent.tx_hash, sent.bid()))),
+            Event::SendFailed(failed) => self.on_send_outcome(failed.w_nonce, Err(failed.class)),
             Event::RpcFailed(failed) => self.on_rpc_failed(failed.call),
             Event::Db(db) => self.on_db(db.op, db.ok, db.error.as_deref()),
             Event::Shutdown => self.on_shutdown(),
@@ -355,10 +356,15 @@ impl Ctx<'_> {
         }
     }
 
-    fn on_wallet(&mut self, latest: WalletNonce, pending: WalletNonce, safe: WalletNonce, safe_block: BlockNumber) {
+    fn on_wallet(&mut self, wallet: &crate::event::Wallet) {
         let Some(config) = self.l1_config("wallet") else { return };
+        let crate::event::Wallet { latest, pending, safe, safe_block, .. } = *wallet;
         if !(safe <= latest && latest <= pending) {
             return self.reject(FactError::WalletInconsistent { latest, pending, safe });
+        }
+        if let Some(fees) = wallet.fees() {
+            // live.md §1: the round's sends are priced from this observation.
+            self.state.wallet.fees = Some(fees);
         }
         match self.mode_mut() {
             Some(Mode::Flush(_)) => {
@@ -430,21 +436,39 @@ impl Ctx<'_> {
         self.note(Why::Sealed { batch, nonce, tip });
     }
 
-    fn on_send_outcome(&mut self, w_nonce: WalletNonce, outcome: Result<Hash32, ()>) {
+    fn on_send_outcome(&mut self, w_nonce: WalletNonce, outcome: Result<(Hash32, Option<Bid>), Option<SendClass>>) {
         let event = if outcome.is_ok() { "sent" } else { "send_failed" };
         let Some(config) = self.live_config(event) else { return };
         let Some(slot) = self.state.wallet.slots.get_mut(&w_nonce) else {
             return self.reject(FactError::SendOutcomeForUnknownSlot { w_nonce });
         };
-        if let Ok(tx_hash) = outcome {
-            slot.tx_hash = Some(tx_hash);
-            let batch_index = slot.last;
-            self.db(DbWrite::RecordSubmission { w_nonce, batch_index, tx_hash });
-        }
+        // live.md §1: the node holding the identical transaction is the outcome asked for.
+        let sent = match outcome {
+            Ok((tx_hash, bid)) => {
+                slot.took(Some(tx_hash), bid);
+                let batch_index = slot.last;
+                self.db(DbWrite::RecordSubmission { w_nonce, batch_index, tx_hash });
+                true
+            }
+            Err(Some(SendClass::AlreadyKnown)) => {
+                slot.took(None, None);
+                true
+            }
+            Err(class) => {
+                slot.refused(class == Some(SendClass::Underpriced));
+                false
+            }
+        };
+        let class = outcome.err().flatten();
         match self.mode_mut() {
-            Some(Mode::Flush(_)) => flush::on_outcome(self, &config, w_nonce, outcome.is_ok()),
-            Some(_) | None if outcome.is_ok() => self.note(Why::SendRecorded { w_nonce }),
-            Some(_) | None => self.note(Why::SendRetryLater { w_nonce }),
+            Some(Mode::Flush(_)) => {
+                if let (false, Some(class)) = (sent, class) {
+                    self.note(Why::SendRefused { w_nonce, class: Some(class) });
+                }
+                flush::on_outcome(self, &config, w_nonce, sent);
+            }
+            Some(_) | None if sent => self.note(Why::SendRecorded { w_nonce }),
+            Some(_) | None => self.note(Why::SendRetryLater { w_nonce, class }),
         }
     }
 

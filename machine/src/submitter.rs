@@ -5,11 +5,12 @@
 use crate::config::Config;
 use crate::danger::classify;
 use crate::effect::{DbWrite, Effect, ExitCode};
+use crate::fees::{self, Resend};
 use crate::scheduler::submit_start;
 use crate::state::{Mode, SubmitRound};
 use crate::step::Ctx;
 use crate::units::{BatchNonce, UnixMillis, WalletNonce};
-use crate::verdict::{Danger, Why};
+use crate::verdict::{Danger, Decision, Why};
 
 /// A tick: run whatever cadence is due, then ask for the next tick.
 pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
@@ -108,21 +109,27 @@ fn try_plan(ctx: &mut Ctx<'_>, config: &Config) {
 /// wallet nonces from `latest`; `W` is raised durably before the first send.
 fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: &[BatchNonce]) {
     let start = submit_start(ctx.state.scheduler.expected_nonce, unsafe_nonces);
-    let (now_ms, watch_ms) = (ctx.state.now_ms, config.submission_watch_ms());
-    // One pass to count the plan and pick the sends that are due; a send is watched for
-    // `confirmation_depth` block-times before it is retried, and usually few are due.
+    let (now_ms, watch_ms, fee_view) = (ctx.state.now_ms, config.submission_watch_ms(), ctx.state.wallet.fees);
+    // One pass to count the plan and pick the sends that are due, and usually few are.
+    // With fee observations a pending send is re-priced by live.md §1's rules; without
+    // (scripts written before it), it is watched for `confirmation_depth` block-times.
     let (mut count, mut due, mut due_bytes, mut deferred) = (0_u64, Vec::new(), 0_usize, 0_u64);
     for batch in ctx.state.tree.valid_from(start) {
         let Some(sealed) = &batch.sealed else { break };
         let w_nonce = WalletNonce(latest.0.saturating_add(count));
-        let watched =
-            ctx.state.wallet.slots.get(&w_nonce).is_some_and(|slot| slot.watching(batch.index, now_ms, watch_ms));
-        if !watched && !due.is_empty() && due_bytes.saturating_add(sealed.wire.0.len()) > MAX_SUBMIT_BYTES_PER_ROUND {
-            // The step's record carries every send's bytes: the rest goes next round.
-            deferred += 1;
-        } else if !watched {
-            due_bytes = due_bytes.saturating_add(sealed.wire.0.len());
-            due.push((w_nonce, batch.index, batch.nonce, sealed.wire_hash, sealed.wire.clone()));
+        let slot = ctx.state.wallet.slots.get(&w_nonce);
+        let resend = match fee_view {
+            Some(view) => fees::resend(slot, batch.index, view, now_ms, config),
+            None => (!slot.is_some_and(|slot| slot.watching(batch.index, now_ms, watch_ms))).then_some(Resend::New),
+        };
+        if let Some(resend) = resend {
+            if !due.is_empty() && due_bytes.saturating_add(sealed.wire.0.len()) > MAX_SUBMIT_BYTES_PER_ROUND {
+                // The step's record carries every send's bytes: the rest goes next round.
+                deferred += 1;
+            } else {
+                due_bytes = due_bytes.saturating_add(sealed.wire.0.len());
+                due.push((w_nonce, batch.index, batch.nonce, sealed.wire_hash, sealed.wire.clone(), resend));
+            }
         }
         count += 1;
     }
@@ -135,9 +142,41 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
         ctx.db(DbWrite::RaiseWatermark { to: last_w_nonce });
     }
     let watched = count - due.len() as u64 - deferred;
-    for (w_nonce, batch_index, nonce, wire_hash, wire) in due {
-        ctx.state.wallet.slots.entry(w_nonce).or_default().send_batch(batch_index, nonce, wire_hash, now_ms);
-        ctx.emit(Effect::Submit { batch_index, nonce, w_nonce, wire_hash, wire, chain_id: config.chain_id() });
+    // live.md §1: a bid over the cap is not sent; a later batch could not land before
+    // that one anyway, so the rest of the round is held with it. The detector remains
+    // the safety net.
+    let (mut hold, mut held) = (None, 0_u64);
+    for (w_nonce, batch_index, nonce, wire_hash, wire, resend) in due {
+        if hold.is_some() {
+            held += 1;
+            continue;
+        }
+        let (bid, min_gas) = match fee_view {
+            Some(view) => {
+                let (bid, reason) = fees::bid_for(ctx.state.wallet.slots.get(&w_nonce), view, config, resend);
+                if let Some(cap) = fees::exceeded_cap(bid, config, false) {
+                    (hold, held) = (Some((w_nonce, batch_index, bid, cap)), 1);
+                    continue;
+                }
+                ctx.note(Why::Bid { w_nonce, batch: Some(batch_index), bid, reason });
+                (Some(bid), Some(fees::min_gas(&wire.0)))
+            }
+            None => (None, None),
+        };
+        ctx.state.wallet.slots.entry(w_nonce).or_default().send_batch((batch_index, nonce, wire_hash), now_ms, bid);
+        ctx.emit(Effect::Submit {
+            batch_index,
+            nonce,
+            w_nonce,
+            wire_hash,
+            wire,
+            chain_id: config.chain_id(),
+            bid,
+            min_gas,
+        });
+    }
+    if let Some((w_nonce, batch, bid, cap)) = hold {
+        ctx.verdict(None, Some(Decision::HoldFeeCap), Why::HoldFeeCap { w_nonce, batch: Some(batch), bid, cap, held });
     }
     ctx.note(Why::SubmitPlanned { start, latest, batches: count, last_w_nonce, watched, deferred });
 }

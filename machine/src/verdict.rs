@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::bytes::Hash32;
 use crate::config::{ConfigError, IdentityChange};
-use crate::event::RpcCall;
+use crate::event::{RpcCall, SendClass};
+use crate::fees::{Bid, BidReason, Wei};
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
 /// recovery.md §4: the danger classification, in its order.
@@ -81,6 +82,9 @@ pub enum Decision {
     Retry,
     /// Terminal exit.
     Refuse,
+    /// Not a startup decision of recovery.md §6: a send whose bid would exceed
+    /// `max_fee_cap_wei` is not sent (live.md §1).
+    HoldFeeCap,
 }
 
 impl Decision {
@@ -97,6 +101,7 @@ impl Decision {
             Decision::Admit => "admit",
             Decision::Retry => "retry",
             Decision::Refuse => "refuse",
+            Decision::HoldFeeCap => "hold_fee_cap",
         }
     }
 }
@@ -211,7 +216,7 @@ pub enum Why {
     /// The config names another deployment than the one this log was started for (live.md §3).
     IdentityChanged(IdentityChange),
     /// A tuning field changed since the last boot: allowed, noted (live.md §3).
-    ConfigChanged { field: &'static str, old: u64, new: u64 },
+    ConfigChanged { field: &'static str, old: Option<u128>, new: Option<u128> },
     /// The node's genesis block is not the one this log first saw (live.md §2).
     GenesisMismatch { stored: Hash32, found: Hash32 },
     /// The first genesis hash seen was stored.
@@ -310,7 +315,13 @@ pub enum Why {
     /// A transient failure; retried on the next cadence.
     Transient { call: RpcCall },
     /// A send failed at runtime; retried on the next tick with fresh fees.
-    SendRetryLater { w_nonce: WalletNonce },
+    SendRetryLater { w_nonce: WalletNonce, class: Option<SendClass> },
+    /// A flush's no-op was refused, with the adapter's class.
+    SendRefused { w_nonce: WalletNonce, class: Option<SendClass> },
+    /// A send's bid and why (live.md §1); `batch` is `None` for a no-op.
+    Bid { w_nonce: WalletNonce, batch: Option<BatchIndex>, bid: Bid, reason: BidReason },
+    /// A bid over the cap was not sent; `held` sends wait with it (live.md §1).
+    HoldFeeCap { w_nonce: WalletNonce, batch: Option<BatchIndex>, bid: Bid, cap: Wei, held: u64 },
     /// A local write committed.
     DbCommitted { op: OpId },
     /// A local write failed.
@@ -374,7 +385,13 @@ impl fmt::Display for Why {
             Why::ConfigInvalid(error) => write!(f, "config invalid: {error}"),
             Why::IdentityChanged(change) => write!(f, "config invalid: {change}"),
             Why::ConfigChanged { field, old, new } => {
-                write!(f, "config `{field}` changed since the last boot: {old} -> {new} (allowed; noted)")
+                let show = |value: &Option<u128>| value.map_or_else(|| "unset".to_owned(), |v| v.to_string());
+                write!(
+                    f,
+                    "config `{field}` changed since the last boot: {} -> {} (allowed; noted)",
+                    show(old),
+                    show(new)
+                )
             }
             Why::GenesisMismatch { stored, found } => write!(
                 f,
@@ -499,8 +516,38 @@ impl fmt::Display for Why {
             Why::Observed => write!(f, "fact stored; nothing due"),
             Why::SendRecorded { w_nonce } => write!(f, "send at wallet nonce {w_nonce} recorded"),
             Why::Transient { call } => write!(f, "{} read failed; retried on the next cadence", call_name(*call)),
-            Why::SendRetryLater { w_nonce } => {
+            Why::SendRetryLater { w_nonce, class: None } => {
                 write!(f, "send at wallet nonce {w_nonce} failed; retried on the next tick with fresh fees")
+            }
+            Why::SendRetryLater { w_nonce, class: Some(class) } => write!(
+                f,
+                "send at wallet nonce {w_nonce} refused ({}){}",
+                class.name(),
+                match class {
+                    SendClass::Underpriced => "; retried at the next round at least 10% over the refused bid",
+                    SendClass::InsufficientFunds =>
+                        "; the submitter account cannot pay for it: fund it; retried at the next round at the same bid",
+                    SendClass::NonceTooLow => "; the nonce is used on chain, the next round starts above it",
+                    SendClass::AlreadyKnown | SendClass::PoolFull | SendClass::Rejected | SendClass::Transport =>
+                        "; retried at the next round",
+                }
+            ),
+            Why::SendRefused { w_nonce, class } => {
+                write!(f, "no-op at wallet nonce {w_nonce} refused ({})", class.map_or("unclassified", SendClass::name))
+            }
+            Why::Bid { w_nonce, batch, bid, reason } => {
+                match batch {
+                    Some(batch) => write!(f, "bid for batch {batch} at wallet nonce {w_nonce}: ")?,
+                    None => write!(f, "bid for a no-op at wallet nonce {w_nonce}: ")?,
+                }
+                write!(f, "{bid} ({reason})")
+            }
+            Why::HoldFeeCap { w_nonce, batch, bid, cap, held } => {
+                let what = batch.map_or_else(|| "a no-op".to_owned(), |batch| format!("batch {batch}"));
+                write!(
+                    f,
+                    "hold: the bid for {what} at wallet nonce {w_nonce} ({bid}) exceeds the fee cap {cap} wei; {held} send(s) not sent this round (the danger detector remains the safety net)"
+                )
             }
             Why::DbCommitted { op } => write!(f, "db op {op} committed"),
             Why::DbFailed { op, error: None } => {
@@ -527,7 +574,31 @@ impl Why {
             Why::SealRepeated { .. } => Some("seal_repeated"),
             Why::SafeHeadBehind { .. } => Some("lagging_replica"),
             Why::Rejected(_) => Some("rejected"),
+            Why::HoldFeeCap { .. } => Some("hold_fee_cap"),
+            Why::SendRetryLater { class: Some(_), .. } | Why::SendRefused { class: Some(_), .. } => {
+                Some("send_refused")
+            }
             _ => None,
+        }
+    }
+
+    /// Reasons `run` logs as errors: an operator must act (live.md §1: an account that
+    /// cannot pay for its sends).
+    #[must_use]
+    pub fn error(&self) -> Option<&'static str> {
+        match self {
+            Why::SendRetryLater { class: Some(SendClass::InsufficientFunds), .. }
+            | Why::SendRefused { class: Some(SendClass::InsufficientFunds), .. } => Some("insufficient_funds"),
+            _ => None,
+        }
+    }
+
+    /// Facts the audit lists besides decisions and warnings: every bid (live.md §1).
+    #[must_use]
+    pub fn audited(&self) -> Option<&'static str> {
+        match self {
+            Why::Bid { .. } => Some("bid"),
+            _ => self.warning(),
         }
     }
 }

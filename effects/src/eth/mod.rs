@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use alloy::consensus::Transaction as _;
+use alloy::eips::eip1559::BaseFeeParams;
 use alloy::eips::{BlockId, BlockNumberOrTag};
 use alloy::network::{Ethereum, EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
 use alloy::primitives::{Address, Bytes as AlloyBytes, U256};
@@ -17,21 +18,13 @@ use alloy::providers::{Provider, ProviderBuilder, RootProvider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use machine::event::{BatchLanding, Input};
-use machine::{BatchNonce, BlockNumber, Bytes, Hash32, WalletNonce};
+use machine::{BatchNonce, Bid, BlockNumber, Bytes, FeeView, Hash32, WalletNonce, Wei};
 
 use crate::error::{L1Error, SendError};
-use crate::ports::{ChainIdentity, L1, SafeSync, WalletCounts};
+use crate::ports::{ChainIdentity, L1, SafeSync, Signed, WalletCounts};
 
-/// The intrinsic gas of calldata to an account without code: EIP-2028's cost or, if
-/// higher, EIP-7623's floor (Prague). A limit below the floor is accepted into a pool and
-/// then dropped when mining, so a batch of a few hundred bytes would never land.
-fn intrinsic_gas(data: &[u8]) -> u64 {
-    let zero = data.iter().filter(|&&byte| byte == 0).count() as u64;
-    let nonzero = data.len() as u64 - zero;
-    let standard = 21_000 + 4 * zero + 16 * nonzero;
-    let floor = 21_000 + 10 * (zero + 4 * nonzero);
-    standard.max(floor)
-}
+/// A zero-value transfer to an account without code costs exactly this.
+const NOOP_GAS: u64 = 21_000;
 
 fn input_bytes(input: &Input) -> usize {
     match input {
@@ -313,6 +306,15 @@ impl EthL1 {
         }
     }
 
+    /// live.md §1: `max(min_gas, eth_estimateGas × 1.2)`. A failed estimate (the node
+    /// refusing to simulate, say for lack of funds) falls back to the floor × 1.2: the send
+    /// then reports the node's real objection.
+    fn gas_limit(&self, request: &TransactionRequest, min_gas: u64) -> u64 {
+        let request = request.clone().with_from(self.from);
+        let estimate = self.block_on(self.provider.estimate_gas(request)).unwrap_or(min_gas);
+        min_gas.max(estimate.saturating_add(estimate / 5))
+    }
+
     fn estimate(&self) -> Result<(u128, u128), SendError> {
         let estimate = self
             .block_on(self.provider.estimate_eip1559_fees())
@@ -378,14 +380,23 @@ impl L1 for EthL1 {
         // be read up to that very block: a block mined between the two reads would
         // otherwise show a landing the count does not (or the reverse), and the plan
         // would put batches at shifted wallet nonces, landing them out of order.
-        let head = self.tag_number(BlockNumberOrTag::Latest)?;
+        let latest = self
+            .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Latest))?
+            .ok_or_else(|| L1Error::Rpc { code: 0, message: "no latest block".to_owned() })?;
+        let head = latest.header.number;
         self.round_head = Some(head);
+        // live.md §1: the fee observation of the same round. The pending block's base fee
+        // follows from the head by EIP-1559's rule; a pre-London chain has none.
+        let base_fee = latest.header.inner.next_block_base_fee(BaseFeeParams::ethereum());
+        let tip = self.block_on(self.provider.get_max_priority_fee_per_gas())?;
+        let fees = base_fee.map(|base_fee| FeeView { base_fee: Wei(u128::from(base_fee)), tip: Wei(tip) });
         let count = |id: BlockId| self.block_on(self.provider.get_transaction_count(self.from).block_id(id));
         Ok(WalletCounts {
             latest: WalletNonce(count(BlockId::number(head))?),
             pending: WalletNonce(count(BlockId::pending())?),
             safe: WalletNonce(count(BlockId::number(safe_block))?),
             safe_block: BlockNumber(safe_block),
+            fees,
         })
     }
 
@@ -408,23 +419,45 @@ impl L1 for EthL1 {
         Ok(nonces)
     }
 
-    fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError> {
+    fn send_batch(
+        &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        wire: &[u8],
+        bid: Option<Bid>,
+        min_gas: Option<u64>,
+    ) -> Result<Signed, SendError> {
         self.check_chain(chain_id)?;
-        let fees = self.estimate()?;
-        let gas = intrinsic_gas(wire).saturating_add(20_000);
-        let request = TransactionRequest::default()
-            .with_to(self.inbox)
-            .with_input(AlloyBytes::copy_from_slice(wire))
-            .with_gas_limit(gas);
-        self.broadcast(chain_id, w_nonce, *blake3::hash(wire).as_bytes(), request, fees)
+        let request = TransactionRequest::default().with_to(self.inbox).with_input(AlloyBytes::copy_from_slice(wire));
+        let gas = self.gas_limit(&request, min_gas.unwrap_or_else(|| machine::min_gas(wire)));
+        let request = request.with_gas_limit(gas);
+        let tx_hash = match bid {
+            Some(bid) => {
+                self.sign_and_send(chain_id, w_nonce, request, (bid.max_fee_per_gas.0, bid.max_priority_fee_per_gas.0))?
+            }
+            None => {
+                let fees = self.estimate()?;
+                self.broadcast(chain_id, w_nonce, *blake3::hash(wire).as_bytes(), request, fees)?
+            }
+        };
+        Ok(Signed { tx_hash, bid, gas_limit: Some(gas) })
     }
 
-    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError> {
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce, bid: Option<Bid>) -> Result<Signed, SendError> {
         self.check_chain(chain_id)?;
-        let (max_fee, tip) = self.estimate()?;
-        let fees = machine::noop_fees(machine::Fees { max_fee_per_gas: max_fee, max_priority_fee_per_gas: tip });
-        let request = TransactionRequest::default().with_to(self.from).with_value(U256::ZERO).with_gas_limit(21_000);
-        let fees = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
-        self.broadcast(chain_id, w_nonce, *blake3::hash(b"").as_bytes(), request, fees)
+        let request = TransactionRequest::default().with_to(self.from).with_value(U256::ZERO).with_gas_limit(NOOP_GAS);
+        let tx_hash = match bid {
+            Some(bid) => {
+                self.sign_and_send(chain_id, w_nonce, request, (bid.max_fee_per_gas.0, bid.max_priority_fee_per_gas.0))?
+            }
+            None => {
+                let (max_fee, tip) = self.estimate()?;
+                let fees =
+                    machine::noop_fees(machine::Fees { max_fee_per_gas: max_fee, max_priority_fee_per_gas: tip });
+                let fees = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
+                self.broadcast(chain_id, w_nonce, *blake3::hash(b"").as_bytes(), request, fees)?
+            }
+        };
+        Ok(Signed { tx_hash, bid, gas_limit: Some(NOOP_GAS) })
     }
 }

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use machine::event::{BatchLanding, Input};
 use machine::{
-    BatchNonce, BlockNumber, DbWrite, Effect, Event, Hash32, OpId, State, Step, UnixMillis, WalletNonce, noop_fees,
+    BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, FeeView, Hash32, OpId, State, Step, UnixMillis, WalletNonce,
+    Wei, noop_fees,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -18,7 +19,9 @@ use super::oracle::Oracle;
 use super::scenario::{Fault, Scenario};
 use crate::error::{L1Error, SendError, StoreError};
 use crate::memory_log::MemoryLog;
-use crate::ports::{ChainIdentity, Clock, CrashPoint, Hooks, Inputs, L1, LogSink, SafeSync, Store, Wake, WalletCounts};
+use crate::ports::{
+    ChainIdentity, Clock, CrashPoint, Hooks, Inputs, L1, LogSink, SafeSync, Signed, Store, Wake, WalletCounts,
+};
 
 /// Virtual time of genesis: a recent date, so timestamps look real.
 pub const GENESIS_MS: u64 = 1_700_000_000_000;
@@ -268,7 +271,13 @@ impl World {
         Fees { max_fee, priority_fee: GWEI.min(max_fee) }
     }
 
-    fn send(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: Option<&[u8]>) -> Result<Hash32, SendError> {
+    fn send(
+        &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        wire: Option<&[u8]>,
+        bid: Option<Bid>,
+    ) -> Result<Signed, SendError> {
         self.advance();
         if self.rpc_fails() {
             return Err(SendError::Transport("connection refused".to_owned()));
@@ -276,6 +285,14 @@ impl World {
         let found = self.chain.params().chain_id;
         if found != chain_id {
             return Err(SendError::WrongChain { found });
+        }
+        if let Some(bid) = bid {
+            // live.md §1: the core's bid, signed as it is; the pool's replacement rule
+            // judges it like a real node's.
+            let fees = Fees { max_fee: bid.max_fee_per_gas.0, priority_fee: bid.max_priority_fee_per_gas.0 };
+            let tx_hash = self.submit_tx(w_nonce, wire, fees)?;
+            let gas_limit = Some(wire.map_or(21_000, machine::min_gas));
+            return Ok(Signed { tx_hash, bid: Some(bid), gas_limit });
         }
         let mut fees = match wire {
             Some(_) => self.estimate(),
@@ -295,7 +312,7 @@ impl World {
             && !fees.replaces(&old.fees)
         {
             if old.wire.as_deref() == wire {
-                return Ok(old.hash);
+                return Ok(Signed { tx_hash: old.hash, bid: None, gas_limit: None });
             }
             let bumped = Fees::bumped_over(&old.fees);
             fees = Fees {
@@ -303,11 +320,21 @@ impl World {
                 priority_fee: fees.priority_fee.max(bumped.priority_fee),
             };
         }
+        let tx_hash = self.submit_tx(w_nonce, wire, fees)?;
+        Ok(Signed { tx_hash, bid: None, gas_limit: None })
+    }
+
+    /// Puts a transaction in the local node's pool, as `eth_sendRawTransaction` does.
+    fn submit_tx(&mut self, w_nonce: WalletNonce, wire: Option<&[u8]>, fees: Fees) -> Result<Hash32, SendError> {
         let mut hasher = blake3::Hasher::new();
         hasher.update(&w_nonce.0.to_le_bytes());
         hasher.update(wire.unwrap_or_default());
         hasher.update(&fees.max_fee.to_le_bytes());
         let hash = Hash32(*hasher.finalize().as_bytes());
+        if self.chain.pending_tx(w_nonce.0).is_some_and(|old| old.hash == hash) {
+            // The identical transaction is pending: a node answers "already known".
+            return Err(SendError::AlreadyKnown);
+        }
         let tx = Tx { wire: wire.map(<[u8]>::to_vec), fees, hash, origin: Origin::Ours };
         match self.chain.submit(w_nonce.0, tx) {
             Ok(()) => Ok(hash),
@@ -388,6 +415,8 @@ impl L1 for World {
             pending: WalletNonce(self.chain.pending()),
             safe: WalletNonce(safe_count),
             safe_block: BlockNumber(safe),
+            // The pending block's base fee and a 1 gwei tip suggestion, as a node reports.
+            fees: Some(FeeView { base_fee: Wei(self.chain.base_fee()), tip: Wei(GWEI) }),
         })
     }
 
@@ -407,12 +436,20 @@ impl L1 for World {
             .collect())
     }
 
-    fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError> {
-        self.send(chain_id, w_nonce, Some(wire))
+    fn send_batch(
+        &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        wire: &[u8],
+        bid: Option<Bid>,
+        _min_gas: Option<u64>,
+    ) -> Result<Signed, SendError> {
+        // The simulated chain has no gas accounting: every limit at or above the floor fits.
+        self.send(chain_id, w_nonce, Some(wire), bid)
     }
 
-    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError> {
-        let sent = self.send(chain_id, w_nonce, None);
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce, bid: Option<Bid>) -> Result<Signed, SendError> {
+        let sent = self.send(chain_id, w_nonce, None, bid);
         if sent.is_ok() {
             self.noops_sent += 1;
         }

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 
 use crate::bytes::{Address, Bytes, Hash32};
 use crate::config::RawConfig;
-use crate::event::{self, BatchLanding, Event, Input, RpcCall};
+use crate::event::{self, BatchLanding, Event, Input, RpcCall, SendClass};
+use crate::fees::Wei;
 use crate::invariants::{Monotone, check};
 use crate::state::State;
 use crate::step::step;
@@ -21,11 +22,11 @@ enum Fact {
     ChainId { wrong: bool },
     L1 { blocks: i64, direct: u8, landings: Vec<(u8, u8, i8, bool)>, fork: bool, partial: bool },
     UnsafeLandings(Vec<u8>),
-    Wallet { latest: u8, pending: u8, safe: u8 },
+    Wallet { latest: u8, pending: u8, safe: u8, base_fee: Option<u8> },
     Tick { ms: i64 },
     Seal { id: Option<u8> },
-    Sent { w_nonce: u8 },
-    SendFailed { w_nonce: u8 },
+    Sent { w_nonce: u8, bid: Option<u8> },
+    SendFailed { w_nonce: u8, class: Option<u8> },
     RpcFailed(u8),
     Db { op: u8, ok: bool },
     Shutdown,
@@ -52,21 +53,37 @@ fn fact() -> impl Strategy<Value = Fact> {
                 partial: partial == 0,
             }),
         3 => prop::collection::vec(0..8_u8, 0..3).prop_map(Fact::UnsafeLandings),
-        4 => (0..8_u8, 0..4_u8, 0..4_u8).prop_map(|(latest, extra, behind)| Fact::Wallet {
-            latest,
-            pending: latest.saturating_add(extra),
-            safe: latest.saturating_sub(behind),
-        }),
+        // Most answers carry a fee observation (live.md §1), in gwei, moving both ways.
+        4 => (0..8_u8, 0..4_u8, 0..4_u8, prop::option::weighted(0.8, 0..120_u8)).prop_map(
+            |(latest, extra, behind, base_fee)| Fact::Wallet {
+                latest,
+                pending: latest.saturating_add(extra),
+                safe: latest.saturating_sub(behind),
+                base_fee,
+            }
+        ),
         8 => (-15_000..30_000_i64).prop_map(|ms| Fact::Tick { ms }),
         // Queue ids repeat (a crash before the row was marked) and go without an id (scripts).
         4 => prop::option::weighted(0.8, 0..12_u8).prop_map(|id| Fact::Seal { id }),
-        4 => (0..10_u8).prop_map(|w_nonce| Fact::Sent { w_nonce }),
-        1 => (0..10_u8).prop_map(|w_nonce| Fact::SendFailed { w_nonce }),
+        4 => (0..10_u8, prop::option::of(0..200_u8)).prop_map(|(w_nonce, bid)| Fact::Sent { w_nonce, bid }),
+        1 => (0..10_u8, prop::option::of(0..7_u8)).prop_map(|(w_nonce, class)| Fact::SendFailed { w_nonce, class }),
         1 => (0..4_u8).prop_map(Fact::RpcFailed),
         1 => (0..40_u8, 0..20_u8).prop_map(|(op, bad)| Fact::Db { op, ok: bad != 0 }),
         1 => Just(Fact::Shutdown),
     ]
 }
+
+const GWEI: u128 = 1_000_000_000;
+
+const CLASSES: [SendClass; 7] = [
+    SendClass::Underpriced,
+    SendClass::NonceTooLow,
+    SendClass::AlreadyKnown,
+    SendClass::InsufficientFunds,
+    SendClass::PoolFull,
+    SendClass::Rejected,
+    SendClass::Transport,
+];
 
 fn raw_config(valid: bool) -> RawConfig {
     RawConfig {
@@ -76,6 +93,8 @@ fn raw_config(valid: bool) -> RawConfig {
         max_wait_blocks: Some(20),
         preemptive_margin_blocks: Some(if valid { 5 } else { 20 }),
         seconds_per_block: Some(12),
+        // A cap inside the generated fee range, so holds happen as well as sends.
+        max_fee_cap_wei: Some(Wei(200 * GWEI)),
         ..RawConfig::default()
     }
 }
@@ -131,11 +150,13 @@ fn events(facts: &[Fact]) -> Vec<Event> {
             Fact::UnsafeLandings(nonces) => Event::UnsafeLandings(event::UnsafeLandings {
                 nonces: nonces.iter().map(|&n| BatchNonce(u64::from(n))).collect(),
             }),
-            Fact::Wallet { latest, pending, safe } => Event::Wallet(event::Wallet {
+            Fact::Wallet { latest, pending, safe, base_fee } => Event::Wallet(event::Wallet {
                 latest: WalletNonce(u64::from(*latest)),
                 pending: WalletNonce(u64::from(*pending)),
                 safe: WalletNonce(u64::from(*safe)),
                 safe_block: BlockNumber(safe_block),
+                base_fee_wei: base_fee.map(|gwei| Wei(u128::from(gwei) * GWEI)),
+                tip_wei: base_fee.map(|gwei| Wei(u128::from(gwei % 3))),
             }),
             Fact::Tick { ms } => {
                 now_ms = now_ms.saturating_add_signed(*ms);
@@ -146,13 +167,17 @@ fn events(facts: &[Fact]) -> Vec<Event> {
                 // The queue's payload for a row id is always the same bytes.
                 payload: Bytes(vec![id.unwrap_or(0xab); 3]),
             }),
-            Fact::Sent { w_nonce } => {
-                Event::Sent(event::Sent { w_nonce: WalletNonce(u64::from(*w_nonce)), tx_hash: Hash32([*w_nonce; 32]) })
-            }
-            Fact::SendFailed { w_nonce } => Event::SendFailed(event::SendFailed {
+            Fact::Sent { w_nonce, bid } => Event::Sent(event::Sent {
+                w_nonce: WalletNonce(u64::from(*w_nonce)),
+                tx_hash: Hash32([*w_nonce; 32]),
+                max_fee_per_gas: bid.map(|gwei| Wei(u128::from(gwei) * GWEI)),
+                max_priority_fee_per_gas: bid.map(|gwei| Wei(u128::from(gwei))),
+                gas_limit: bid.map(|_| 21_000),
+            }),
+            Fact::SendFailed { w_nonce, class } => Event::SendFailed(event::SendFailed {
                 w_nonce: WalletNonce(u64::from(*w_nonce)),
                 error: "replacement_underpriced".to_owned(),
-                class: None,
+                class: class.map(|class| CLASSES[usize::from(class) % CLASSES.len()]),
             }),
             Fact::RpcFailed(call) => Event::RpcFailed(event::RpcFailed {
                 call: [RpcCall::ChainId, RpcCall::L1, RpcCall::Wallet, RpcCall::UnsafeLandings][usize::from(*call % 4)],

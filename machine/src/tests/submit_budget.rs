@@ -51,6 +51,8 @@ fn many_full_size_batches_are_submitted_over_several_rounds() {
             pending: WalletNonce(0),
             safe: WalletNonce(0),
             safe_block: BlockNumber(100),
+            base_fee_wei: None,
+            tip_wei: None,
         });
         let landings = Event::UnsafeLandings(event::UnsafeLandings { nonces: vec![] });
         let mut bytes = 0;

@@ -10,13 +10,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use effects::eth::{EthL1, SigningKey};
 use effects::sqlite::SqliteStore;
 use effects::{
-    ChainIdentity, Clock, Executor, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Stop, Store, StoreErrorKind, Wake,
-    WalletCounts,
+    ChainIdentity, Clock, Executor, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Signed, Stop, Store,
+    StoreErrorKind, Wake, WalletCounts,
 };
 use machine::event::Boot;
 use machine::{
-    Address, BatchNonce, BlockNumber, DbWrite, Effect, Event, ExitCode, Hash32, OpId, RawConfig, UnixMillis,
-    WalletNonce,
+    Address, BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, ExitCode, OpId, RawConfig, UnixMillis, WalletNonce,
+    Wei,
 };
 
 use super::{CliError, Outcome};
@@ -72,6 +72,24 @@ pub struct RunArgs {
     /// new log's first sync uses it; later syncs continue after the stored safe head.
     #[arg(long, env = "SEQREC_START_BLOCK")]
     pub start_block: Option<u64>,
+    /// The lowest priority fee a send bids, in wei (default 1000000000, 1 gwei).
+    #[arg(long, env = "SEQREC_MIN_TIP_WEI")]
+    pub min_tip_wei: Option<u128>,
+    /// A bid whose max fee would exceed this (wei) is held, not sent, and logged; the
+    /// danger detector remains the safety net. Default: no cap.
+    #[arg(long, env = "SEQREC_MAX_FEE_CAP_WEI")]
+    pub max_fee_cap_wei: Option<u128>,
+    /// How far a flush's no-op may exceed the fee cap (default 3).
+    #[arg(long, env = "SEQREC_FLUSH_CAP_MULTIPLIER")]
+    pub flush_cap_multiplier: Option<u64>,
+    /// Block-times a pending batch waits before it is re-priced (default 5).
+    #[arg(long, env = "SEQREC_RESUBMIT_AFTER_BLOCKS")]
+    pub resubmit_after_blocks: Option<u64>,
+    /// On a new log, rebuild the accepted (Gold) batches from our own landings on L1 instead
+    /// of refusing them as a divergence: the disaster-recovery start of a node whose log
+    /// and database were lost (no effect after the first seal).
+    #[arg(long, env = "SEQREC_ADOPT_L1_HISTORY")]
+    pub adopt_l1_history: bool,
     /// How each step is reported on standard error: `text` or `json` (one object per step).
     #[arg(long, env = "SEQREC_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
@@ -107,11 +125,18 @@ impl L1 for Live {
     fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, effects::L1Error> {
         self.l1.unsafe_landings()
     }
-    fn send_batch(&mut self, chain_id: u64, w_nonce: WalletNonce, wire: &[u8]) -> Result<Hash32, SendError> {
-        self.l1.send_batch(chain_id, w_nonce, wire)
+    fn send_batch(
+        &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        wire: &[u8],
+        bid: Option<Bid>,
+        min_gas: Option<u64>,
+    ) -> Result<Signed, SendError> {
+        self.l1.send_batch(chain_id, w_nonce, wire, bid, min_gas)
     }
-    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce) -> Result<Hash32, SendError> {
-        self.l1.send_noop(chain_id, w_nonce)
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce, bid: Option<Bid>) -> Result<Signed, SendError> {
+        self.l1.send_noop(chain_id, w_nonce, bid)
     }
 }
 
@@ -234,6 +259,11 @@ fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError>
         anchor_nonce: None,
         max_batch_bytes: args.max_batch_bytes,
         start_block: args.start_block,
+        min_tip_wei: args.min_tip_wei.map(Wei),
+        max_fee_cap_wei: args.max_fee_cap_wei.map(Wei),
+        flush_cap_multiplier: args.flush_cap_multiplier,
+        resubmit_after_blocks: args.resubmit_after_blocks,
+        adopt_l1_history: args.adopt_l1_history.then_some(true),
     })
 }
 

@@ -6,7 +6,8 @@
 use bincode::{Decode, Encode};
 use machine::event::{self, BatchLanding, Input};
 use machine::{
-    Address, BatchNonce, BlockNumber, Bytes, Event, Hash32, OpId, RawConfig, RpcCall, UnixMillis, WalletNonce,
+    Address, BatchNonce, BlockNumber, Bytes, Event, Hash32, OpId, RawConfig, RpcCall, SendClass, UnixMillis,
+    WalletNonce, Wei,
 };
 
 /// bincode 2's standard configuration: little-endian, variable-length integers.
@@ -89,6 +90,43 @@ pub(crate) enum LogEvent {
         ok: bool,
         error: Option<String>,
     },
+    // Appended for live.md §1 (fees): written only when a fee field is present.
+    WalletExt {
+        latest: u64,
+        pending: u64,
+        safe: u64,
+        safe_block: u64,
+        base_fee_wei: Option<u128>,
+        tip_wei: Option<u128>,
+    },
+    SentExt {
+        w_nonce: u64,
+        tx_hash: [u8; 32],
+        max_fee_per_gas: Option<u128>,
+        max_priority_fee_per_gas: Option<u128>,
+        gas_limit: Option<u64>,
+    },
+    SendFailedExt {
+        w_nonce: u64,
+        error: String,
+        class: Option<u8>,
+    },
+}
+
+/// `SendClass` on disk, in the order of live.md §1.
+const SEND_CLASSES: [SendClass; 7] = [
+    SendClass::Underpriced,
+    SendClass::NonceTooLow,
+    SendClass::AlreadyKnown,
+    SendClass::InsufficientFunds,
+    SendClass::PoolFull,
+    SendClass::Rejected,
+    SendClass::Transport,
+];
+
+fn class_code(class: SendClass) -> u8 {
+    // The table holds every variant, so the position is always found.
+    SEND_CLASSES.iter().position(|&known| known == class).map_or(u8::MAX, |index| index as u8)
 }
 
 /// Config fields added after version 1, by name, value in decimal: new fields need no new
@@ -101,15 +139,37 @@ fn config_extra(raw: &RawConfig) -> Vec<(String, String)> {
     if let Some(value) = raw.start_block {
         extra.push(("start_block".to_owned(), value.to_string()));
     }
+    if let Some(value) = raw.min_tip_wei {
+        extra.push(("min_tip_wei".to_owned(), value.to_string()));
+    }
+    if let Some(value) = raw.max_fee_cap_wei {
+        extra.push(("max_fee_cap_wei".to_owned(), value.to_string()));
+    }
+    if let Some(value) = raw.flush_cap_multiplier {
+        extra.push(("flush_cap_multiplier".to_owned(), value.to_string()));
+    }
+    if let Some(value) = raw.resubmit_after_blocks {
+        extra.push(("resubmit_after_blocks".to_owned(), value.to_string()));
+    }
+    if let Some(value) = raw.adopt_l1_history {
+        extra.push(("adopt_l1_history".to_owned(), value.to_string()));
+    }
     extra
 }
 
 fn apply_config_extra(raw: &mut RawConfig, extra: Vec<(String, String)>) -> Result<(), String> {
     for (name, value) in extra {
         let number = || value.parse::<u64>().map_err(|_| format!("config field {name}: {value:?} is not a u64"));
+        let wei = || value.parse::<u128>().map(Wei).map_err(|_| format!("config field {name}: {value:?} is not wei"));
+        let flag = || value.parse::<bool>().map_err(|_| format!("config field {name}: {value:?} is not true or false"));
         match name.as_str() {
             "max_batch_bytes" => raw.max_batch_bytes = Some(number()?),
             "start_block" => raw.start_block = Some(number()?),
+            "min_tip_wei" => raw.min_tip_wei = Some(wei()?),
+            "max_fee_cap_wei" => raw.max_fee_cap_wei = Some(wei()?),
+            "flush_cap_multiplier" => raw.flush_cap_multiplier = Some(number()?),
+            "resubmit_after_blocks" => raw.resubmit_after_blocks = Some(number()?),
+            "adopt_l1_history" => raw.adopt_l1_history = Some(flag()?),
             _ => return Err(format!("config field {name:?} is unknown to this build (written by a newer seqrec?)")),
         }
     }
@@ -201,6 +261,11 @@ impl From<LogConfig> for RawConfig {
             anchor_nonce: log.anchor_nonce,
             max_batch_bytes: None,
             start_block: None,
+            min_tip_wei: None,
+            max_fee_cap_wei: None,
+            flush_cap_multiplier: None,
+            resubmit_after_blocks: None,
+            adopt_l1_history: None,
         }
     }
 }
@@ -245,19 +310,45 @@ impl From<&Event> for LogEvent {
             Event::UnsafeLandings(landings) => {
                 LogEvent::UnsafeLandings { nonces: landings.nonces.iter().map(|n| n.0).collect() }
             }
-            Event::Wallet(wallet) => LogEvent::Wallet {
+            Event::Wallet(wallet) if wallet.base_fee_wei.is_none() && wallet.tip_wei.is_none() => LogEvent::Wallet {
                 latest: wallet.latest.0,
                 pending: wallet.pending.0,
                 safe: wallet.safe.0,
                 safe_block: wallet.safe_block.0,
             },
+            Event::Wallet(wallet) => LogEvent::WalletExt {
+                latest: wallet.latest.0,
+                pending: wallet.pending.0,
+                safe: wallet.safe.0,
+                safe_block: wallet.safe_block.0,
+                base_fee_wei: wallet.base_fee_wei.map(|wei| wei.0),
+                tip_wei: wallet.tip_wei.map(|wei| wei.0),
+            },
             Event::Tick(tick) => LogEvent::Tick { now_ms: tick.now_ms.0 },
             Event::Seal(event::Seal { id: None, payload }) => LogEvent::Seal { payload: payload.0.clone() },
             Event::Seal(event::Seal { id, payload }) => LogEvent::SealExt { id: *id, payload: payload.0.clone() },
-            Event::Sent(sent) => LogEvent::Sent { w_nonce: sent.w_nonce.0, tx_hash: sent.tx_hash.0 },
-            Event::SendFailed(failed) => {
-                LogEvent::SendFailed { w_nonce: failed.w_nonce.0, error: failed.error.clone() }
+            Event::Sent(sent)
+                if sent.max_fee_per_gas.is_none()
+                    && sent.max_priority_fee_per_gas.is_none()
+                    && sent.gas_limit.is_none() =>
+            {
+                LogEvent::Sent { w_nonce: sent.w_nonce.0, tx_hash: sent.tx_hash.0 }
             }
+            Event::Sent(sent) => LogEvent::SentExt {
+                w_nonce: sent.w_nonce.0,
+                tx_hash: sent.tx_hash.0,
+                max_fee_per_gas: sent.max_fee_per_gas.map(|wei| wei.0),
+                max_priority_fee_per_gas: sent.max_priority_fee_per_gas.map(|wei| wei.0),
+                gas_limit: sent.gas_limit,
+            },
+            Event::SendFailed(failed) => match failed.class {
+                None => LogEvent::SendFailed { w_nonce: failed.w_nonce.0, error: failed.error.clone() },
+                Some(class) => LogEvent::SendFailedExt {
+                    w_nonce: failed.w_nonce.0,
+                    error: failed.error.clone(),
+                    class: Some(class_code(class)),
+                },
+            },
             Event::RpcFailed(failed) => {
                 LogEvent::RpcFailed { call: call_code(failed.call), error: failed.error.clone() }
             }
@@ -356,12 +447,48 @@ impl LogEvent {
                 pending: WalletNonce(pending),
                 safe: WalletNonce(safe),
                 safe_block: BlockNumber(safe_block),
+                base_fee_wei: None,
+                tip_wei: None,
             }),
+            LogEvent::WalletExt { latest, pending, safe, safe_block, base_fee_wei, tip_wei } => {
+                Event::Wallet(event::Wallet {
+                    latest: WalletNonce(latest),
+                    pending: WalletNonce(pending),
+                    safe: WalletNonce(safe),
+                    safe_block: BlockNumber(safe_block),
+                    base_fee_wei: base_fee_wei.map(Wei),
+                    tip_wei: tip_wei.map(Wei),
+                })
+            }
             LogEvent::Tick { now_ms } => Event::Tick(event::Tick { now_ms: UnixMillis(now_ms) }),
             LogEvent::Seal { payload } => Event::Seal(event::Seal { id: None, payload: Bytes(payload) }),
             LogEvent::SealExt { id, payload } => Event::Seal(event::Seal { id, payload: Bytes(payload) }),
-            LogEvent::Sent { w_nonce, tx_hash } => {
-                Event::Sent(event::Sent { w_nonce: WalletNonce(w_nonce), tx_hash: Hash32(tx_hash) })
+            LogEvent::Sent { w_nonce, tx_hash } => Event::Sent(event::Sent {
+                w_nonce: WalletNonce(w_nonce),
+                tx_hash: Hash32(tx_hash),
+                max_fee_per_gas: None,
+                max_priority_fee_per_gas: None,
+                gas_limit: None,
+            }),
+            LogEvent::SentExt { w_nonce, tx_hash, max_fee_per_gas, max_priority_fee_per_gas, gas_limit } => {
+                Event::Sent(event::Sent {
+                    w_nonce: WalletNonce(w_nonce),
+                    tx_hash: Hash32(tx_hash),
+                    max_fee_per_gas: max_fee_per_gas.map(Wei),
+                    max_priority_fee_per_gas: max_priority_fee_per_gas.map(Wei),
+                    gas_limit,
+                })
+            }
+            LogEvent::SendFailedExt { w_nonce, error, class } => {
+                let class = class
+                    .map(|code| {
+                        SEND_CLASSES
+                            .get(usize::from(code))
+                            .copied()
+                            .ok_or_else(|| format!("unknown send_failed class code {code}"))
+                    })
+                    .transpose()?;
+                Event::SendFailed(event::SendFailed { w_nonce: WalletNonce(w_nonce), error, class })
             }
             LogEvent::SendFailed { w_nonce, error } => {
                 Event::SendFailed(event::SendFailed { w_nonce: WalletNonce(w_nonce), error, class: None })

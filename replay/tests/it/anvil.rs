@@ -408,9 +408,12 @@ fn the_ethereum_adapter_reads_and_sends_against_anvil() {
     assert_eq!(identity.chain_id, 31337);
     assert!(identity.genesis_hash.is_some_and(|hash| hash != machine::Hash32::default()), "{identity:?}");
     let wire = machine::wire::encode(BatchNonce(0), BlockNumber(0), b"hello").unwrap();
-    l1.send_batch(31337, WalletNonce(0), &wire).unwrap();
-    assert!(matches!(l1.send_batch(1, WalletNonce(1), &wire), Err(effects::SendError::WrongChain { found: 31337 })));
-    l1.send_noop(31337, WalletNonce(1)).unwrap();
+    l1.send_batch(31337, WalletNonce(0), &wire, None, None).unwrap();
+    assert!(matches!(
+        l1.send_batch(1, WalletNonce(1), &wire, None, None),
+        Err(effects::SendError::WrongChain { found: 31337 })
+    ));
+    l1.send_noop(31337, WalletNonce(1), None).unwrap();
     // Wait until both are safe.
     let deadline = Instant::now() + Duration::from_secs(30);
     let counts = loop {
