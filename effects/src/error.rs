@@ -1,5 +1,7 @@
 //! One error enum per boundary of the executor.
 
+use machine::SendClass;
+
 /// A failed L1 read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum L1Error {
@@ -31,15 +33,32 @@ pub enum SendError {
         /// The node's chain id.
         found: u64,
     },
-    /// A transaction at this nonce is pending with fees the new one does not out-bid by 10%.
-    #[error("replacement_underpriced")]
-    ReplacementUnderpriced,
-    /// The nonce is already used on chain.
-    #[error("nonce_too_low")]
-    NonceTooLow,
-    /// The node could not be reached.
+    /// The node answered with a JSON-RPC error: a refusal, classified (live.md §1).
+    #[error("{}: {message} (code {code})", class.name())]
+    Node {
+        /// What the refusal means.
+        class: SendClass,
+        /// The JSON-RPC error code.
+        code: i64,
+        /// The node's message, as sent.
+        message: String,
+    },
+    /// No answer from the node: unreachable, timed out, or not a JSON-RPC error.
     #[error("transport: {0}")]
     Transport(String),
+}
+
+impl SendError {
+    /// The class `send_failed` reports; `None` for a wrong chain, which is reported as
+    /// the node's chain id instead.
+    #[must_use]
+    pub fn class(&self) -> Option<SendClass> {
+        match self {
+            SendError::WrongChain { .. } => None,
+            SendError::Node { class, .. } => Some(*class),
+            SendError::Transport(_) => Some(SendClass::Transport),
+        }
+    }
 }
 
 /// A failed local write or read of the store, classified so the caller can say what to do.

@@ -198,6 +198,6 @@ fn sent(w_nonce: machine::WalletNonce, result: Result<machine::Hash32, SendError
     match result {
         Ok(tx_hash) => Event::Sent(ev::Sent { w_nonce, tx_hash }),
         Err(SendError::WrongChain { found }) => Event::ChainId(ev::ChainId { chain_id: found, genesis_hash: None }),
-        Err(error) => Event::SendFailed(ev::SendFailed { w_nonce, error: error.to_string(), class: None }),
+        Err(error) => Event::SendFailed(ev::SendFailed { w_nonce, error: error.to_string(), class: error.class() }),
     }
 }

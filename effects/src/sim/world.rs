@@ -311,8 +311,16 @@ impl World {
         let tx = Tx { wire: wire.map(<[u8]>::to_vec), fees, hash, origin: Origin::Ours };
         match self.chain.submit(w_nonce.0, tx) {
             Ok(()) => Ok(hash),
-            Err(true) => Err(SendError::NonceTooLow),
-            Err(false) => Err(SendError::ReplacementUnderpriced),
+            Err(true) => Err(SendError::Node {
+                class: machine::SendClass::NonceTooLow,
+                code: -32000,
+                message: "nonce too low".to_owned(),
+            }),
+            Err(false) => Err(SendError::Node {
+                class: machine::SendClass::Underpriced,
+                code: -32000,
+                message: "replacement transaction underpriced".to_owned(),
+            }),
         }
     }
 }
