@@ -123,3 +123,21 @@ impl StoreError {
         StoreError { kind: StoreErrorKind::Other, message: message.into() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_refusal_shows_its_class_and_the_raw_message() {
+        let error = SendError::Node {
+            class: SendClass::Underpriced,
+            code: -32000,
+            message: "replacement transaction underpriced".to_owned(),
+        };
+        assert_eq!(error.to_string(), "underpriced: replacement transaction underpriced (code -32000)");
+        assert_eq!(error.class(), Some(SendClass::Underpriced));
+        assert_eq!(SendError::Transport("connection refused".to_owned()).class(), Some(SendClass::Transport));
+        assert_eq!(SendError::WrongChain { found: 1 }.class(), None);
+    }
+}

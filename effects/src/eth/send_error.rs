@@ -62,10 +62,16 @@ fn nethermind_result(message: &str) -> Option<SendClass> {
         }
         "OldNonce" => Some(SendClass::NonceTooLow),
         "InsufficientFunds" => Some(SendClass::InsufficientFunds),
-        "NonceGap" | "NonceTooFarInFuture" | "GasLimitExceeded" | "Int256Overflow" | "Invalid"
-        | "FailedToResolveSender" | "SenderIsContract" | "Filtered" | "MaxTxSizeExceeded" | "Syncing" => {
-            Some(SendClass::Rejected)
-        }
+        "NonceGap"
+        | "NonceTooFarInFuture"
+        | "GasLimitExceeded"
+        | "Int256Overflow"
+        | "Invalid"
+        | "FailedToResolveSender"
+        | "SenderIsContract"
+        | "Filtered"
+        | "MaxTxSizeExceeded"
+        | "Syncing" => Some(SendClass::Rejected),
         _ => None,
     }
 }

@@ -115,7 +115,12 @@ const BESU: &[Row] = &[
 
 const EDR: &[Row] = &[
     // edr_evm mem_pool MemPoolAddTransactionError and edr_provider ProviderError.
-    ("edr", -32000, "Known transaction: 0x4e3a3754410177e6937ef1f84bba68ea139e8d1a2258c5f85db9f1cd715a1bdd", AlreadyKnown),
+    (
+        "edr",
+        -32000,
+        "Known transaction: 0x4e3a3754410177e6937ef1f84bba68ea139e8d1a2258c5f85db9f1cd715a1bdd",
+        AlreadyKnown,
+    ),
     (
         "edr",
         -32000,
@@ -134,7 +139,12 @@ const EDR: &[Row] = &[
         "Transaction maxFeePerGas (1) is too low for the next block, which has a baseFeePerGas of 7",
         Underpriced,
     ),
-    ("edr", -32000, "Transaction gasPrice (1) is too low for the next block, which has a baseFeePerGas of 7", Underpriced),
+    (
+        "edr",
+        -32000,
+        "Transaction gasPrice (1) is too low for the next block, which has a baseFeePerGas of 7",
+        Underpriced,
+    ),
     ("edr", -32000, "Transaction gas price is 1, which is below the minimum of 2", Underpriced),
     (
         "edr",
@@ -171,7 +181,12 @@ const ANVIL: &[Row] = &[
     ("anvil", -32000, "intrinsic gas too high -- GasFloorMoreThanGasLimit", Rejected),
     ("anvil", -32003, "invalid chain id for signer", Rejected),
     ("anvil", -32003, "Nonce too high", Rejected),
-    ("anvil", -32003, "Transaction gas limit is greater than the block gas limit, gas_limit: 40000000, cap: 30000000", Rejected),
+    (
+        "anvil",
+        -32003,
+        "Transaction gas limit is greater than the block gas limit, gas_limit: 40000000, cap: 30000000",
+        Rejected,
+    ),
     ("anvil", -32602, "Unknown transaction type not supported", Rejected),
 ];
 
