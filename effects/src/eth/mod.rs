@@ -21,9 +21,9 @@ use machine::event::{BatchLanding, Input};
 use machine::{BatchNonce, BlockNumber, Bytes, Hash32, WalletNonce};
 
 use crate::error::{L1Error, SendError};
+use crate::ports::{ChainIdentity, L1, SafeSync, WalletCounts};
 
 pub mod send_error;
-use crate::ports::{ChainIdentity, L1, SafeSync, WalletCounts};
 
 /// The intrinsic gas of calldata to an account without code: EIP-2028's cost or, if
 /// higher, EIP-7623's floor (Prague). A limit below the floor is accepted into a pool and
