@@ -1,5 +1,7 @@
 //! One error enum per boundary of the executor.
 
+use machine::SendClass;
+
 /// A failed L1 read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum L1Error {
@@ -31,31 +33,29 @@ pub enum SendError {
         /// The node's chain id.
         found: u64,
     },
-    /// A transaction at this nonce is pending with fees the new one does not out-bid by 10%.
-    #[error("replacement_underpriced")]
-    ReplacementUnderpriced,
-    /// The nonce is already used on chain.
-    #[error("nonce_too_low")]
-    NonceTooLow,
-    /// The identical transaction is already in the pool: counts as sent.
-    #[error("already_known")]
-    AlreadyKnown,
-    /// The node could not be reached.
+    /// The node answered with a JSON-RPC error: a refusal, classified (live.md §1).
+    #[error("{}: {message} (code {code})", class.name())]
+    Node {
+        /// What the refusal means.
+        class: SendClass,
+        /// The JSON-RPC error code.
+        code: i64,
+        /// The node's message, as sent.
+        message: String,
+    },
+    /// No answer from the node: unreachable, timed out, or not a JSON-RPC error.
     #[error("transport: {0}")]
     Transport(String),
 }
 
 impl SendError {
-    /// The live.md §1 class of the failure; `None` for a wrong chain, which is reported
-    /// as a `chain_id` fact instead.
+    /// The class `send_failed` reports; `None` for a wrong chain, which is reported as
+    /// the node's chain id instead.
     #[must_use]
-    pub fn class(&self) -> Option<machine::SendClass> {
-        use machine::SendClass;
+    pub fn class(&self) -> Option<SendClass> {
         match self {
             SendError::WrongChain { .. } => None,
-            SendError::ReplacementUnderpriced => Some(SendClass::Underpriced),
-            SendError::NonceTooLow => Some(SendClass::NonceTooLow),
-            SendError::AlreadyKnown => Some(SendClass::AlreadyKnown),
+            SendError::Node { class, .. } => Some(*class),
             SendError::Transport(_) => Some(SendClass::Transport),
         }
     }
@@ -121,5 +121,23 @@ impl StoreError {
     #[must_use]
     pub fn other(message: impl Into<String>) -> Self {
         StoreError { kind: StoreErrorKind::Other, message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_refusal_shows_its_class_and_the_raw_message() {
+        let error = SendError::Node {
+            class: SendClass::Underpriced,
+            code: -32000,
+            message: "replacement transaction underpriced".to_owned(),
+        };
+        assert_eq!(error.to_string(), "underpriced: replacement transaction underpriced (code -32000)");
+        assert_eq!(error.class(), Some(SendClass::Underpriced));
+        assert_eq!(SendError::Transport("connection refused".to_owned()).class(), Some(SendClass::Transport));
+        assert_eq!(SendError::WrongChain { found: 1 }.class(), None);
     }
 }

@@ -211,3 +211,27 @@ fn sent(w_nonce: machine::WalletNonce, result: Result<Signed, SendError>) -> Eve
         Err(error) => Event::SendFailed(ev::SendFailed { w_nonce, error: error.to_string(), class: error.class() }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_send_reports_its_class_and_a_wrong_chain_its_chain_id() {
+        let refused = SendError::Node {
+            class: machine::SendClass::NonceTooLow,
+            code: -32003,
+            message: "nonce too low".to_owned(),
+        };
+        let Event::SendFailed(failed) = sent(machine::WalletNonce(3), Err(refused)) else { panic!("not send_failed") };
+        assert_eq!(failed.class, Some(machine::SendClass::NonceTooLow));
+        assert_eq!(failed.error, "nonce_too_low: nonce too low (code -32003)");
+        let Event::SendFailed(failed) = sent(machine::WalletNonce(3), Err(SendError::Transport("down".to_owned())))
+        else {
+            panic!("not send_failed")
+        };
+        assert_eq!(failed.class, Some(machine::SendClass::Transport));
+        let wrong = sent(machine::WalletNonce(3), Err(SendError::WrongChain { found: 1 }));
+        assert!(matches!(wrong, Event::ChainId(ev::ChainId { chain_id: 1, .. })));
+    }
+}

@@ -17,6 +17,7 @@ use alloy::primitives::{Address, Bytes as AlloyBytes, U256};
 use alloy::providers::{Provider, ProviderBuilder, RootProvider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
+use machine::SendClass;
 use machine::event::{BatchLanding, Input};
 use machine::{BatchNonce, Bid, BlockNumber, Bytes, FeeView, Hash32, WalletNonce, Wei};
 
@@ -25,6 +26,8 @@ use crate::ports::{ChainIdentity, L1, SafeSync, Signed, WalletCounts};
 
 /// A zero-value transfer to an account without code costs exactly this.
 const NOOP_GAS: u64 = 21_000;
+
+pub mod send_error;
 
 fn input_bytes(input: &Input) -> usize {
     match input {
@@ -119,23 +122,6 @@ pub struct EthL1 {
 
 fn l1_error(error: impl std::fmt::Display) -> L1Error {
     L1Error::Transport(error.to_string())
-}
-
-fn is_already_known(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    lower.contains("already imported") || lower.contains("already known")
-}
-
-fn send_error(error: impl std::fmt::Display) -> SendError {
-    let text = error.to_string();
-    let lower = text.to_lowercase();
-    if lower.contains("underpriced") {
-        SendError::ReplacementUnderpriced
-    } else if lower.contains("nonce too low") {
-        SendError::NonceTooLow
-    } else {
-        SendError::Transport(text)
-    }
 }
 
 impl EthL1 {
@@ -252,14 +238,16 @@ impl EthL1 {
                 fees = (fees.0.max(bumped.0), fees.1.max(bumped.1));
             }
         }
-        for _ in 0..=ESCALATIONS {
+        let mut escalations = 0;
+        loop {
             fees.1 = fees.1.min(fees.0);
             match self.sign_and_send(chain_id, w_nonce, request.clone(), fees) {
                 Ok(tx_hash) => {
                     self.last_sent.insert(w_nonce.0, LastSend { content, fees, tx_hash });
                     return Ok(tx_hash);
                 }
-                Err(SendError::ReplacementUnderpriced) => {
+                Err(SendError::Node { class: SendClass::Underpriced, .. }) if escalations < ESCALATIONS => {
+                    escalations += 1;
                     fees = (
                         fees.0.saturating_add(fees.0 / 2).saturating_add(1),
                         fees.1.saturating_add(fees.1 / 2).saturating_add(1),
@@ -268,7 +256,6 @@ impl EthL1 {
                 Err(error) => return Err(error),
             }
         }
-        Err(SendError::ReplacementUnderpriced)
     }
 
     fn sign_and_send(
@@ -291,18 +278,26 @@ impl EthL1 {
                 <TransactionRequest as NetworkTransactionBuilder<Ethereum>>::build(request, &wallet).await
             })
             .map_err(|error| SendError::Transport(format!("cannot sign: {error}")))?;
-        let tx_hash = Hash32(envelope.tx_hash().0);
+        let tx_hash = *envelope.tx_hash();
         let timeout = self.timeout;
         let sent = self
             .runtime
             .block_on(async { tokio::time::timeout(timeout, self.provider.send_tx_envelope(envelope)).await });
-        match sent {
-            Ok(Ok(pending)) => Ok(Hash32(pending.tx_hash().0)),
-            // The identical transaction is pending already (a restarted process signed the
-            // same send again): that is the outcome asked for.
-            Ok(Err(error)) if is_already_known(&error.to_string()) => Ok(tx_hash),
-            Ok(Err(error)) => Err(send_error(error)),
-            Err(_) => Err(SendError::Transport("timeout".to_owned())),
+        let error = match sent {
+            Ok(Ok(pending)) => return Ok(Hash32(pending.tx_hash().0)),
+            Ok(Err(error)) => send_error::from_transport(&error),
+            Err(_) => SendError::Transport(format!("no answer within {} ms", timeout.as_millis())),
+        };
+        // The identical transaction is pending already (a restarted process signed the
+        // same send again): that is the outcome asked for.
+        if matches!(error, SendError::Node { class: SendClass::AlreadyKnown, .. }) {
+            return Ok(Hash32(tx_hash.0));
+        }
+        // A node that knows this very transaction (pending or mined) has it, whatever it
+        // answered: a resend of a send whose answer was lost, or a predecessor's.
+        match self.block_on(self.provider.get_transaction_by_hash(tx_hash)) {
+            Ok(Some(_)) => Ok(Hash32(tx_hash.0)),
+            Ok(None) | Err(_) => Err(error),
         }
     }
 

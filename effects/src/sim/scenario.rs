@@ -2,7 +2,7 @@
 //! must come out. Named scenarios are built in; a file is the same thing as JSON; a seed
 //! alone draws a random fault schedule.
 
-use machine::{Address, RawConfig};
+use machine::{Address, RawConfig, Wei};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -143,6 +143,9 @@ pub fn test_config() -> RawConfig {
         max_wait_blocks: Some(20),
         preemptive_margin_blocks: Some(5),
         seconds_per_block: Some(12),
+        // The operator's fee ceiling (live.md §1), five times the simulated chain's normal
+        // base fee: a congestion prices a batch out, the core holds, the detector takes over.
+        max_fee_cap_wei: Some(Wei(50_000_000_000)),
         ..RawConfig::default()
     }
 }

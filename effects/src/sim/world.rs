@@ -332,14 +332,23 @@ impl World {
         hasher.update(&fees.max_fee.to_le_bytes());
         let hash = Hash32(*hasher.finalize().as_bytes());
         if self.chain.pending_tx(w_nonce.0).is_some_and(|old| old.hash == hash) {
-            // The identical transaction is pending: a node answers "already known".
-            return Err(SendError::AlreadyKnown);
+            // The identical transaction is pending: a node answers "already known", which
+            // the adapter counts as sent, as the live one does.
+            return Ok(hash);
         }
         let tx = Tx { wire: wire.map(<[u8]>::to_vec), fees, hash, origin: Origin::Ours };
         match self.chain.submit(w_nonce.0, tx) {
             Ok(()) => Ok(hash),
-            Err(true) => Err(SendError::NonceTooLow),
-            Err(false) => Err(SendError::ReplacementUnderpriced),
+            Err(true) => Err(SendError::Node {
+                class: machine::SendClass::NonceTooLow,
+                code: -32000,
+                message: "nonce too low".to_owned(),
+            }),
+            Err(false) => Err(SendError::Node {
+                class: machine::SendClass::Underpriced,
+                code: -32000,
+                message: "replacement transaction underpriced".to_owned(),
+            }),
         }
     }
 }

@@ -4,5 +4,6 @@
 // A failed expectation in a test is a panic with the reason; that is the harness's job.
 #![allow(clippy::panic, clippy::unwrap_used)]
 
+mod eth_send;
 mod sim;
 mod sqlite;
