@@ -15,7 +15,8 @@ pub struct SafeSync {
     pub safe_block: BlockNumber,
     /// Its timestamp, in seconds.
     pub safe_timestamp: u64,
-    /// Inbox inputs in blocks `from_block ..= safe_block`, in L1 order.
+    /// Inbox inputs in blocks `from_block ..= safe_block`, in L1 order; our landings carry
+    /// their wire bytes (the run loop keeps them only when the core asks, live.md §7).
     pub inputs: Vec<Input>,
     /// The hash of `safe_block`, when the node gives block hashes (live.md §2).
     pub safe_hash: Option<Hash32>,

@@ -123,12 +123,18 @@ impl Executor {
                 }
                 Err(error) => rpc_failed(RpcCall::ChainId, &error),
             },
-            Effect::SyncL1 { from_block } => match env.sync_safe(from_block) {
-                Ok(sync) => Event::L1(ev::L1 {
+            Effect::SyncL1 { from_block, with_wire } => match env.sync_safe(from_block) {
+                Ok(mut sync) => Event::L1(ev::L1 {
                     now_ms: env.now_ms(),
                     safe_block: sync.safe_block,
                     safe_timestamp: sync.safe_timestamp,
-                    inputs: sync.inputs,
+                    inputs: {
+                        // Our landings' bytes go into the log only when the core adopts history.
+                        if !with_wire {
+                            strip_wire(&mut sync.inputs);
+                        }
+                        sync.inputs
+                    },
                     // The range start matters only with the parent hash that checks it.
                     from_block: sync.parent_hash.map(|_| from_block),
                     safe_hash: sync.safe_hash,
@@ -190,6 +196,14 @@ enum Outcome {
     Continue,
     SkipRest,
     Stop(Stop),
+}
+
+fn strip_wire(inputs: &mut [machine::event::Input]) {
+    for input in inputs {
+        if let machine::event::Input::Batch(landing) = input {
+            landing.wire = None;
+        }
+    }
 }
 
 fn rpc_failed(call: RpcCall, error: &crate::error::L1Error) -> Event {

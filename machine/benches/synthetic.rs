@@ -109,7 +109,7 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
                 self.queue.push_back(Event::ChainId(event::ChainId { chain_id: 7, genesis_hash: Some(block_hash(0)) }))
             }
             // As the live adapter answers: the range, the head's hash and the range's parent hash.
-            Effect::SyncL1 { from_block } => self.queue.push_back(Event::L1(event::L1 {
+            Effect::SyncL1 { from_block, .. } => self.queue.push_back(Event::L1(event::L1 {
                 now_ms,
                 safe_block: BlockNumber(self.block),
                 safe_timestamp: (GENESIS_MS + self.block * BLOCK_MS) / 1000,
@@ -169,6 +169,7 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
                     first_frame_safe_block: Some(first_frame),
                     wire_hash: Some(wire_hash),
                     decodes: true,
+                    wire: None,
                 }));
             }
             self.mined += 1;

@@ -22,6 +22,10 @@ pub enum Effect {
     SyncL1 {
         /// The first block whose inputs are wanted.
         from_block: BlockNumber,
+        /// Our own landings must carry their wire bytes: the node is adopting history
+        /// from L1 (live.md §7). Omitted when false.
+        #[serde(skip_serializing_if = "is_false")]
+        with_wire: bool,
     },
     /// Read the submitter's `latest`/`pending`/`safe` counts; answered by `wallet`.
     ReadWallet,
@@ -223,4 +227,9 @@ impl DbWrite {
             DbWrite::MarkDivergence { .. } => "mark_divergence",
         }
     }
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_false(value: &bool) -> bool {
+    !*value
 }

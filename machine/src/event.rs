@@ -303,6 +303,10 @@ pub struct BatchLanding {
     /// landing whose bytes do not decode (recovery.md §1).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub decodes: bool,
+    /// The wire bytes themselves, given only when a sync asked for them (`with_wire`:
+    /// adopting history from L1, live.md §7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<Bytes>,
 }
 
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]

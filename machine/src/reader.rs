@@ -1,19 +1,22 @@
 //! recovery.md §1, §5: the L1 reader's side of the core. A safe-head sync is checked
 //! whole before any of it is applied, then its new inputs are folded in L1 order.
 
+use crate::batch_tree::Sealed;
 use crate::bytes::Hash32;
 use crate::config::Config;
-use crate::event::{Input, L1};
-use crate::scheduler::Judgement;
+use crate::event::{BatchLanding, Input, L1};
+use crate::scheduler::{Judgement, stale_by_inclusion};
 use crate::state::{L1View, RECENT_HEADS, State};
-use crate::units::BlockNumber;
+use crate::step::Opened;
+use crate::units::{BlockNumber, WalletNonce};
 use crate::verdict::{FactError, Why};
 
 /// What a sync did to the state.
 #[derive(Debug)]
 pub(crate) enum Applied {
-    /// Its new inputs were folded; the block of a diverged landing, if any.
-    Folded { why: Why, diverged: Option<BlockNumber> },
+    /// Its new inputs were folded; the block of a diverged landing, if any, and the
+    /// landings adopted as Gold batches (live.md §7).
+    Folded { why: Why, diverged: Option<BlockNumber>, adopted: Vec<Adopted> },
     /// Its safe head is below the stored one: ignored and counted (live.md §2).
     Behind(Why),
     /// A block we stored has another hash now: nothing was applied (live.md §2).
@@ -47,7 +50,7 @@ pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Resul
         }
         previous = block;
     }
-    let (mut direct, mut landings, mut accepted, mut diverged) = (0, 0, 0, None);
+    let (mut direct, mut landings, mut accepted, mut diverged, mut adopted) = (0, 0, 0, None, Vec::new());
     let is_new = |block: BlockNumber| stored.is_none_or(|stored| block > stored);
     for input in sync.inputs.iter().filter(|input| is_new(input_block(input))) {
         match input {
@@ -58,9 +61,13 @@ pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Resul
             Input::Batch(landing) => {
                 landings += 1;
                 // interface.md: an omitted hash means the exact bytes we sent at this w_nonce.
-                let wire_hash = landing.wire_hash.or_else(|| {
+                let mut wire_hash = landing.wire_hash.or_else(|| {
                     state.wallet.slots.get(&landing.w_nonce).and_then(|slot| slot.sent_hash(landing.nonce))
                 });
+                if let Some(batch) = adopt(state, config, landing, wire_hash) {
+                    wire_hash = Some(batch.wire_hash);
+                    adopted.push(batch);
+                }
                 let judgement = state.scheduler.fold(&mut state.tree, landing, wire_hash, config.max_wait_blocks());
                 match judgement {
                     Judgement::Accepted => accepted += 1,
@@ -87,7 +94,59 @@ pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Resul
     }
     let safe_block = sync.safe_block;
     let why = Why::Synced { safe_block, direct, landings, accepted, frontier: state.scheduler.expected_nonce };
-    Ok(Applied::Folded { why, diverged })
+    Ok(Applied::Folded { why, diverged, adopted })
+}
+
+/// A landing of ours rebuilt as a Gold batch from L1 (live.md §7).
+#[derive(Clone, Debug)]
+pub(crate) struct Adopted {
+    /// The unsealed Tip at its nonce took the bytes (no batch was opened for them).
+    pub(crate) tip_taken: bool,
+    /// The batch as opened: index, nonce, parent, first-frame block, drain range.
+    pub(crate) opened: Opened,
+    pub(crate) wire_hash: Hash32,
+    pub(crate) w_nonce: WalletNonce,
+    pub(crate) block: BlockNumber,
+}
+
+/// live.md §7: while the log has sealed nothing, an accepted landing from our submitter
+/// at the expected nonce whose bytes decode (and that matches no batch of ours) becomes
+/// a batch with the bytes read from L1, which the fold then accepts as Gold. Its drain
+/// range is every direct input seen before it: the payload is opaque to the core.
+fn adopt(state: &mut State, config: &Config, landing: &BatchLanding, wire_hash: Option<Hash32>) -> Option<Adopted> {
+    let wire = landing.wire.as_ref()?;
+    let adopting = config.adopt_l1_history() && !state.sealed_own;
+    let first_frame = landing.first_frame_safe_block;
+    let will_accept = landing.decodes
+        && landing.nonce == state.scheduler.expected_nonce
+        && !stale_by_inclusion(landing.block, first_frame, config.max_wait_blocks());
+    let ours = state.tree.valid_at_nonce(landing.nonce).and_then(|batch| batch.sealed.as_ref()).map(|s| s.wire_hash);
+    if !adopting || !will_accept || (ours.is_some() && ours == wire_hash) {
+        return None;
+    }
+    // An unsealed Tip at this nonce (opened after an earlier sync) takes the landing's
+    // bytes; otherwise a batch is opened for them.
+    let tip_taken = state.tree.tip().is_some_and(|tip| tip.nonce == landing.nonce);
+    if !tip_taken && (state.tree.next_nonce() != landing.nonce || state.tree.tip().is_some()) {
+        return None;
+    }
+    let wire_hash = crate::wire::wire_hash(&wire.0);
+    let batch = match state.tree.tip() {
+        Some(tip) if tip_taken => tip,
+        _ => state.tree.open(first_frame.unwrap_or(landing.block), state.view.direct_inputs.len() as u64),
+    };
+    let opened = Opened {
+        batch: batch.index,
+        nonce: batch.nonce,
+        first_frame_safe_block: batch.first_frame_safe_block,
+        drain_from: batch.drain_from,
+        drain_to: batch.drain_to,
+    };
+    state.tree.close_tip(Sealed { wire: wire.clone(), wire_hash, seal_id: None });
+    let now_ms = state.now_ms;
+    let slot = state.wallet.slots.entry(landing.w_nonce).or_default();
+    slot.send_batch((opened.batch, opened.nonce, wire_hash), now_ms, None);
+    Some(Adopted { tip_taken, opened, wire_hash, w_nonce: landing.w_nonce, block: landing.block })
 }
 
 /// live.md §2: a block whose hash we stored must keep it, whether the answer names it

@@ -68,7 +68,7 @@ pub(crate) fn inspect(ctx: &mut Ctx<'_>, config: &Config, progress: Progress) {
             );
             ctx.set_mode(Mode::PostFlushSync { witness });
             let from_block = ctx.sync_from();
-            ctx.ask(Effect::SyncL1 { from_block }, config);
+            ctx.ask(Effect::SyncL1 { from_block, with_wire: ctx.adopting() }, config);
         }
         (Progress::PostFlushSynced { witness }, _) => {
             let stored = ctx.state.view.safe_block;

@@ -25,6 +25,8 @@ pub struct State {
     pub(crate) genesis_hash: Option<Hash32>,
     /// The highest seal queue id consumed (sealed or rejected); ids are strictly increasing.
     pub(crate) last_seal_id: Option<u64>,
+    /// A `seal` closed a batch of this log: adopting history from L1 ends (live.md §7).
+    pub(crate) sealed_own: bool,
     pub(crate) next_op: OpId,
     pub(crate) now_ms: UnixMillis,
     pub(crate) process: Process,

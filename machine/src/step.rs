@@ -184,6 +184,12 @@ impl Ctx<'_> {
         self.state.view.safe_block.map_or(start, |head| BlockNumber(head.0.saturating_add(1)))
     }
 
+    /// Whether our own landings are adopted as Gold batches (live.md §7): the config asks
+    /// for it and nothing was sealed by this log yet.
+    pub(crate) fn adopting(&self) -> bool {
+        self.state.config.is_some_and(|config| config.adopt_l1_history()) && !self.state.sealed_own
+    }
+
     /// Opens a Tip on the valid path at the current safe head, draining every direct
     /// input not drained by a valid batch (recovery.md §2, §8).
     pub(crate) fn open_tip(&mut self) -> Opened {
@@ -265,7 +271,7 @@ impl Ctx<'_> {
             Some(Mode::InitialSync { chain_checked }) => {
                 *chain_checked = true;
                 let from_block = self.sync_from();
-                self.ask(Effect::SyncL1 { from_block }, &config);
+                self.ask(Effect::SyncL1 { from_block, with_wire: self.adopting() }, &config);
             }
             Some(Mode::Flush(stage @ FlushStage::AwaitChainId)) => {
                 *stage = FlushStage::AwaitWallet;
@@ -273,7 +279,7 @@ impl Ctx<'_> {
             }
             Some(Mode::Admitted(_)) => {
                 let from_block = self.sync_from();
-                self.emit(Effect::SyncL1 { from_block });
+                self.emit(Effect::SyncL1 { from_block, with_wire: self.adopting() });
             }
             Some(Mode::Flush(_) | Mode::PostFlushSync { .. }) | None => {}
         }
@@ -285,9 +291,10 @@ impl Ctx<'_> {
         let mut diverged_at = None;
         let mut complete = true;
         match reader::apply_sync(self.state, &config, sync) {
-            Ok(reader::Applied::Folded { why, diverged }) => {
+            Ok(reader::Applied::Folded { why, diverged, adopted }) => {
                 self.state.now_ms = sync.now_ms;
                 self.note(why);
+                self.record_adopted(adopted);
                 diverged_at = diverged;
                 complete = !sync.partial;
             }
@@ -330,17 +337,47 @@ impl Ctx<'_> {
         }
     }
 
+    /// live.md §7: the projection learns the adopted batches; `W` covers their wallet
+    /// nonces; an admitted process whose Tip took a landing's bytes opens a new one.
+    fn record_adopted(&mut self, adopted: Vec<reader::Adopted>) {
+        for reader::Adopted { tip_taken, opened, wire_hash, w_nonce, block } in adopted {
+            let Opened { batch, nonce, first_frame_safe_block, drain_from, drain_to } = opened;
+            let parent = self.state.tree.get(batch).and_then(|batch| batch.parent);
+            if !tip_taken {
+                let open = DbWrite::OpenBatch {
+                    batch_index: batch,
+                    nonce,
+                    parent,
+                    first_frame_safe_block,
+                    drain_from,
+                    drain_to,
+                };
+                self.db(open);
+            }
+            self.db(DbWrite::CloseBatch { batch_index: batch, wire_hash, seal_id: None });
+            if self.state.wallet.watermark.is_none_or(|w| w_nonce > w) {
+                self.state.wallet.watermark = Some(w_nonce);
+                self.db(DbWrite::RaiseWatermark { to: w_nonce });
+            }
+            self.note(Why::Adopted { batch, nonce, w_nonce, block, tip_taken });
+            if tip_taken && matches!(self.mode_mut(), Some(Mode::Admitted(_))) {
+                let opened = self.open_tip().why();
+                self.note(opened);
+            }
+        }
+    }
+
     /// Asks for the rest of a partial sync, wherever a sync is awaited.
     fn continue_sync(&mut self, config: &Config) {
         let from_block = self.sync_from();
         match self.mode_mut() {
             Some(Mode::InitialSync { chain_checked: true } | Mode::PostFlushSync { .. }) => {
                 self.note(Why::SyncContinues { from_block });
-                self.ask(Effect::SyncL1 { from_block }, config);
+                self.ask(Effect::SyncL1 { from_block, with_wire: self.adopting() }, config);
             }
             Some(Mode::Admitted(_)) => {
                 self.note(Why::SyncContinues { from_block });
-                self.emit(Effect::SyncL1 { from_block });
+                self.emit(Effect::SyncL1 { from_block, with_wire: self.adopting() });
             }
             Some(Mode::InitialSync { chain_checked: false } | Mode::Flush(_)) | None => {}
         }
@@ -383,15 +420,18 @@ impl Ctx<'_> {
             Some(Mode::Flush(_)) => flush::on_tick(self, &config, now_ms),
             Some(&mut Mode::InitialSync { chain_checked }) => {
                 // The answer is overdue: ask again (interface.md: answers may never come).
-                let request =
-                    if chain_checked { Effect::SyncL1 { from_block: self.sync_from() } } else { Effect::ReadChainId };
+                let request = if chain_checked {
+                    Effect::SyncL1 { from_block: self.sync_from(), with_wire: self.adopting() }
+                } else {
+                    Effect::ReadChainId
+                };
                 self.note(Why::AskAgain { what: if chain_checked { "sync_l1" } else { "read_chain_id" } });
                 self.ask(request, &config);
             }
             Some(Mode::PostFlushSync { .. }) => {
                 self.note(Why::AskAgain { what: "sync_l1" });
                 let from_block = self.sync_from();
-                self.ask(Effect::SyncL1 { from_block }, &config);
+                self.ask(Effect::SyncL1 { from_block, with_wire: self.adopting() }, &config);
             }
             None => self.note(Why::NothingDue),
         }
@@ -431,6 +471,7 @@ impl Ctx<'_> {
         let wire_hash = wire::wire_hash(&wire);
         self.state.last_seal_id = seal_id.or(self.state.last_seal_id);
         self.state.tree.close_tip(crate::batch_tree::Sealed { wire: Bytes(wire), wire_hash, seal_id });
+        self.state.sealed_own = true;
         self.db(DbWrite::CloseBatch { batch_index: batch, wire_hash, seal_id });
         let tip = self.open_tip().batch;
         self.note(Why::Sealed { batch, nonce, tip });

@@ -49,7 +49,7 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
     } else {
         if detector_due {
             let from_block = ctx.sync_from();
-            ctx.emit(Effect::SyncL1 { from_block });
+            ctx.emit(Effect::SyncL1 { from_block, with_wire: ctx.adopting() });
         }
         if submit_due {
             ctx.emit(Effect::ReadWallet);

@@ -318,6 +318,8 @@ pub enum Why {
     SendRetryLater { w_nonce: WalletNonce, class: Option<SendClass> },
     /// A flush's no-op was refused, with the adapter's class.
     SendRefused { w_nonce: WalletNonce, class: Option<SendClass> },
+    /// A landing of ours was adopted from L1 as a Gold batch (live.md §7).
+    Adopted { batch: BatchIndex, nonce: BatchNonce, w_nonce: WalletNonce, block: BlockNumber, tip_taken: bool },
     /// A send's bid and why (live.md §1); `batch` is `None` for a no-op.
     Bid { w_nonce: WalletNonce, batch: Option<BatchIndex>, bid: Bid, reason: BidReason },
     /// A bid over the cap was not sent; `held` sends wait with it (live.md §1).
@@ -535,6 +537,13 @@ impl fmt::Display for Why {
             Why::SendRefused { w_nonce, class } => {
                 write!(f, "no-op at wallet nonce {w_nonce} refused ({})", class.map_or("unclassified", SendClass::name))
             }
+            Why::Adopted { batch, nonce, w_nonce, block, tip_taken } => {
+                write!(
+                    f,
+                    "adopted our landing at wallet nonce {w_nonce} (block {block}) as batch {batch} (nonce {nonce}) with its bytes from L1"
+                )?;
+                if *tip_taken { write!(f, "; the unsealed tip took them") } else { Ok(()) }
+            }
             Why::Bid { w_nonce, batch, bid, reason } => {
                 match batch {
                     Some(batch) => write!(f, "bid for batch {batch} at wallet nonce {w_nonce}: ")?,
@@ -598,6 +607,7 @@ impl Why {
     pub fn audited(&self) -> Option<&'static str> {
         match self {
             Why::Bid { .. } => Some("bid"),
+            Why::Adopted { .. } => Some("adopted"),
             _ => self.warning(),
         }
     }

@@ -194,6 +194,7 @@ impl EthL1 {
                     first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
                     wire_hash: Some(machine::wire::wire_hash(&data)),
                     decodes: decoded.is_ok(),
+                    wire: Some(Bytes(data)),
                 }));
             } else if !ours_only {
                 inputs.push(Input::Direct { block: BlockNumber(number), data: Bytes(data) });

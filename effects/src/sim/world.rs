@@ -363,6 +363,7 @@ fn landing(block: u64, w_nonce: u64, wire: &[u8]) -> Input {
         first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
         wire_hash: Some(machine::wire::wire_hash(wire)),
         decodes: decoded.is_ok(),
+        wire: Some(machine::Bytes(wire.to_vec())),
     })
 }
 

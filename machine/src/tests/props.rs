@@ -95,6 +95,7 @@ fn raw_config(valid: bool) -> RawConfig {
         seconds_per_block: Some(12),
         // A cap inside the generated fee range, so holds happen as well as sends.
         max_fee_cap_wei: Some(Wei(200 * GWEI)),
+        adopt_l1_history: Some(true),
         ..RawConfig::default()
     }
 }
@@ -125,15 +126,20 @@ fn events(facts: &[Fact]) -> Vec<Event> {
                     .map(|i| Input::Direct { block: BlockNumber(safe_block), data: Bytes(vec![i]) })
                     .collect();
                 inputs.extend(landings.iter().map(|&(w_nonce, nonce, age, foreign)| {
+                    let first_frame = BlockNumber(safe_block.saturating_sub(u64::from(age.unsigned_abs()) * 8));
+                    // Some landings carry their bytes, as a sync that adopts history asks (live.md §7).
+                    let wire = (foreign && age == 1)
+                        .then(|| crate::wire::encode(BatchNonce(u64::from(nonce)), first_frame, &[nonce]).ok())
+                        .flatten()
+                        .map(Bytes);
                     Input::Batch(BatchLanding {
                         block: BlockNumber(safe_block),
                         w_nonce: WalletNonce(u64::from(w_nonce)),
                         nonce: BatchNonce(u64::from(nonce)),
-                        first_frame_safe_block: Some(BlockNumber(
-                            safe_block.saturating_sub(u64::from(age.unsigned_abs()) * 8),
-                        )),
+                        first_frame_safe_block: Some(first_frame),
                         wire_hash: foreign.then_some(Hash32([nonce; 32])).filter(|_| age == 2),
                         decodes: age != -3,
+                        wire,
                     })
                 }));
                 Event::L1(event::L1 {

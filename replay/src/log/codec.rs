@@ -205,6 +205,16 @@ pub(crate) enum LogInput {
         wire_hash: Option<[u8; 32]>,
         decodes: bool,
     },
+    // Appended for live.md §7: a landing with its wire bytes (adopting history).
+    BatchWire {
+        block: u64,
+        w_nonce: u64,
+        nonce: u64,
+        first_frame_safe_block: Option<u64>,
+        wire_hash: Option<[u8; 32]>,
+        decodes: bool,
+        wire: Vec<u8>,
+    },
 }
 
 /// `RpcCall` on disk: 0 chain_id, 1 l1, 2 wallet, 3 unsafe_landings.
@@ -363,13 +373,24 @@ impl From<&Input> for LogInput {
     fn from(input: &Input) -> Self {
         match input {
             Input::Direct { block, data } => LogInput::Direct { block: block.0, data: data.0.clone() },
-            Input::Batch(landing) => LogInput::Batch {
-                block: landing.block.0,
-                w_nonce: landing.w_nonce.0,
-                nonce: landing.nonce.0,
-                first_frame_safe_block: landing.first_frame_safe_block.map(|b| b.0),
-                wire_hash: landing.wire_hash.map(|h| h.0),
-                decodes: landing.decodes,
+            Input::Batch(landing) => match &landing.wire {
+                None => LogInput::Batch {
+                    block: landing.block.0,
+                    w_nonce: landing.w_nonce.0,
+                    nonce: landing.nonce.0,
+                    first_frame_safe_block: landing.first_frame_safe_block.map(|b| b.0),
+                    wire_hash: landing.wire_hash.map(|h| h.0),
+                    decodes: landing.decodes,
+                },
+                Some(wire) => LogInput::BatchWire {
+                    block: landing.block.0,
+                    w_nonce: landing.w_nonce.0,
+                    nonce: landing.nonce.0,
+                    first_frame_safe_block: landing.first_frame_safe_block.map(|b| b.0),
+                    wire_hash: landing.wire_hash.map(|h| h.0),
+                    decodes: landing.decodes,
+                    wire: wire.0.clone(),
+                },
             },
         }
     }
@@ -387,6 +408,18 @@ impl From<LogInput> for Input {
                     first_frame_safe_block: first_frame_safe_block.map(BlockNumber),
                     wire_hash: wire_hash.map(Hash32),
                     decodes,
+                    wire: None,
+                })
+            }
+            LogInput::BatchWire { block, w_nonce, nonce, first_frame_safe_block, wire_hash, decodes, wire } => {
+                Input::Batch(BatchLanding {
+                    block: BlockNumber(block),
+                    w_nonce: WalletNonce(w_nonce),
+                    nonce: BatchNonce(nonce),
+                    first_frame_safe_block: first_frame_safe_block.map(BlockNumber),
+                    wire_hash: wire_hash.map(Hash32),
+                    decodes,
+                    wire: Some(Bytes(wire)),
                 })
             }
         }

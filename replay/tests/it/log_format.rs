@@ -25,6 +25,7 @@ fn header_and_records_match_the_documented_layout() {
         first_frame_safe_block: None,
         wire_hash: None,
         decodes: true,
+        wire: None,
     });
     let direct = Input::Direct { block: BlockNumber(6), data: Bytes(vec![0xab]) };
     let sync = Event::L1(event::L1 {
