@@ -170,10 +170,10 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
         let cascaded = stepped.notes.iter().any(|note| note.decision == Some(Decision::Cascade));
         for note in &stepped.notes {
             match note.decision {
-                Some(Decision::Flush) => markers.push(Marker { t_s, label: "flush".into(), color: "#e67e22" }),
-                Some(Decision::Cascade) => markers.push(Marker { t_s, label: "cascade".into(), color: "#8e44ad" }),
+                Some(Decision::Flush) => push(&mut markers, Marker { t_s, label: "flush".into(), color: "#e67e22" }),
+                Some(Decision::Cascade) => push(&mut markers, Marker { t_s, label: "cascade".into(), color: "#8e44ad" }),
                 Some(Decision::RecoverTip) => {
-                    markers.push(Marker { t_s, label: "recover tip".into(), color: "#8e44ad" })
+                    push(&mut markers, Marker { t_s, label: "recover tip".into(), color: "#8e44ad" })
                 }
                 _ => {}
             }
@@ -181,10 +181,10 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
         for effect in &stepped.effects {
             match effect {
                 Effect::Exit { code, .. } => {
-                    markers.push(Marker { t_s, label: format!("exit {}", code.name()), color: "#c0392b" })
+                    push(&mut markers, Marker { t_s, label: format!("exit {}", code.name()), color: "#c0392b" })
                 }
                 Effect::Db { write: DbWrite::OpenBatch { batch_index, nonce, .. }, .. } if cascaded => {
-                    markers.push(Marker {
+                    push(&mut markers, Marker {
                         t_s,
                         label: format!("recovery batch {batch_index} (nonce {nonce}, gen {})", state.generation()),
                         color: "#27ae60",
@@ -195,4 +195,12 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
         }
     }
     (samples, markers, limits)
+}
+
+/// Adds a marker unless the same one is among the last few: a flush that exits `retry`
+/// and runs again each restart (a held fee cap, say) is drawn once, not once a minute.
+fn push(markers: &mut Vec<Marker>, marker: Marker) {
+    if !markers.iter().rev().take(4).any(|old| old.label == marker.label) {
+        markers.push(marker);
+    }
 }
