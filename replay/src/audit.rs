@@ -19,7 +19,7 @@ fn audited(steps: &[Traced]) -> impl Iterator<Item = (u64, Vec<&Note>, Option<(E
             .filter(|note| {
                 note.decision.is_some()
                     || note.danger.is_some_and(|danger| danger != Danger::Safe)
-                    || note.why.warning().is_some()
+                    || note.why.audited().is_some()
             })
             .collect();
         let exit = traced.step.effects.iter().find_map(|effect| match effect {
@@ -39,7 +39,7 @@ pub fn render_decisions(steps: &[Traced]) -> String {
             let label = match (note.decision, note.danger) {
                 (Some(decision), _) => decision.name(),
                 (None, Some(danger)) if danger != Danger::Safe => danger.name(),
-                _ => note.why.warning().unwrap_or("rejected"),
+                _ => note.why.audited().unwrap_or("rejected"),
             };
             let _ = writeln!(out, "#{seq:<5} {label:<16} {}", note.why);
         }
@@ -62,6 +62,7 @@ pub fn render_decisions_json(steps: &[Traced]) -> String {
                 "danger_batch": note.danger.and_then(Danger::batch),
                 "decision": note.decision.map(machine::Decision::name),
                 "warning": note.why.warning(),
+                "fact": note.why.audited().filter(|_| note.why.warning().is_none()),
                 "why": note.why.to_string(),
             });
             let _ = writeln!(out, "{line}");

@@ -171,7 +171,9 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
         for note in &stepped.notes {
             match note.decision {
                 Some(Decision::Flush) => push(&mut markers, Marker { t_s, label: "flush".into(), color: "#e67e22" }),
-                Some(Decision::Cascade) => push(&mut markers, Marker { t_s, label: "cascade".into(), color: "#8e44ad" }),
+                Some(Decision::Cascade) => {
+                    push(&mut markers, Marker { t_s, label: "cascade".into(), color: "#8e44ad" })
+                }
                 Some(Decision::RecoverTip) => {
                     push(&mut markers, Marker { t_s, label: "recover tip".into(), color: "#8e44ad" })
                 }
@@ -183,13 +185,14 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
                 Effect::Exit { code, .. } => {
                     push(&mut markers, Marker { t_s, label: format!("exit {}", code.name()), color: "#c0392b" })
                 }
-                Effect::Db { write: DbWrite::OpenBatch { batch_index, nonce, .. }, .. } if cascaded => {
-                    push(&mut markers, Marker {
+                Effect::Db { write: DbWrite::OpenBatch { batch_index, nonce, .. }, .. } if cascaded => push(
+                    &mut markers,
+                    Marker {
                         t_s,
                         label: format!("recovery batch {batch_index} (nonce {nonce}, gen {})", state.generation()),
                         color: "#27ae60",
-                    })
-                }
+                    },
+                ),
                 _ => {}
             }
         }

@@ -77,7 +77,7 @@ pub enum Command {
     /// Run live against an Ethereum node: the SQLite projection, the replay log, the
     /// signing key from --key-file or SEQREC_KEY. Exits with the core's status: 0 clean
     /// shutdown, 10 recovery required, 20 retry, 30 refuse, 78 config invalid.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Run a scenario on the deterministic simulated L1 with world checks after every step.
     Simulate {
         /// A built-in scenario name or a scenario JSON file; omitted: a random fault

@@ -222,11 +222,20 @@ impl Hooks for Live {
             let decision = note.decision.map_or("", machine::Decision::name);
             let (step_number, event, generation) = (self.steps, event.name(), state.generation());
             // Verdicts that matter to an operator at info, the rest (every fact) at debug.
-            if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
+            if let Some(error) = note.why.error() {
+                // live.md §1: an account that cannot pay for its sends needs an operator.
+                tracing::error!(step = step_number, event, error, generation, why = %note.why, "error");
+            } else if let Some(warning) = note.why.warning().filter(|_| note.decision.is_some()) {
+                // A decision that is also a warning: a send held at the fee cap.
+                tracing::warn!(step = step_number, event, warning, decision, generation, why = %note.why, "warning");
+            } else if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
                 tracing::info!(step = step_number, event, danger, decision, generation, why = %note.why, "verdict");
             } else if let Some(warning) = note.why.warning() {
                 // live.md §3: a tuning change between boots, a refused seal, a lagging node.
                 tracing::warn!(step = step_number, event, warning, generation, why = %note.why, "warning");
+            } else if note.why.audited().is_some() {
+                // Every bid, with its reason (live.md §1).
+                tracing::info!(step = step_number, event, generation, why = %note.why, "bid");
             } else {
                 tracing::debug!(step = step_number, event, danger, generation, why = %note.why, "step");
             }

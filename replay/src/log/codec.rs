@@ -125,8 +125,8 @@ const SEND_CLASSES: [SendClass; 7] = [
 ];
 
 fn class_code(class: SendClass) -> u8 {
-    // The table holds every variant, so the position is always found.
-    SEND_CLASSES.iter().position(|&known| known == class).map_or(u8::MAX, |index| index as u8)
+    // The table holds every variant (seven), so the position is found and fits in a byte.
+    SEND_CLASSES.iter().position(|&known| known == class).and_then(|index| u8::try_from(index).ok()).unwrap_or(u8::MAX)
 }
 
 /// Config fields added after version 1, by name, value in decimal: new fields need no new
