@@ -227,6 +227,7 @@ impl EthL1 {
             match self.sign_and_send(chain_id, w_nonce, request.clone(), fees) {
                 Ok(tx_hash) => {
                     self.last_sent.insert(w_nonce.0, LastSend { content, fees, tx_hash });
+                    self.sent_txs.record(w_nonce, tx_hash, &request);
                     return Ok(tx_hash);
                 }
                 Err(SendError::Node { class: SendClass::Underpriced, .. }) if escalations < ESCALATIONS => {
