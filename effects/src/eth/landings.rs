@@ -4,11 +4,12 @@
 //! know (a predecessor's send, or a foreign one with our key) is looked up in the blocks.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, PoisonError};
 
 use alloy::primitives::Address;
 use alloy::providers::Provider as _;
 use alloy::rpc::client::BatchRequest;
-use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::rpc::types::TransactionReceipt;
 use machine::event::Input;
 use machine::{BatchNonce, Hash32, WalletNonce};
 
@@ -30,34 +31,42 @@ struct Sent {
     batch: Option<BatchNonce>,
 }
 
-/// What this process sent at each wallet nonce still above the safe head, oldest first.
+/// What this process signed at each wallet nonce still above the safe head, oldest
+/// first. Behind a lock so the send path, which signs through `&self`, can record.
 #[derive(Debug)]
 pub(super) struct SentTxs {
     inbox: Address,
-    by_nonce: BTreeMap<u64, Vec<Sent>>,
+    by_nonce: Mutex<BTreeMap<u64, Vec<Sent>>>,
 }
 
 impl SentTxs {
     pub(super) fn new(inbox: Address) -> Self {
-        SentTxs { inbox, by_nonce: BTreeMap::new() }
+        SentTxs { inbox, by_nonce: Mutex::new(BTreeMap::new()) }
     }
 
-    /// Remembers that the node accepted `request`, signed as `tx_hash`, at `w_nonce`: the
-    /// send path calls this after every successful broadcast.
-    pub(super) fn record(&mut self, w_nonce: WalletNonce, tx_hash: Hash32, request: &TransactionRequest) {
-        let to_inbox = request.to.as_ref().and_then(|kind| kind.to()) == Some(&self.inbox);
-        let wire = request.input.input().map_or(&[][..], |bytes| &bytes[..]);
-        let batch = to_inbox.then(|| machine::wire::decode(wire).ok().map(|batch| batch.nonce)).flatten();
-        let sends = self.by_nonce.entry(w_nonce.0).or_default();
+    /// Remembers a transaction signed as `tx_hash` at `w_nonce`, to `to` with calldata
+    /// `input`: the send path calls this for every transaction it hands to the node (one
+    /// the node refused only costs a receipt call that finds nothing).
+    pub(super) fn record(&self, w_nonce: WalletNonce, tx_hash: Hash32, to: Option<Address>, input: &[u8]) {
+        let batch = (to == Some(self.inbox)).then(|| machine::wire::decode(input).ok().map(|batch| batch.nonce));
+        let mut by_nonce = self.by_nonce.lock().unwrap_or_else(PoisonError::into_inner);
+        let sends = by_nonce.entry(w_nonce.0).or_default();
         sends.retain(|sent| sent.tx_hash != tx_hash);
-        sends.push(Sent { tx_hash, batch });
+        sends.push(Sent { tx_hash, batch: batch.flatten() });
         let excess = sends.len().saturating_sub(HASHES_PER_NONCE);
         sends.drain(..excess);
     }
 
-    /// Forgets the nonces below `w_nonce`: they are safe, so no round asks for them again.
-    fn forget_below(&mut self, w_nonce: u64) {
-        self.by_nonce = self.by_nonce.split_off(&w_nonce);
+    /// Forgets the nonces below `w_nonce` (they are safe, so no round asks for them
+    /// again) and returns what was sent at the nonces of `wanted`, newest first per nonce.
+    fn at(&self, forget_below: u64, wanted: std::ops::Range<u64>) -> Vec<(u64, Sent)> {
+        let mut by_nonce = self.by_nonce.lock().unwrap_or_else(PoisonError::into_inner);
+        *by_nonce = by_nonce.split_off(&forget_below);
+        // Newest first: a replacement is likelier to have landed than what it replaced.
+        by_nonce
+            .range(wanted)
+            .flat_map(|(&w_nonce, sends)| sends.iter().rev().map(move |sent| (w_nonce, *sent)))
+            .collect()
     }
 }
 
@@ -78,15 +87,8 @@ impl EthL1 {
     /// Batch nonces of our decodable batches in blocks `safe_block + 1 ..= head`, in L1
     /// order: one landing per wallet nonce `safe_count..latest_count`.
     pub(super) fn round_landings(&mut self, round: Round) -> Result<Vec<BatchNonce>, L1Error> {
-        self.sent_txs.forget_below(round.safe_count);
         let wanted = round.safe_count..round.latest_count;
-        // Newest first: a replacement is likelier to have landed than what it replaced.
-        let asks: Vec<(u64, Sent)> = self
-            .sent_txs
-            .by_nonce
-            .range(wanted.clone())
-            .flat_map(|(&w_nonce, sends)| sends.iter().rev().map(move |sent| (w_nonce, *sent)))
-            .collect();
+        let asks = self.sent_txs.at(round.safe_count, wanted.clone());
         let receipts = self.receipts(&asks.iter().map(|(_, sent)| sent.tx_hash).collect::<Vec<_>>())?;
         // (block, wallet nonce, batch): one sender's transactions land in nonce order, so
         // this sorts them in L1 order as well as (block, transaction index) would.
@@ -141,32 +143,29 @@ impl EthL1 {
 
 #[cfg(test)]
 mod tests {
-    use alloy::network::TransactionBuilder as _;
-    use alloy::primitives::Bytes as AlloyBytes;
-
     use super::*;
 
     #[test]
     fn a_send_is_remembered_with_the_batch_nonce_it_carried() {
         let inbox = Address::repeat_byte(0x22);
-        let mut sent = SentTxs::new(inbox);
+        let sent = SentTxs::new(inbox);
         let wire = machine::wire::encode(BatchNonce(7), machine::BlockNumber(3), b"payload").unwrap();
-        let batch = TransactionRequest::default().with_to(inbox).with_input(AlloyBytes::from(wire.clone()));
-        let noop = TransactionRequest::default().with_to(Address::repeat_byte(0x11));
-        let elsewhere = TransactionRequest::default().with_to(Address::repeat_byte(0x33)).with_input(wire);
-        sent.record(WalletNonce(4), Hash32([1; 32]), &batch);
-        sent.record(WalletNonce(4), Hash32([2; 32]), &noop);
-        sent.record(WalletNonce(4), Hash32([1; 32]), &batch);
-        sent.record(WalletNonce(5), Hash32([3; 32]), &elsewhere);
-        let at_four: Vec<_> = sent.by_nonce[&4].iter().map(|sent| (sent.tx_hash.0[0], sent.batch)).collect();
-        assert_eq!(at_four, [(2, None), (1, Some(BatchNonce(7)))], "a repeat moves to the newest place");
-        assert_eq!(sent.by_nonce[&5][0].batch, None, "only the inbox takes batches");
+        let noop = Some(Address::repeat_byte(0x11));
+        sent.record(WalletNonce(4), Hash32([1; 32]), Some(inbox), &wire);
+        sent.record(WalletNonce(4), Hash32([2; 32]), noop, &[]);
+        sent.record(WalletNonce(4), Hash32([1; 32]), Some(inbox), &wire);
+        sent.record(WalletNonce(5), Hash32([3; 32]), Some(Address::repeat_byte(0x33)), &wire);
+        sent.record(WalletNonce(5), Hash32([4; 32]), Some(inbox), b"not a batch");
+        let at = |from, to| -> Vec<_> {
+            sent.at(0, from..to).into_iter().map(|(w_nonce, sent)| (w_nonce, sent.tx_hash.0[0], sent.batch)).collect()
+        };
+        assert_eq!(at(4, 5), [(4, 1, Some(BatchNonce(7))), (4, 2, None)], "newest first; a repeat moves up");
+        assert_eq!(at(5, 6), [(5, 4, None), (5, 3, None)], "only decodable batches to the inbox count");
         for n in 0..40 {
-            sent.record(WalletNonce(6), Hash32([n; 32]), &noop);
+            sent.record(WalletNonce(6), Hash32([n; 32]), noop, &[]);
         }
-        assert_eq!(sent.by_nonce[&6].len(), HASHES_PER_NONCE);
-        assert_eq!(sent.by_nonce[&6].last().map(|sent| sent.tx_hash), Some(Hash32([39; 32])));
-        sent.forget_below(5);
-        assert_eq!(sent.by_nonce.keys().copied().collect::<Vec<_>>(), [5, 6]);
+        let at_six = at(6, 7);
+        assert_eq!((at_six.len(), at_six[0].1), (HASHES_PER_NONCE, 39));
+        assert_eq!(sent.at(5, 0..10).len(), 2 + HASHES_PER_NONCE, "nonce 4 is forgotten");
     }
 }

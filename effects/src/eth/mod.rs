@@ -12,6 +12,7 @@ mod landings;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use alloy::consensus::Transaction as _;
 use alloy::eips::eip1559::BaseFeeParams;
 use alloy::eips::{BlockId, BlockNumberOrTag};
 use alloy::network::{Ethereum, EthereumWallet, NetworkTransactionBuilder, TransactionBuilder};
@@ -227,7 +228,6 @@ impl EthL1 {
             match self.sign_and_send(chain_id, w_nonce, request.clone(), fees) {
                 Ok(tx_hash) => {
                     self.last_sent.insert(w_nonce.0, LastSend { content, fees, tx_hash });
-                    self.sent_txs.record(w_nonce, tx_hash, &request);
                     return Ok(tx_hash);
                 }
                 Err(SendError::Node { class: SendClass::Underpriced, .. }) if escalations < ESCALATIONS => {
@@ -263,6 +263,7 @@ impl EthL1 {
             })
             .map_err(|error| SendError::Transport(format!("cannot sign: {error}")))?;
         let tx_hash = *envelope.tx_hash();
+        self.sent_txs.record(w_nonce, Hash32(tx_hash.0), envelope.to(), envelope.input());
         let timeout = self.timeout;
         let sent = self
             .runtime
