@@ -6,6 +6,9 @@
 //! The run loop is synchronous; this adapter owns a small tokio runtime and blocks on
 //! each call, with a timeout, so a hung node becomes an `rpc_failed`, never a hang.
 
+mod blocks;
+mod landings;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -17,9 +20,11 @@ use alloy::primitives::{Address, Bytes as AlloyBytes, U256};
 use alloy::providers::{Provider, ProviderBuilder, RootProvider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use machine::SendClass;
-use machine::event::{BatchLanding, Input};
-use machine::{BatchNonce, Bid, BlockNumber, Bytes, FeeView, Hash32, WalletNonce, Wei};
+use machine::event::Input;
+use machine::{BatchNonce, Bid, BlockNumber, FeeView, Hash32, SendClass, WalletNonce, Wei};
+
+use self::blocks::BlockCache;
+use self::landings::{Round, SentTxs};
 
 use crate::error::{L1Error, SendError};
 use crate::ports::{ChainIdentity, L1, SafeSync, Signed, WalletCounts};
@@ -32,7 +37,8 @@ pub mod send_error;
 fn input_bytes(input: &Input) -> usize {
     match input {
         Input::Direct { data, .. } => data.0.len() + INPUT_OVERHEAD,
-        Input::Batch(_) => INPUT_OVERHEAD,
+        // Counted even where the run loop drops the wire: the budget then errs on the safe side.
+        Input::Batch(landing) => landing.wire.as_ref().map_or(0, |wire| wire.0.len()) + INPUT_OVERHEAD,
     }
 }
 
@@ -99,6 +105,10 @@ struct BlockFacts {
 /// single block's calldata (at most a few MiB under any gas limit) always fits.
 pub const SYNC_BYTE_BUDGET: usize = 8 * 1024 * 1024;
 
+/// The blocks one `l1` event may cover: a first sync over a long range makes progress in
+/// bounded steps (each durable before the next is read), like the byte budget.
+pub const SYNC_BLOCK_LIMIT: u64 = 1024;
+
 /// Bytes an input adds to a record beyond its data: block, nonces, hash, tags.
 const INPUT_OVERHEAD: usize = 64;
 
@@ -115,9 +125,13 @@ pub struct EthL1 {
     last_sent: BTreeMap<u64, LastSend>,
     /// The input bytes one sync answer may carry.
     sync_budget: usize,
-    /// The head block at which the last `wallet` answer counted `latest`: the submit
-    /// round's `unsafe_landings`, read right after, scans up to the same block.
-    round_head: Option<u64>,
+    /// What the last `wallet` answer read (safe block, head, counts): the submit round's
+    /// `unsafe_landings`, read right after, looks at the same blocks.
+    round: Option<Round>,
+    /// Inbox inputs of recently read blocks, so each block is fetched once.
+    cache: BlockCache,
+    /// What this process broadcast at each wallet nonce above the safe head.
+    sent_txs: SentTxs,
 }
 
 fn l1_error(error: impl std::fmt::Display) -> L1Error {
@@ -147,7 +161,9 @@ impl EthL1 {
             timeout,
             last_sent: BTreeMap::new(),
             sync_budget: SYNC_BYTE_BUDGET,
-            round_head: None,
+            round: None,
+            cache: BlockCache::default(),
+            sent_txs: SentTxs::new(Address::from(inbox.0)),
         })
     }
 
@@ -168,39 +184,6 @@ impl EthL1 {
             Ok(Err(error)) => Err(l1_error(error)),
             Err(_) => Err(L1Error::Timeout { ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX) }),
         }
-    }
-
-    fn block_inputs(&self, number: u64, ours_only: bool) -> Result<(BlockFacts, Vec<Input>), L1Error> {
-        let block = self
-            .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Number(number)).full())?
-            .ok_or_else(|| L1Error::Rpc { code: 0, message: format!("block {number} not found") })?;
-        let facts = BlockFacts {
-            timestamp: block.header.timestamp,
-            hash: Hash32(block.header.hash.0),
-            parent_hash: Hash32(block.header.parent_hash.0),
-        };
-        let mut inputs = Vec::new();
-        for tx in block.transactions.txns() {
-            if tx.to() != Some(self.inbox) {
-                continue;
-            }
-            let data = tx.input().to_vec();
-            if tx.inner.signer() == self.from {
-                let decoded = machine::wire::decode(&data);
-                inputs.push(Input::Batch(BatchLanding {
-                    block: BlockNumber(number),
-                    w_nonce: WalletNonce(tx.nonce()),
-                    nonce: decoded.as_ref().map_or(BatchNonce(0), |batch| batch.nonce),
-                    first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
-                    wire_hash: Some(machine::wire::wire_hash(&data)),
-                    decodes: decoded.is_ok(),
-                    wire: Some(Bytes(data)),
-                }));
-            } else if !ours_only {
-                inputs.push(Input::Direct { block: BlockNumber(number), data: Bytes(data) });
-            }
-        }
-        Ok((facts, inputs))
     }
 
     fn tag_number(&self, tag: BlockNumberOrTag) -> Result<u64, L1Error> {
@@ -280,6 +263,7 @@ impl EthL1 {
             })
             .map_err(|error| SendError::Transport(format!("cannot sign: {error}")))?;
         let tx_hash = *envelope.tx_hash();
+        self.sent_txs.record(w_nonce, Hash32(tx_hash.0), envelope.to(), envelope.input());
         let timeout = self.timeout;
         let sent = self
             .runtime
@@ -346,27 +330,24 @@ impl L1 for EthL1 {
             parent_hash: (from_block.0 == safe.header.number.saturating_add(1)).then_some(head.hash),
             partial: false,
         };
-        let (mut bytes, mut last) = (0usize, None);
-        for number in from_block.0..=safe.header.number {
-            let (facts, inputs) = self.block_inputs(number, false)?;
-            if number == from_block.0 {
-                sync.parent_hash = Some(facts.parent_hash);
-            }
-            let block_bytes: usize = inputs.iter().map(input_bytes).sum();
-            if let Some((previous, previous_facts)) = last
-                && bytes.saturating_add(block_bytes) > self.sync_budget
-            {
-                // The rest, from this block on, comes in the next answer; this one is
-                // complete up to the previous block. A first block always fits.
-                let BlockFacts { timestamp, hash, .. } = previous_facts;
-                (sync.safe_block, sync.safe_timestamp, sync.safe_hash) = (BlockNumber(previous), timestamp, Some(hash));
-                sync.partial = true;
-                break;
-            }
-            bytes = bytes.saturating_add(block_bytes);
-            sync.inputs.extend(inputs);
-            last = Some((number, facts));
+        if from_block.0 > safe.header.number {
+            return Ok(sync);
         }
+        // A long range is read in bounded steps; the core asks for the rest.
+        let last = safe.header.number.min(from_block.0.saturating_add(SYNC_BLOCK_LIMIT - 1));
+        let top = (last == safe.header.number).then_some(head.hash);
+        let blocks = self.read_blocks(from_block.0, last, top, self.sync_budget)?;
+        let (Some(first), Some(end)) = (blocks.first(), blocks.last()) else { return Ok(sync) };
+        sync.parent_hash = Some(first.facts.parent_hash);
+        let end_number = from_block.0.saturating_add(blocks.len() as u64 - 1);
+        if end_number < safe.header.number {
+            // The rest, from the next block on, comes in the next answer; this one is
+            // complete up to its last block.
+            let BlockFacts { timestamp, hash, .. } = end.facts;
+            (sync.safe_block, sync.safe_timestamp, sync.safe_hash) = (BlockNumber(end_number), timestamp, Some(hash));
+            sync.partial = true;
+        }
+        sync.inputs = blocks.iter().flat_map(|block| block.inputs.iter().cloned()).collect();
         Ok(sync)
     }
 
@@ -380,39 +361,39 @@ impl L1 for EthL1 {
             .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Latest))?
             .ok_or_else(|| L1Error::Rpc { code: 0, message: "no latest block".to_owned() })?;
         let head = latest.header.number;
-        self.round_head = Some(head);
         // live.md §1: the fee observation of the same round. The pending block's base fee
         // follows from the head by EIP-1559's rule; a pre-London chain has none.
         let base_fee = latest.header.inner.next_block_base_fee(BaseFeeParams::ethereum());
         let tip = self.block_on(self.provider.get_max_priority_fee_per_gas())?;
         let fees = base_fee.map(|base_fee| FeeView { base_fee: Wei(u128::from(base_fee)), tip: Wei(tip) });
         let count = |id: BlockId| self.block_on(self.provider.get_transaction_count(self.from).block_id(id));
-        Ok(WalletCounts {
+        let counts = WalletCounts {
             latest: WalletNonce(count(BlockId::number(head))?),
             pending: WalletNonce(count(BlockId::pending())?),
             safe: WalletNonce(count(BlockId::number(safe_block))?),
             safe_block: BlockNumber(safe_block),
             fees,
-        })
+        };
+        self.round = Some(Round {
+            safe_block,
+            head,
+            head_hash: Hash32(latest.header.hash.0),
+            safe_count: counts.safe.0,
+            latest_count: counts.latest.0,
+        });
+        Ok(counts)
     }
 
     fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error> {
-        let safe = self.tag_number(BlockNumberOrTag::Safe)?;
-        let latest = match self.round_head.take() {
-            Some(head) => head,
-            None => self.tag_number(BlockNumberOrTag::Latest)?,
-        };
-        let mut nonces = Vec::new();
-        for number in safe + 1..=latest {
-            for input in self.block_inputs(number, true)?.1 {
-                if let Input::Batch(landing) = input
-                    && landing.decodes
-                {
-                    nonces.push(landing.nonce);
-                }
+        // The core asks right after `wallet` in a submit round; alone, it reads the counts.
+        let round = match self.round.take() {
+            Some(round) => round,
+            None => {
+                self.wallet()?;
+                self.round.take().ok_or_else(|| l1_error("no wallet counts"))?
             }
-        }
-        Ok(nonces)
+        };
+        self.round_landings(round)
     }
 
     fn send_batch(

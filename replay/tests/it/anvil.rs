@@ -109,7 +109,7 @@ fn run_happy_path_against_anvil_then_replay_offline() {
 
 /// Holds every send out of blocks and runs a first process with one sealed batch until
 /// its detector exits `recovery_required`; returns the still-censoring miner.
-fn drive_into_danger(url: &str, db: &str, log: &str) -> Miner {
+pub(crate) fn drive_into_danger(url: &str, db: &str, log: &str) -> Miner {
     let miner = Miner::start(url, true);
     let first = start_run(url, db, log);
     assert!(seqrec(&["seal", "--db", db, "--payload", "0x01"]).status.success());

@@ -13,5 +13,6 @@ mod log_repair;
 mod log_snapshots;
 mod log_writer;
 mod logs;
+mod rpc_calls;
 mod scenarios;
 mod support;
