@@ -162,7 +162,7 @@ fn incident_batch_held_out_of_blocks_then_recovery_against_anvil() {
 
 /// With `SEQREC_KEEP_ANVIL_LOGS` set, keeps a real-L1 log in `fixtures/logs/`, where CI
 /// replays it without anvil.
-fn keep_as_fixture(log: &std::path::Path, name: &str) {
+pub(crate) fn keep_as_fixture(log: &std::path::Path, name: &str) {
     if std::env::var_os("SEQREC_KEEP_ANVIL_LOGS").is_some() {
         let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../fixtures/logs/{name}.seqlog"));
         std::fs::copy(log, target).unwrap();
