@@ -14,7 +14,7 @@ pub(crate) fn run() -> Result<(), String> {
     let anvil = match std::env::var_os("SEQREC_ANVIL") {
         Some(path) => std::path::PathBuf::from(path),
         None => {
-            crate::anvil::run()?;
+            crate::nodes::run()?;
             workspace_root().join(".tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
         }
     };

@@ -5,17 +5,18 @@
 //! - `cargo xtask fixtures [--accept]`: regenerates `fixtures/logs/` from `fixtures/scripts/`.
 //! - `cargo xtask fuzz [log_reader|script_step] [SECONDS]`: runs a cargo-fuzz target.
 //! - `cargo xtask sim [--seeds N]`: sweeps random seeds with fault schedules and crash points.
-//! - `cargo xtask anvil`: installs the pinned anvil for the live tests (prints SEQREC_ANVIL).
+//! - `cargo xtask nodes` (or `anvil`): installs the pinned anvil and hardhat for the live tests
+//!   (prints SEQREC_ANVIL and SEQREC_HARDHAT).
 //! - `cargo xtask faults [KILLS]`: the SIGKILL fault case against anvil with KILLS kills (default 300).
 //! - `cargo xtask tidy`: the repository rules (also run by `cargo test -p xtask`).
 
 use std::process::{Command, ExitCode};
 
-mod anvil;
 mod bench;
 mod faults;
 mod fixtures;
 mod fuzz;
+mod nodes;
 mod sim;
 mod tidy;
 
@@ -26,13 +27,13 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(),
         Some("tidy") => tidy::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
-        Some("anvil") => anvil::run(),
+        Some("nodes" | "anvil") => nodes::run(),
         Some("faults") => faults::run(&args[1..]),
         Some("sim") => sim::run(&args[1..]),
         Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|anvil|bench|faults [KILLS]|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
+                "usage: cargo xtask <ci|nodes|bench|faults [KILLS]|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
             );
             return ExitCode::from(2);
         }

@@ -8,6 +8,7 @@
 
 mod blocks;
 mod landings;
+mod safe;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -132,6 +133,8 @@ pub struct EthL1 {
     cache: BlockCache,
     /// What this process broadcast at each wallet nonce above the safe head.
     sent_txs: SentTxs,
+    /// `Some(N)`: the safe head is `latest − N`, not the node's `safe` tag (`safe.rs`).
+    safe_depth: Option<u64>,
 }
 
 fn l1_error(error: impl std::fmt::Display) -> L1Error {
@@ -164,6 +167,7 @@ impl EthL1 {
             round: None,
             cache: BlockCache::default(),
             sent_txs: SentTxs::new(Address::from(inbox.0)),
+            safe_depth: None,
         })
     }
 
@@ -313,34 +317,28 @@ impl L1 for EthL1 {
     }
 
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, L1Error> {
-        let safe = self
-            .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Safe))?
-            .ok_or_else(|| L1Error::Rpc { code: 0, message: "no safe block".to_owned() })?;
-        let head = BlockFacts {
-            timestamp: safe.header.timestamp,
-            hash: Hash32(safe.header.hash.0),
-            parent_hash: Hash32(safe.header.parent_hash.0),
-        };
+        let safe = self.safe_head()?;
+        let head = safe.facts;
         let mut sync = SafeSync {
-            safe_block: BlockNumber(safe.header.number),
+            safe_block: BlockNumber(safe.number),
             safe_timestamp: head.timestamp,
             inputs: Vec::new(),
             safe_hash: Some(head.hash),
             // Nothing new: the parent of the next block is the safe head itself.
-            parent_hash: (from_block.0 == safe.header.number.saturating_add(1)).then_some(head.hash),
+            parent_hash: (from_block.0 == safe.number.saturating_add(1)).then_some(head.hash),
             partial: false,
         };
-        if from_block.0 > safe.header.number {
+        if from_block.0 > safe.number {
             return Ok(sync);
         }
         // A long range is read in bounded steps; the core asks for the rest.
-        let last = safe.header.number.min(from_block.0.saturating_add(SYNC_BLOCK_LIMIT - 1));
-        let top = (last == safe.header.number).then_some(head.hash);
+        let last = safe.number.min(from_block.0.saturating_add(SYNC_BLOCK_LIMIT - 1));
+        let top = (last == safe.number).then_some(head.hash);
         let blocks = self.read_blocks(from_block.0, last, top, self.sync_budget)?;
         let (Some(first), Some(end)) = (blocks.first(), blocks.last()) else { return Ok(sync) };
         sync.parent_hash = Some(first.facts.parent_hash);
         let end_number = from_block.0.saturating_add(blocks.len() as u64 - 1);
-        if end_number < safe.header.number {
+        if end_number < safe.number {
             // The rest, from the next block on, comes in the next answer; this one is
             // complete up to its last block.
             let BlockFacts { timestamp, hash, .. } = end.facts;
@@ -352,7 +350,7 @@ impl L1 for EthL1 {
     }
 
     fn wallet(&mut self) -> Result<WalletCounts, L1Error> {
-        let safe_block = self.tag_number(BlockNumberOrTag::Safe)?;
+        let safe_block = self.safe_number()?;
         // `latest` is counted at a block number, not the tag, so the round's landings can
         // be read up to that very block: a block mined between the two reads would
         // otherwise show a landing the count does not (or the reverse), and the plan

@@ -90,6 +90,12 @@ pub struct RunArgs {
     /// and database were lost (no effect after the first seal).
     #[arg(long, env = "SEQREC_ADOPT_L1_HISTORY")]
     pub adopt_l1_history: bool,
+    /// Take `latest − N` as the safe head instead of the node's `safe` tag, for nodes whose
+    /// tag is unusable (dev nodes such as hardhat report safe = latest). N = 64 is about
+    /// mainnet's finality; N must be at least the deepest reorg expected. Without it, `run`
+    /// checks the node's tag at the first L1 contact and exits 78 if it is unusable.
+    #[arg(long, env = "SEQREC_SAFE_DEPTH")]
+    pub safe_depth: Option<u64>,
     /// How each step is reported on standard error: `text` or `json` (one object per step).
     #[arg(long, env = "SEQREC_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
@@ -110,11 +116,29 @@ struct Live {
     exit_reason: Option<String>,
     shutdown: Arc<AtomicBool>,
     steps: u64,
+    /// Whether the node's `safe` tag was judged (or `--safe-depth` makes it moot).
+    safe_tag_checked: bool,
+    /// Why the node's `safe` tag is unusable, found at the first L1 contact: `run` stops
+    /// and exits `config_invalid` with it.
+    safe_tag_unusable: Option<String>,
 }
 
 impl L1 for Live {
     fn chain_id(&mut self) -> Result<ChainIdentity, effects::L1Error> {
-        self.l1.chain_id()
+        let identity = self.l1.chain_id()?;
+        // The node was down when `run` started: its `safe` tag is judged at the first
+        // contact instead, before the core reads anything from it.
+        if !self.safe_tag_checked {
+            match self.l1.check_safe_tag()? {
+                Ok(()) => self.safe_tag_checked = true,
+                Err(why) => {
+                    self.shutdown.store(true, Ordering::Relaxed);
+                    self.safe_tag_unusable = Some(why.clone());
+                    return Err(effects::L1Error::Rpc { code: 0, message: why });
+                }
+            }
+        }
+        Ok(identity)
     }
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, effects::L1Error> {
         self.l1.sync_safe(from_block)
@@ -400,8 +424,27 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     };
     let inbox = config.inbox.unwrap_or_default();
     let l1 = match EthL1::connect(&args.rpc, key, inbox, Duration::from_millis(args.rpc_timeout_ms)) {
-        Ok(l1) => l1,
+        Ok(l1) => l1.with_safe_depth(args.safe_depth),
         Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &format!("--rpc: {message}"))),
+    };
+    init_logging(args.log_format == "json");
+    // Choice 46: the safe head's source is judged before any file is touched. An
+    // unreachable node cannot be judged: the core's boot rules apply (a warm node admits
+    // from its stored view) and the check runs at the first contact (`Live::chain_id`).
+    let safe_tag_checked = match (args.safe_depth, l1.check_safe_tag()) {
+        (Some(depth), _) => {
+            tracing::warn!(
+                safe_depth = depth,
+                "--safe-depth {depth}: the safe head is latest - {depth}; the node's `safe` tag is not used"
+            );
+            true
+        }
+        (None, Ok(Ok(()))) => true,
+        (None, Ok(Err(why))) => return Ok(stop(ExitCode::ConfigInvalid, &why)),
+        (None, Err(error)) => {
+            tracing::warn!(%error, "the node's `safe` tag could not be checked now; it is checked at the first contact");
+            false
+        }
     };
     let (log, state) = match open_log(&args.log, &config)? {
         Ok(opened) => opened,
@@ -417,14 +460,27 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     }
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
-    init_logging(args.log_format == "json");
-    let mut live = Live { l1, store, log, intake_open: false, offered: None, exit_reason: None, shutdown, steps: 0 };
+    let mut live = Live {
+        l1,
+        store,
+        log,
+        intake_open: false,
+        offered: None,
+        exit_reason: None,
+        shutdown,
+        steps: 0,
+        safe_tag_checked,
+        safe_tag_unusable: None,
+    };
     let mut executor = Executor::resume(state);
     let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
     let stopped = executor.run(&mut live, boot);
     // A closing checkpoint vouches for the final state (a snapshot can be cut here).
     if !matches!(stopped, Stop::LogFailed(_)) {
         live.checkpoint(executor.state());
+    }
+    if let Some(why) = live.safe_tag_unusable {
+        return Ok(stop(ExitCode::ConfigInvalid, &why));
     }
     match stopped {
         Stop::Exited(code) => Ok(Outcome::Exit {

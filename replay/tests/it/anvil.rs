@@ -1,13 +1,14 @@
 //! `seqrec run` against a real node: anvil on 127.0.0.1 at a free port, with
 //! `--slots-in-an-epoch` so `safe` lags the head. Gated at run time by `SEQREC_ANVIL`
-//! (`.ci/run` and `cargo xtask anvil` install a pinned anvil).
+//! (`.ci/run` and `cargo xtask nodes` install a pinned anvil). The happy path and the
+//! incident are generic over the node and run against hardhat too (`hardhat.rs`).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::live::{
-    DEV_KEY, Miner, Process, anvil, anvil_on_chain, finish, rpc, rpc_result, run_args, scratch, seqrec, start_run,
-    stop_cleanly, trace,
+    DEV_KEY, Miner, Node, Process, anvil, anvil_on_chain, finish, rpc, rpc_result, run_args, scratch, seqrec,
+    start_run, stop_cleanly, trace,
 };
 
 #[test]
@@ -61,41 +62,39 @@ fn rpc_down_at_a_first_boot_exits_retry() {
 
 #[test]
 fn run_happy_path_against_anvil_then_replay_offline() {
-    let Some((_anvil, url)) = anvil() else { return };
+    happy_path(Node::Anvil);
+}
+
+/// `count` KiB of non-zero bytes, as `seqrec seal --payload` takes them.
+fn kib_payload(count: usize, seed: u8) -> String {
+    let bytes: String = (0..count * 1024).map(|i| format!("{:02x}", (i * 31 + usize::from(seed)) % 255 + 1)).collect();
+    format!("0x{bytes}")
+}
+
+/// Batches of 1 KiB and 16 KiB land and turn Gold; SIGTERM exits 0; the log replays
+/// offline to identical effects.
+pub(crate) fn happy_path(node: Node) {
+    let Some((_node, url)) = node.start() else { return };
     let _miner = Miner::start(&url, false);
-    let dir = std::env::temp_dir().join(format!("seqrec-anvil-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("{}-happy-path", node.name()));
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
-    let run = Process(
-        Command::new(env!("CARGO_BIN_EXE_seqrec"))
-            .args(["run", "--rpc", &url, "--db", db_arg, "--log", log_arg, "--chain-id", "31337"])
-            .args(["--inbox", "0x2222222222222222222222222222222222222222", "--max-wait-blocks", "20"])
-            .args(["--preemptive-margin-blocks", "5", "--seconds-per-block", "1"])
-            .args(["--detector-interval-ms", "300", "--submit-interval-ms", "300"])
-            .env("SEQREC_KEY", DEV_KEY)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    for payload in ["0x01", "0x02"] {
-        let sealed = seqrec(&["seal", "--db", db_arg, "--payload", payload]);
+    let run = start_run(&url, db_arg, log_arg);
+    for payload in [kib_payload(1, 1), kib_payload(16, 2), kib_payload(1, 3)] {
+        let sealed = seqrec(&["seal", "--db", db_arg, "--payload", &payload]);
         assert!(sealed.status.success(), "{sealed:?}");
     }
-    // Both batches land and become safe; the core folds them on its next detector sync.
+    // The batches land and become safe; the core folds them on its next detector sync.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let status = seqrec(&["status", "--db", db_arg]);
+        let status = seqrec(&["status", "--db", db_arg, "--log", log_arg]);
         let text = String::from_utf8_lossy(&status.stdout).into_owned();
-        let closed = text.lines().filter(|line| line.contains("0x") && line.contains("valid")).count();
-        if closed >= 2 {
+        if text.lines().filter(|line| line.contains(" Gold ")).count() >= 3 {
             break;
         }
-        assert!(Instant::now() < deadline, "batches never closed:\n{text}");
-        std::thread::sleep(Duration::from_millis(200));
+        assert!(Instant::now() < deadline, "batches never turned Gold on {}:\n{text}", node.name());
+        std::thread::sleep(Duration::from_millis(300));
     }
-    std::thread::sleep(Duration::from_secs(6));
     // SIGTERM: a clean shutdown, exit 0.
     let stderr = stop_cleanly(run);
     // Offline: the log replays to identical effects, and the batches are Gold.
@@ -103,8 +102,8 @@ fn run_happy_path_against_anvil_then_replay_offline() {
     assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
     let status = seqrec(&["status", "--db", db_arg, "--log", log_arg]);
     let text = String::from_utf8_lossy(&status.stdout).into_owned();
-    assert!(text.lines().filter(|line| line.contains(" Gold ")).count() >= 2, "{text}\n{stderr}");
-    keep_as_fixture(&log, "anvil-happy-path");
+    assert!(text.lines().filter(|line| line.contains(" Gold ")).count() >= 3, "{text}\n{stderr}");
+    keep_as_fixture(&log, &format!("{}-happy-path", node.name()));
 }
 
 /// Holds every send out of blocks and runs a first process with one sealed batch until
@@ -121,8 +120,14 @@ pub(crate) fn drive_into_danger(url: &str, db: &str, log: &str) -> Miner {
 
 #[test]
 fn incident_batch_held_out_of_blocks_then_recovery_against_anvil() {
-    let Some((_anvil, url)) = anvil() else { return };
-    let dir = scratch("incident");
+    incident(Node::Anvil);
+}
+
+/// The stale-batch incident: a batch held out of blocks until the danger exit, then the
+/// restart's flush, cascade and recovery batch; a later seal lands Gold.
+pub(crate) fn incident(node: Node) {
+    let Some((_node, url)) = node.start() else { return };
+    let dir = scratch(&format!("{}-incident", node.name()));
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
     // Every pending transaction is dropped before each block: our batch is held out of
@@ -157,11 +162,11 @@ fn incident_batch_held_out_of_blocks_then_recovery_against_anvil() {
         status.contains(" Gold ") && status.contains("invalid"),
         "the recovery batch is Gold, the doomed one invalid:\n{status}"
     );
-    keep_as_fixture(&log, "anvil-incident");
+    keep_as_fixture(&log, &format!("{}-incident", node.name()));
 }
 
 /// With `SEQREC_KEEP_ANVIL_LOGS` set, keeps a real-L1 log in `fixtures/logs/`, where CI
-/// replays it without anvil.
+/// replays it without a node.
 pub(crate) fn keep_as_fixture(log: &std::path::Path, name: &str) {
     if std::env::var_os("SEQREC_KEEP_ANVIL_LOGS").is_some() {
         let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../fixtures/logs/{name}.seqlog"));

@@ -1,13 +1,17 @@
-//! What the live tests (`anvil.rs`, `faults/`) share: anvil on 127.0.0.1 with
-//! `--no-mining --slots-in-an-epoch 2` (so `safe` lags the head), a test miner, plain
-//! JSON-RPC calls, and `seqrec` commands. Gated at run time by `SEQREC_ANVIL` (`.ci/run`
-//! and `cargo xtask anvil` install a pinned anvil).
+//! What the live tests (`anvil.rs`, `hardhat.rs`, `faults/`) share: a real node on
+//! 127.0.0.1 at a free port that mines only when told ([`Node`]: anvil with
+//! `--no-mining --slots-in-an-epoch 2`, so `safe` lags the head; hardhat's EDR node, whose
+//! `safe` is its head, so `run` gets `--safe-depth 2` there), a test miner, plain JSON-RPC
+//! calls, and `seqrec` commands. Gated at run time by `SEQREC_ANVIL` / `SEQREC_HARDHAT`
+//! (`.ci/run` and `cargo xtask nodes` install the pinned nodes).
 
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-/// anvil's first dev account: a public test key that anvil funds.
+/// anvil's first dev account: a public test key that anvil funds. hardhat derives its
+/// default accounts from the same mnemonic ("test test … junk"), so it is hardhat's
+/// account #0 too, funded alike.
 pub(crate) const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 /// The address of [`DEV_KEY`].
 pub(crate) const DEV_ADDRESS: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
@@ -47,11 +51,161 @@ impl Process {
 
 /// The anvil binary, or `None` (with a message) when the live tests are off.
 pub(crate) fn anvil_binary() -> Option<String> {
-    let binary = std::env::var("SEQREC_ANVIL").ok();
-    if binary.is_none() {
-        eprintln!("SEQREC_ANVIL is not set: anvil test skipped (run `cargo xtask anvil`)");
+    Node::Anvil.binary()
+}
+
+/// The `--safe-depth` the tests give `seqrec run` against hardhat: anvil's lag with
+/// `--slots-in-an-epoch 2`, so both nodes run the same deployment.
+pub(crate) const HARDHAT_SAFE_DEPTH: &str = "2";
+
+/// A real node the live tests run against, and its test controls (each node names its
+/// own: `anvil_*` or `hardhat_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Node {
+    Anvil,
+    Hardhat,
+}
+
+impl Node {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Node::Anvil => "anvil",
+            Node::Hardhat => "hardhat",
+        }
     }
-    binary
+
+    fn variable(self) -> &'static str {
+        match self {
+            Node::Anvil => "SEQREC_ANVIL",
+            Node::Hardhat => "SEQREC_HARDHAT",
+        }
+    }
+
+    /// The node's binary, or `None` (with a message) when its tests are off.
+    pub(crate) fn binary(self) -> Option<String> {
+        let binary = std::env::var(self.variable()).ok();
+        if binary.is_none() {
+            eprintln!("{} is not set: {} test skipped (run `cargo xtask nodes`)", self.variable(), self.name());
+        }
+        binary
+    }
+
+    /// The node serving `url`, told by its client version (anvil when nothing answers).
+    pub(crate) fn at(url: &str) -> Node {
+        let version = rpc_result(url, "web3_clientVersion", "[]").unwrap_or_default();
+        if version.as_str().is_some_and(|version| version.starts_with("HardhatNetwork")) {
+            Node::Hardhat
+        } else {
+            Node::Anvil
+        }
+    }
+
+    /// Starts the node for chain 31337 at a free port: the process and its URL.
+    pub(crate) fn start(self) -> Option<(Process, String)> {
+        self.start_on_chain(31337)
+    }
+
+    pub(crate) fn start_on_chain(self, chain_id: u64) -> Option<(Process, String)> {
+        let binary = self.binary()?;
+        let port = free_port();
+        let process = match self {
+            Node::Anvil => spawn_anvil(&binary, port, chain_id, &[]),
+            Node::Hardhat => spawn_hardhat(&binary, port, chain_id),
+        };
+        Some((process, format!("http://127.0.0.1:{port}")))
+    }
+
+    /// `anvil_x` or `hardhat_x`.
+    fn control(self, method: &str) -> String {
+        format!("{}_{method}", self.name())
+    }
+
+    /// Mines `blocks` empty-or-not blocks at once.
+    pub(crate) fn mine(self, url: &str, blocks: u64) {
+        ok(url, &self.control("mine"), &format!(r#"["0x{blocks:x}"]"#));
+    }
+
+    /// The next block's base fee, in wei.
+    pub(crate) fn set_next_base_fee(self, url: &str, wei: u128) {
+        ok(url, &self.control("setNextBlockBaseFeePerGas"), &format!(r#"["0x{wei:x}"]"#));
+    }
+
+    /// Mining on every transaction, or only when told.
+    pub(crate) fn set_automine(self, url: &str, on: bool) {
+        ok(url, "evm_setAutomine", &format!("[{on}]"));
+    }
+
+    pub(crate) fn set_balance(self, url: &str, address: &str, wei: u128) {
+        ok(url, &self.control("setBalance"), &format!(r#"["{address}","0x{wei:x}"]"#));
+    }
+
+    /// Removes one pending transaction from the node's pool.
+    pub(crate) fn drop_transaction(self, url: &str, hash: &str) {
+        ok(url, &self.control("dropTransaction"), &format!(r#"["{hash}"]"#));
+    }
+
+    /// Empties the node's pool. hardhat has no call for it: its pending transactions
+    /// (`eth_pendingTransactions`) are dropped one by one.
+    pub(crate) fn drop_pending(self, url: &str) {
+        match self {
+            Node::Anvil => ok(url, "anvil_dropAllTransactions", "[]"),
+            Node::Hardhat => {
+                let pending = rpc_result(url, "eth_pendingTransactions", "[]").unwrap_or_default();
+                for tx in pending.as_array().into_iter().flatten() {
+                    if let Some(hash) = tx["hash"].as_str() {
+                        self.drop_transaction(url, hash);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A control call the test relies on; a node that refuses it fails the test.
+fn ok(url: &str, method: &str, params: &str) {
+    let response = rpc(url, method, params);
+    let body = response_body(&response).unwrap_or_default();
+    let value: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_default();
+    // An empty answer is a node that is gone (the test is ending): nothing to check.
+    assert!(response.is_empty() || value.get("error").is_none(), "{method} {params}: {body}");
+}
+
+/// Starts hardhat's EDR node on `port` and waits until it accepts connections (a few
+/// seconds). hardhat runs only inside a project that has it installed locally, so the
+/// node gets a scratch project: a `hardhat.config.js` (the chain id, Prague, mining only
+/// when told, like anvil's `--no-mining`) and a `node_modules` link to the installation
+/// `binary` belongs to (`…/node_modules/.bin/hardhat`).
+pub(crate) fn spawn_hardhat(binary: &str, port: u16, chain_id: u64) -> Process {
+    let project = std::env::temp_dir().join(format!("seqrec-hardhat-{}-{port}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(&project).unwrap();
+    let config = format!(
+        "module.exports = {{ networks: {{ hardhat: {{ chainId: {chain_id}, hardfork: \"prague\", \
+         mining: {{ auto: false, interval: 0 }} }} }} }};\n"
+    );
+    std::fs::write(project.join("hardhat.config.js"), config).unwrap();
+    let installed = Path::new(binary).canonicalize().unwrap_or_else(|error| panic!("{binary}: {error}"));
+    let modules = installed
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == "node_modules"))
+        .unwrap_or_else(|| panic!("{binary} is not inside a node_modules directory"));
+    std::os::unix::fs::symlink(modules, project.join("node_modules")).unwrap();
+    let child = Command::new(binary)
+        .args(["node", "--hostname", "127.0.0.1", "--port", &port.to_string()])
+        .current_dir(&project)
+        .env("HARDHAT_DISABLE_TELEMETRY_PROMPT", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start hardhat: {error}"));
+    let mut process = Process(child);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(process.wait_for(Duration::ZERO).is_none(), "hardhat exited at start (port {port} taken?)");
+        assert!(Instant::now() < deadline, "hardhat did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    process
 }
 
 /// A port nothing listens on right now.
@@ -64,9 +218,7 @@ pub(crate) fn anvil() -> Option<(Process, String)> {
 }
 
 pub(crate) fn anvil_on_chain(chain_id: u64) -> Option<(Process, String)> {
-    let binary = anvil_binary()?;
-    let port = free_port();
-    Some((spawn_anvil(&binary, port, chain_id, &[]), format!("http://127.0.0.1:{port}")))
+    Node::Anvil.start_on_chain(chain_id)
 }
 
 /// Starts anvil on `port` and waits until it accepts connections.
@@ -93,8 +245,8 @@ pub(crate) fn seqrec(args: &[&str]) -> std::process::Output {
 
 /// Mines one block a second (the deployment's block time), first dropping every pending
 /// transaction while censoring: a deterministic way to hold our sends out of blocks.
-/// While censoring it also keeps the raw bytes of the first of our transactions it drops,
-/// as a node elsewhere would (a zombie).
+/// While censoring on anvil it also keeps the raw bytes of the first of our transactions
+/// it drops, as a node elsewhere would (a zombie); hardhat serves no raw pending bytes.
 pub(crate) struct Miner {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     censor: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -108,6 +260,7 @@ impl Miner {
         let stop = std::sync::Arc::new(AtomicBool::new(false));
         let censor = std::sync::Arc::new(AtomicBool::new(censoring));
         let zombie = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let node = Node::at(url);
         let handle = {
             let (url, stop, censor, zombie) = (
                 url.to_owned(),
@@ -120,11 +273,11 @@ impl Miner {
                     std::thread::sleep(Duration::from_millis(1000));
                     if censor.load(Ordering::Relaxed) {
                         let mut kept = zombie.lock().unwrap();
-                        if kept.is_none() {
+                        if kept.is_none() && node == Node::Anvil {
                             *kept = first_pending_raw(&url);
                         }
                         drop(kept);
-                        rpc(&url, "anvil_dropAllTransactions", "[]");
+                        node.drop_pending(&url);
                     }
                     rpc(&url, "evm_mine", "[]");
                 }
@@ -165,9 +318,27 @@ fn first_pending_raw(url: &str) -> Option<String> {
 /// The `result` of a JSON-RPC call.
 pub(crate) fn rpc_result(url: &str, method: &str, params: &str) -> Option<serde_json::Value> {
     let response = rpc(url, method, params);
-    let body = response.split("\r\n\r\n").nth(1)?;
+    let body = response_body(&response)?;
     let value: serde_json::Value = serde_json::from_str(body.trim()).ok()?;
     Some(value["result"].clone())
+}
+
+/// The body of an HTTP response, its chunks joined when it came chunked (hardhat).
+fn response_body(response: &str) -> Option<String> {
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return Some(body.to_owned());
+    }
+    let (mut rest, mut joined) = (body, String::new());
+    loop {
+        let (size, after) = rest.split_once("\r\n")?;
+        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            return Some(joined);
+        }
+        joined.push_str(after.get(..size)?);
+        rest = after.get(size..)?.strip_prefix("\r\n")?;
+    }
 }
 
 /// One JSON-RPC call over plain HTTP (a test needs no client library for it); an empty
@@ -236,10 +407,14 @@ pub(crate) fn run_args<'a>(url: &'a str, db: &'a str, log: &'a str) -> Vec<&'a s
     ]
 }
 
-/// `seqrec run` with the test deployment's arguments and the dev key, not yet spawned.
+/// `seqrec run` with the test deployment's arguments and the dev key, not yet spawned;
+/// against hardhat also with [`HARDHAT_SAFE_DEPTH`] (its `safe` tag is its head).
 pub(crate) fn run_command(url: &str, db: &str, log: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_seqrec"));
     command.args(run_args(url, db, log)).env("SEQREC_KEY", DEV_KEY);
+    if Node::at(url) == Node::Hardhat {
+        command.env("SEQREC_SAFE_DEPTH", HARDHAT_SAFE_DEPTH);
+    }
     command
 }
 
