@@ -3,12 +3,12 @@
 //! (`.ci/run` and `cargo xtask nodes` install a pinned anvil). The happy path and the
 //! incident are generic over the node and run against hardhat too (`hardhat.rs`).
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::live::{
-    DEV_KEY, Miner, Node, Process, anvil, anvil_on_chain, finish, rpc, rpc_result, run_args, scratch, seqrec,
-    start_run, stop_cleanly, trace,
+    DEV_KEY, Miner, Node, anvil, anvil_on_chain, finish, poll, rpc, rpc_result, run_args, scratch, seqrec, start_run,
+    stop_cleanly, trace,
 };
 
 #[test]
@@ -80,6 +80,10 @@ pub(crate) fn happy_path(node: Node) {
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
     let run = start_run(&url, db_arg, log_arg);
+    // Sealed once admitted: `seal` during the boot's reconcile may find the database busy.
+    poll(Duration::from_secs(30), Duration::from_millis(100), &|| trace(log_arg), || {
+        trace(log_arg).contains("decision admit")
+    });
     for payload in [kib_payload(1, 1), kib_payload(16, 2), kib_payload(1, 3)] {
         let sealed = seqrec(&["seal", "--db", db_arg, "--payload", &payload]);
         assert!(sealed.status.success(), "{sealed:?}");

@@ -77,7 +77,8 @@ fn node_controls(node: Node) {
         let tx = format!(r#"[{{"from":"{other}","to":"{other}","value":"0x1"}}]"#);
         rpc_result(&url, "eth_sendTransaction", &tx).and_then(|hash| hash.as_str().map(str::to_owned)).unwrap()
     };
-    let pending = || quantity(&rpc_result(&url, "eth_getTransactionCount", &format!(r#"["{other}","pending"]"#)).unwrap());
+    let pending =
+        || quantity(&rpc_result(&url, "eth_getTransactionCount", &format!(r#"["{other}","pending"]"#)).unwrap());
     let hash = send();
     assert_eq!(pending(), 1, "{}: pending", node.name());
     node.drop_transaction(&url, &hash);
