@@ -297,6 +297,9 @@ impl Proxy {
                 });
                 std::thread::spawn(move || {
                     let _ = std::io::copy(&mut server_read, &mut client_write);
+                    // The node closed: so does the client's side (a `Connection: close`
+                    // reader waits for it).
+                    let _ = client_write.shutdown(std::net::Shutdown::Write);
                 });
             }
         });
