@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::live::{DEV_ADDRESS, Process, anvil, finish, poll, rpc, run_command, scratch, seqrec, stop_cleanly};
+use crate::live::{DEV_ADDRESS, Node, Process, anvil, finish, poll, rpc, run_command, scratch, seqrec, stop_cleanly};
 
 const GWEI: u64 = 1_000_000_000;
 
 /// Mines one block a second, first setting the next block's base fee to what `base_fee`
-/// holds (anvil's `anvil_setNextBlockBaseFeePerGas`), so a test moves the fee market.
+/// holds (`anvil_setNextBlockBaseFeePerGas`, `hardhat_…` on hardhat), so a test moves
+/// the fee market.
 struct FeeMiner {
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
@@ -20,12 +21,12 @@ struct FeeMiner {
 impl FeeMiner {
     fn start(url: &str, base_fee: Arc<AtomicU64>) -> FeeMiner {
         let stop = Arc::new(AtomicBool::new(false));
-        let (url, flag) = (url.to_owned(), Arc::clone(&stop));
+        let (url, flag, node) = (url.to_owned(), Arc::clone(&stop), Node::at(url));
         let handle = std::thread::spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(1000));
                 let fee = base_fee.load(Ordering::Relaxed);
-                rpc(&url, "anvil_setNextBlockBaseFeePerGas", &format!(r#"["0x{fee:x}"]"#));
+                node.set_next_base_fee(&url, u128::from(fee));
                 rpc(&url, "evm_mine", "[]");
             }
         });
@@ -70,10 +71,21 @@ fn payload_16k(tag: u8) -> String {
 
 #[test]
 fn a_base_fee_pushed_up_each_block_is_repriced_and_the_batch_lands() {
-    let Some((_anvil, url)) = anvil() else { return };
+    base_fee_push(Node::Anvil);
+}
+
+/// On hardhat too: its pool enforces geth's replacement rule (both fees 10% up), which
+/// anvil's does not, and a re-priced batch replaces its pending predecessor.
+#[test]
+fn a_base_fee_pushed_up_each_block_is_repriced_and_the_batch_lands_on_hardhat() {
+    base_fee_push(Node::Hardhat);
+}
+
+fn base_fee_push(node: Node) {
+    let Some((_node, url)) = node.start() else { return };
     let base_fee = Arc::new(AtomicU64::new(GWEI));
     let _miner = FeeMiner::start(&url, Arc::clone(&base_fee));
-    let dir = scratch("fees-push");
+    let dir = scratch(&format!("{}-fees-push", node.name()));
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db, log) = (db.to_str().unwrap(), log.to_str().unwrap());
     let run = start(&url, db, log, &[]);
@@ -91,7 +103,7 @@ fn a_base_fee_pushed_up_each_block_is_repriced_and_the_batch_lands() {
     let audit = audit(log);
     assert!(audit.contains("re-price: base fee"), "the pending batch was re-priced:\n{audit}\n{stderr}");
     assert!(!audit.contains("recovery_required"), "it landed before the danger threshold:\n{audit}");
-    crate::anvil::keep_as_fixture(std::path::Path::new(log), "anvil-fees-base-fee-push");
+    crate::anvil::keep_as_fixture(std::path::Path::new(log), &format!("{}-fees-base-fee-push", node.name()));
 }
 
 #[test]
