@@ -1,4 +1,4 @@
-//! live.md §1 and §7 against a real node (anvil; run when `SEQREC_ANVIL` is set): a base
+//! live.md §1 and §7 against both real nodes (anvil and hardhat's EDR node, each when `SEQREC_ANVIL` / `SEQREC_HARDHAT` names it): a base
 //! fee pushed up each block, a fee cap below the market, an account that cannot pay, and
 //! a node rebuilt from L1 after its log and database were lost.
 
@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::live::{DEV_ADDRESS, Node, Process, anvil, finish, poll, rpc, run_command, scratch, seqrec, stop_cleanly};
+use crate::live::{DEV_ADDRESS, Node, Process, finish, poll, rpc, run_command, scratch, seqrec, stop_cleanly};
 
 const GWEI: u64 = 1_000_000_000;
 
@@ -108,11 +108,20 @@ fn base_fee_push(node: Node) {
 
 #[test]
 fn a_fee_cap_below_the_market_holds_and_the_detector_takes_over() {
-    let Some((_anvil, url)) = anvil() else { return };
+    cap_hold(Node::Anvil);
+}
+
+#[test]
+fn a_fee_cap_below_the_market_holds_and_the_detector_takes_over_on_hardhat() {
+    cap_hold(Node::Hardhat);
+}
+
+fn cap_hold(node: Node) {
+    let Some((_node, url)) = node.start() else { return };
     // 50 gwei a block against a 20 gwei cap: every bid (2 * 50 + 1 gwei) is held.
     let base_fee = Arc::new(AtomicU64::new(50 * GWEI));
     let _miner = FeeMiner::start(&url, Arc::clone(&base_fee));
-    let dir = scratch("fees-cap");
+    let dir = scratch(&format!("{}-fees-cap", node.name()));
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db, log) = (db.to_str().unwrap(), log.to_str().unwrap());
     let cap = (20 * GWEI).to_string();
@@ -124,16 +133,25 @@ fn a_fee_cap_below_the_market_holds_and_the_detector_takes_over() {
     let audit = audit(log);
     assert!(audit.contains("hold_fee_cap") && audit.contains("exceeds the fee cap 20000000000 wei"), "{audit}");
     assert_eq!(crate::live::dev_nonce(&url, "latest"), 0, "nothing was sent over the cap");
-    crate::anvil::keep_as_fixture(std::path::Path::new(log), "anvil-fees-cap-hold");
+    crate::anvil::keep_as_fixture(std::path::Path::new(log), &format!("{}-fees-cap-hold", node.name()));
 }
 
 #[test]
 fn insufficient_funds_is_an_error_retried_without_fee_escalation() {
-    let Some((_anvil, url)) = anvil() else { return };
+    insufficient_funds(Node::Anvil);
+}
+
+#[test]
+fn insufficient_funds_is_an_error_retried_without_fee_escalation_on_hardhat() {
+    insufficient_funds(Node::Hardhat);
+}
+
+fn insufficient_funds(node: Node) {
+    let Some((_node, url)) = node.start() else { return };
     let base_fee = Arc::new(AtomicU64::new(GWEI));
     let _miner = FeeMiner::start(&url, Arc::clone(&base_fee));
-    rpc(&url, "anvil_setBalance", &format!(r#"["{DEV_ADDRESS}","0x0"]"#));
-    let dir = scratch("fees-funds");
+    node.set_balance(&url, DEV_ADDRESS, 0);
+    let dir = scratch(&format!("{}-fees-funds", node.name()));
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db, log) = (db.to_str().unwrap(), log.to_str().unwrap());
     let run = start(&url, db, log, &[]);
@@ -143,7 +161,7 @@ fn insufficient_funds_is_an_error_retried_without_fee_escalation() {
     });
     std::thread::sleep(Duration::from_secs(2));
     // Funded again: the same batch lands.
-    rpc(&url, "anvil_setBalance", &format!(r#"["{DEV_ADDRESS}","0x56bc75e2d63100000"]"#));
+    node.set_balance(&url, DEV_ADDRESS, 100_000_000_000_000_000_000);
     poll(Duration::from_secs(30), Duration::from_millis(300), &|| status(db, log), || gold(db, log) >= 1);
     let stderr = stop_cleanly(run);
     assert!(stderr.contains("ERROR") && stderr.contains("insufficient_funds"), "an error line:\n{stderr}");
@@ -155,15 +173,24 @@ fn insufficient_funds_is_an_error_retried_without_fee_escalation() {
     let fees: std::collections::BTreeSet<&str> =
         bids.iter().filter_map(|line| line.split(": max fee ").nth(1)?.split(" / ").next()).collect();
     assert_eq!(fees.len(), 1, "no fee escalation:\n{audit}");
-    crate::anvil::keep_as_fixture(std::path::Path::new(log), "anvil-fees-insufficient-funds");
+    crate::anvil::keep_as_fixture(std::path::Path::new(log), &format!("{}-fees-insufficient-funds", node.name()));
 }
 
 #[test]
 fn a_node_whose_log_and_database_were_lost_adopts_its_history_from_l1() {
-    let Some((_anvil, url)) = anvil() else { return };
+    adopt_history(Node::Anvil);
+}
+
+#[test]
+fn a_node_whose_log_and_database_were_lost_adopts_its_history_from_l1_on_hardhat() {
+    adopt_history(Node::Hardhat);
+}
+
+fn adopt_history(node: Node) {
+    let Some((_node, url)) = node.start() else { return };
     let base_fee = Arc::new(AtomicU64::new(GWEI));
     let _miner = FeeMiner::start(&url, Arc::clone(&base_fee));
-    let dir = scratch("adopt");
+    let dir = scratch(&format!("{}-adopt", node.name()));
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
     let run = start(&url, db_arg, log_arg, &[]);
@@ -202,5 +229,5 @@ fn a_node_whose_log_and_database_were_lost_adopts_its_history_from_l1() {
     let audit = audit(log_arg);
     assert_eq!(audit.lines().filter(|line| line.contains("adopted our landing")).count(), 5, "{audit}");
     crate::live::assert_replays(&log);
-    crate::anvil::keep_as_fixture(&log, "anvil-adopt-l1-history");
+    crate::anvil::keep_as_fixture(&log, &format!("{}-adopt-l1-history", node.name()));
 }
