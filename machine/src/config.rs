@@ -66,6 +66,10 @@ pub struct RawConfig {
     /// Rebuild the Gold prefix from our own landings until the first seal (live.md §7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopt_l1_history: Option<bool>,
+    /// Blocks below the safe head an accepted batch stays in the state before it is
+    /// pruned, default `2 × max_wait_blocks` (live.md §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_after_blocks: Option<u64>,
 }
 
 /// The default `min_tip_wei`: 1 gwei, so a quiet chain's 1-wei suggestion never makes a
@@ -186,6 +190,7 @@ pub struct Config {
     flush_cap_multiplier: u64,
     resubmit_after_blocks: u64,
     adopt_l1_history: bool,
+    prune_after_blocks: u64,
 }
 
 impl RawConfig {
@@ -283,6 +288,7 @@ impl RawConfig {
             flush_cap_multiplier,
             resubmit_after_blocks,
             adopt_l1_history: self.adopt_l1_history.unwrap_or(false),
+            prune_after_blocks: self.prune_after_blocks.unwrap_or(max_wait_blocks.saturating_mul(2)),
         })
     }
 }
@@ -393,6 +399,11 @@ impl Config {
     pub fn adopt_l1_history(&self) -> bool {
         self.adopt_l1_history
     }
+    /// Blocks below the safe head an accepted batch stays before it is pruned (live.md §6).
+    #[must_use]
+    pub fn prune_after_blocks(&self) -> u64 {
+        self.prune_after_blocks
+    }
     /// The log's identity fields (live.md §3) that differ between `self` (the stored
     /// config) and `next` (a later boot's), first difference first.
     #[must_use]
@@ -431,6 +442,7 @@ impl Config {
             ("flush_cap_multiplier", pair(self.flush_cap_multiplier, next.flush_cap_multiplier)),
             ("resubmit_after_blocks", pair(self.resubmit_after_blocks, next.resubmit_after_blocks)),
             ("adopt_l1_history", pair(u64::from(self.adopt_l1_history), u64::from(next.adopt_l1_history))),
+            ("prune_after_blocks", pair(self.prune_after_blocks, next.prune_after_blocks)),
         ]
         .into_iter()
         .filter(|&(_, (old, new))| old != new)

@@ -12,6 +12,10 @@ use crate::units::{BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 /// dispatch on `ev` itself and report the exact path of a bad field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "ev", rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "`boot` carries the whole config but is rare; events are stepped by reference, and boxing it would change every producer"
+)]
 pub enum Event {
     /// A process start; a crash is a `boot` not preceded by an exit.
     Boot(Boot),

@@ -1,6 +1,13 @@
 //! recovery.md §9 as code: [`check`] holds after every step whatever the events, and
-//! [`Monotone::check_step`] checks what one step may change. Tests, property tests and
-//! the simulator call both after every step.
+//! [`Monotone::check_step`] checks what one step may change.
+//!
+//! `check` walks the whole (bounded, live.md §6) state. `check_step` is incremental: it
+//! captures a fingerprint of everything `check` depends on before the step (the tree's
+//! shape, the frontier, the safe head, the drainable inputs, the seal ids, the watermark)
+//! and runs `check` only when the step changed it. Most steps (ticks, wallet answers,
+//! send and write outcomes) change none of it and cost O(effects); a step that did is
+//! checked in full, O(in-flight). Replays call `check_step` after every step and `check`
+//! at checkpoints; the property tests call both after every step.
 
 use crate::batch_tree::Color;
 use crate::effect::{DbWrite, Effect};
@@ -65,10 +72,11 @@ pub enum Violation {
 /// The first [`Violation`] found.
 pub fn check(state: &State) -> Result<(), Violation> {
     let tree = state.tree();
-    let n_path = tree.valid_path().count() as u64;
-    let mut expected_nonce = tree.anchor();
-    let mut expected_drain = 0;
-    let mut parent = None;
+    let n_path = tree.path_len() as u64;
+    // The path continues the pruned prefix (live.md §6): its nonces, parent and drain.
+    let mut expected_nonce = tree.first_nonce();
+    let mut expected_drain = tree.pruned().drain_to;
+    let mut parent = tree.pruned().last_index;
     let mut n_accepted = 0_u64;
     // After canonical divergence L1 accepted foreign bytes, and a later landing of our own
     // batch may be accepted on top of them: Gold is a prefix only while not diverged.
@@ -102,7 +110,7 @@ pub fn check(state: &State) -> Result<(), Violation> {
         expected_drain = batch.drain_to;
         parent = Some(batch.index);
     }
-    let known = state.view().direct_inputs.len() as u64;
+    let known = state.view().direct_inputs;
     if expected_drain > known {
         return Err(Violation::DrainBeyondKnown { drained: expected_drain, known });
     }
@@ -145,8 +153,9 @@ pub fn check(state: &State) -> Result<(), Violation> {
         if frontier > expected_nonce {
             return Err(Violation::FrontierPastPath { frontier, next: expected_nonce });
         }
-        if tree.anchor().0.saturating_add(n_accepted) != frontier.0 {
-            return Err(Violation::GoldNotPrefix { expected: frontier.0.saturating_sub(tree.anchor().0) });
+        // Every pruned path batch was Gold.
+        if tree.first_nonce().0.saturating_add(n_accepted) != frontier.0 {
+            return Err(Violation::GoldNotPrefix { expected: frontier.0.saturating_sub(tree.first_nonce().0) });
         }
     }
     let watermark = state.wallet().watermark;
@@ -158,26 +167,60 @@ pub fn check(state: &State) -> Result<(), Violation> {
     Ok(())
 }
 
-/// The quantities that may only move one way, captured before a step.
+/// The quantities that may only move one way, and the fingerprint of what [`check`]
+/// reads, captured before a step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Monotone {
     frontier: BatchNonce,
     watermark: Option<WalletNonce>,
     generation: u64,
     divergence: Option<BatchNonce>,
-    n_invalid: u64,
+    invalidated: u64,
+    shape: Shape,
+}
+
+/// Everything [`check`]'s verdict depends on that a step can change; every mutation of
+/// the tree moves one of these (open: `next_index`; close: `tip_closed`; invalidate:
+/// `path_len`; accept: the frontier; landed safe: the safe head; prune: `pruned`;
+/// colors: `bronze_below` as well).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Shape {
+    next_index: BatchIndex,
+    path_len: usize,
+    tip_closed: Option<bool>,
+    pruned: u64,
+    safe_block: Option<crate::units::BlockNumber>,
+    direct_inputs: u64,
+    last_seal_id: Option<u64>,
+    first_slot: Option<WalletNonce>,
+    last_slot: Option<WalletNonce>,
+    bronze_below: BatchNonce,
 }
 
 impl Monotone {
-    /// Captures `state` before a step.
+    /// Captures `state` before a step, in O(1).
     #[must_use]
     pub fn of(state: &State) -> Self {
+        let tree = state.tree();
+        let slots = &state.wallet().slots;
         Monotone {
             frontier: state.scheduler().expected_nonce,
             watermark: state.wallet().watermark,
             generation: state.generation(),
             divergence: state.scheduler().divergence,
-            n_invalid: state.tree().batches().iter().filter(|batch| !batch.valid).count() as u64,
+            invalidated: tree.invalidated(),
+            shape: Shape {
+                next_index: tree.next_index(),
+                path_len: tree.path_len(),
+                tip_closed: tree.last_valid().map(|batch| batch.sealed.is_some()),
+                pruned: tree.pruned().count,
+                safe_block: state.view().safe_block,
+                direct_inputs: state.view().direct_inputs,
+                last_seal_id: state.last_seal_id(),
+                first_slot: slots.first_key_value().map(|(&w, _)| w),
+                last_slot: slots.last_key_value().map(|(&w, _)| w),
+                bronze_below: state.bronze_below(),
+            },
         }
     }
 
@@ -193,7 +236,10 @@ impl Monotone {
         if next.watermark < self.watermark {
             return Err(Violation::WatermarkDecreased { before: self.watermark, after: next.watermark });
         }
-        let invalidated = next.n_invalid - self.n_invalid.min(next.n_invalid);
+        if next.shape != self.shape || next.frontier != self.frontier || next.watermark != self.watermark {
+            check(after)?;
+        }
+        let invalidated = next.invalidated.saturating_sub(self.invalidated);
         let bumped = next.generation.checked_sub(self.generation);
         if bumped != Some(u64::from(invalidated > 0)) {
             return Err(Violation::GenerationMismatch { before: self.generation, after: next.generation, invalidated });

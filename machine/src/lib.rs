@@ -23,6 +23,7 @@ pub mod event;
 mod fees;
 mod flush;
 pub mod invariants;
+mod prune;
 mod reader;
 mod scheduler;
 mod startup;
@@ -44,7 +45,7 @@ pub mod sabotage {
     pub static CASCADE_PIVOT_ONE_LATE: AtomicBool = AtomicBool::new(false);
 }
 
-pub use batch_tree::{Batch, BatchTree, Color, Sealed};
+pub use batch_tree::{Batch, BatchTree, Color, Pruned, Sealed};
 pub use bytes::{Address, Bytes, Hash32, HexError, decode_hex, encode_hex};
 pub use config::{
     Config, ConfigError, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MIN_TIP_WEI, IdentityChange, MAX_MAX_BATCH_BYTES, RawConfig,

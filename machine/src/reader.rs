@@ -54,8 +54,8 @@ pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Resul
     let is_new = |block: BlockNumber| stored.is_none_or(|stored| block > stored);
     for input in sync.inputs.iter().filter(|input| is_new(input_block(input))) {
         match input {
-            Input::Direct { block, .. } => {
-                state.view.direct_inputs.push(*block);
+            Input::Direct { .. } => {
+                state.view.direct_inputs += 1;
                 direct += 1;
             }
             Input::Batch(landing) => {
@@ -133,7 +133,7 @@ fn adopt(state: &mut State, config: &Config, landing: &BatchLanding, wire_hash: 
     let wire_hash = crate::wire::wire_hash(&wire.0);
     let batch = match state.tree.tip() {
         Some(tip) if tip_taken => tip,
-        _ => state.tree.open(first_frame.unwrap_or(landing.block), state.view.direct_inputs.len() as u64),
+        _ => state.tree.open(first_frame.unwrap_or(landing.block), state.view.direct_inputs),
     };
     let opened = Opened {
         batch: batch.index,

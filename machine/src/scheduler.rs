@@ -71,7 +71,7 @@ impl Scheduler {
         } else {
             self.expected_nonce = self.expected_nonce.next();
             if ours(tree) {
-                tree.mark_accepted(landing.nonce);
+                tree.mark_accepted(landing.nonce, landing.block, landing.w_nonce);
                 Judgement::Accepted
             } else {
                 self.divergence.get_or_insert(landing.nonce);

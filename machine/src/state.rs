@@ -41,8 +41,9 @@ pub struct L1View {
     pub safe_timestamp_s: u64,
     /// The local time at which the safe head last advanced.
     pub last_progress_ms: UnixMillis,
-    /// The block of every direct input seen, by position.
-    pub direct_inputs: Vec<BlockNumber>,
+    /// How many direct inputs were seen: the next one's position. Only the count is
+    /// kept, so the state does not grow with history (live.md §6).
+    pub direct_inputs: u64,
     /// The hashes of the most recent safe heads, oldest first, at most
     /// [`RECENT_HEADS`]: what a later sync's `parent_hash` must match (live.md §2).
     pub recent_heads: Vec<(BlockNumber, Hash32)>,
@@ -72,6 +73,9 @@ pub struct WalletBook {
     /// The latest fee observation (live.md §1); `None` until a `wallet` event carries one,
     /// and then sends carry no bid (the adapter prices at the node's estimate).
     pub fees: Option<FeeView>,
+    /// Slots at or below this wallet nonce were pruned (live.md §6): consumed on L1 at or
+    /// before a Gold landing that left the state.
+    pub pruned_through: Option<WalletNonce>,
 }
 
 /// What this deployment sent at one wallet nonce.

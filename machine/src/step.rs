@@ -196,7 +196,7 @@ impl Ctx<'_> {
         // A Tip is opened only after a `Safe` classification or by an admitted seal, both
         // of which imply a safe head; 0 is never used in practice.
         let first_frame_safe_block = self.state.view.safe_block.unwrap_or_default();
-        let drain_to = self.state.view.direct_inputs.len() as u64;
+        let drain_to = self.state.view.direct_inputs;
         let batch = self.state.tree.open(first_frame_safe_block, drain_to);
         let (batch_index, nonce, parent, drain_from, drain_to) =
             (batch.index, batch.nonce, batch.parent, batch.drain_from, batch.drain_to);
@@ -289,9 +289,10 @@ impl Ctx<'_> {
         let Some(config) = self.l1_config("l1") else { return };
         let divergence_before = self.state.scheduler.divergence;
         let mut diverged_at = None;
-        let mut complete = true;
+        let (mut complete, mut folded) = (true, false);
         match reader::apply_sync(self.state, &config, sync) {
             Ok(reader::Applied::Folded { why, diverged, adopted }) => {
+                folded = true;
                 self.state.now_ms = sync.now_ms;
                 self.note(why);
                 self.record_adopted(adopted);
@@ -320,6 +321,10 @@ impl Ctx<'_> {
                 self.verdict(danger, Some(Decision::Refuse), why.clone());
                 self.exit(ExitCode::Refuse, why)
             };
+        }
+        // Only a folded sync moves the safe head or accepts a batch: what may leave.
+        if folded && let Some(why) = crate::prune::prune(self.state, &config) {
+            self.note(why);
         }
         if !complete {
             // live.md §4: a catch-up stopped at its byte budget; the sync goes on.
@@ -480,6 +485,10 @@ impl Ctx<'_> {
     fn on_send_outcome(&mut self, w_nonce: WalletNonce, outcome: Result<(Hash32, Option<Bid>), Option<SendClass>>) {
         let event = if outcome.is_ok() { "sent" } else { "send_failed" };
         let Some(config) = self.live_config(event) else { return };
+        if let Some(pruned_through) = self.state.wallet.pruned_through.filter(|&through| w_nonce <= through) {
+            // live.md §6: the nonce was consumed on L1 long ago; no decision depends on it.
+            return self.reject(FactError::SendOutcomeForPrunedSlot { w_nonce, pruned_through });
+        }
         let Some(slot) = self.state.wallet.slots.get_mut(&w_nonce) else {
             return self.reject(FactError::SendOutcomeForUnknownSlot { w_nonce });
         };

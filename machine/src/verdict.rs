@@ -162,6 +162,16 @@ pub enum FactError {
         /// The wallet nonce.
         w_nonce: WalletNonce,
     },
+    /// A send outcome for a wallet nonce that was consumed on L1 and pruned (live.md §6).
+    #[error(
+        "send outcome for wallet nonce {w_nonce}, which was consumed on L1 and pruned with the slots through {pruned_through}: it can no longer matter"
+    )]
+    SendOutcomeForPrunedSlot {
+        /// The wallet nonce.
+        w_nonce: WalletNonce,
+        /// Slots at or below this were pruned.
+        pruned_through: WalletNonce,
+    },
     /// A `db` outcome for an op id never issued.
     #[error("db outcome for op {op}, which was never issued (next op is {next})")]
     UnknownDbOp {
@@ -318,6 +328,8 @@ pub enum Why {
     SendRetryLater { w_nonce: WalletNonce, class: Option<SendClass> },
     /// A flush's no-op was refused, with the adapter's class.
     SendRefused { w_nonce: WalletNonce, class: Option<SendClass> },
+    /// Settled batches and slots left the state (live.md §6).
+    Pruned { batches: u64, slots: u64, through_nonce: Option<BatchNonce>, total: u64 },
     /// A landing of ours was adopted from L1 as a Gold batch (live.md §7).
     Adopted { batch: BatchIndex, nonce: BatchNonce, w_nonce: WalletNonce, block: BlockNumber, tip_taken: bool },
     /// A send's bid and why (live.md §1); `batch` is `None` for a no-op.
@@ -537,6 +549,13 @@ impl fmt::Display for Why {
             Why::SendRefused { w_nonce, class } => {
                 write!(f, "no-op at wallet nonce {w_nonce} refused ({})", class.map_or("unclassified", SendClass::name))
             }
+            Why::Pruned { batches, slots, through_nonce, total } => {
+                write!(f, "pruned {batches} settled batch(es) and {slots} wallet slot(s)")?;
+                if let Some(nonce) = through_nonce {
+                    write!(f, "; Gold through nonce {nonce} left the state")?;
+                }
+                write!(f, " ({total} pruned in all)")
+            }
             Why::Adopted { batch, nonce, w_nonce, block, tip_taken } => {
                 write!(
                     f,
@@ -608,6 +627,7 @@ impl Why {
         match self {
             Why::Bid { .. } => Some("bid"),
             Why::Adopted { .. } => Some("adopted"),
+            Why::Pruned { .. } => Some("pruned"),
             _ => self.warning(),
         }
     }

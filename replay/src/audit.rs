@@ -74,7 +74,8 @@ pub fn render_decisions_json(steps: &[Traced]) -> String {
     out
 }
 
-/// The state as JSON: config identity, tree with colors, frontier, watermark, generation.
+/// The state as JSON: config identity, tree with colors, frontier, watermark, generation,
+/// and the summary of what was pruned (live.md §6).
 #[must_use]
 pub fn state_json(state: &State) -> Value {
     let colors = state.colors();
@@ -109,6 +110,7 @@ pub fn state_json(state: &State) -> Value {
             })
         })
         .collect();
+    let pruned = state.tree().pruned();
     json!({
         "gold_frontier": state.scheduler().expected_nonce,
         "divergence": state.scheduler().divergence,
@@ -116,11 +118,18 @@ pub fn state_json(state: &State) -> Value {
         "watermark": state.wallet().watermark,
         "safe_block": state.view().safe_block,
         "safe_timestamp": state.view().safe_timestamp_s,
-        "direct_inputs": state.view().direct_inputs.len(),
+        "direct_inputs": state.view().direct_inputs,
         "intake_open": state.intake_open(),
         "now_ms": state.now_ms(),
         "batches": batches,
         "slots": slots,
+        "pruned": {
+            "batches": pruned.count,
+            "last_index": pruned.last_index,
+            "last_nonce": pruned.last_nonce,
+            "slots_through": state.wallet().pruned_through,
+            "hash": pruned.hash.to_string(),
+        },
         "state_hash": state.state_hash().to_string(),
     })
 }

@@ -233,7 +233,12 @@ impl SqliteStore {
     /// [`StoreError`].
     pub fn reconcile(&mut self, state: &State) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(sql)?;
-        tx.execute_batch("DELETE FROM batches; DELETE FROM submissions;").map_err(sql)?;
+        // Rows of batches and slots the state pruned (live.md §6) stay as history: the
+        // state no longer knows them, and the projection is the operator's record.
+        let first_kept = state.tree().next_index().0.saturating_sub(state.tree().batches().len() as u64);
+        tx.execute("DELETE FROM batches WHERE batch_index >= ?1", params![int(first_kept)]).map_err(sql)?;
+        let slots_from = state.wallet().pruned_through.map_or(0, |w| w.0.saturating_add(1));
+        tx.execute("DELETE FROM submissions WHERE w_nonce >= ?1", params![int(slots_from)]).map_err(sql)?;
         for batch in state.tree().batches() {
             tx.execute(
                 "INSERT INTO batches (batch_index, nonce, parent, first_frame_safe_block, drain_from, drain_to, wire_hash, valid)

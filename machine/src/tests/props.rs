@@ -225,6 +225,56 @@ proptest! {
     }
 }
 
+/// The events with every boot's `prune_after_blocks` set to `after`.
+fn with_prune_after(events: &[Event], after: u64) -> Vec<Event> {
+    let mut events = events.to_vec();
+    for event in &mut events {
+        if let Event::Boot(boot) = event {
+            boot.config.prune_after_blocks = Some(after);
+        }
+    }
+    events
+}
+
+/// The effects of every step up to the first send outcome for a pruned slot (a stray
+/// answer about a nonce consumed long ago, rejected once pruned), and how many steps
+/// pruned something.
+fn effects_and_prunes(events: &[Event]) -> (Vec<Vec<crate::effect::Effect>>, usize) {
+    use crate::verdict::{FactError, Why};
+    let (mut state, mut effects, mut prunes) = (State::new(), Vec::new(), 0);
+    for event in events {
+        let (next, stepped) = step(state, event);
+        state = next;
+        if stepped
+            .notes
+            .iter()
+            .any(|note| matches!(note.why, Why::Rejected(FactError::SendOutcomeForPrunedSlot { .. })))
+        {
+            break;
+        }
+        prunes += stepped.notes.iter().filter(|note| matches!(note.why, Why::Pruned { .. })).count();
+        effects.push(stepped.effects);
+    }
+    (effects, prunes)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// live.md §6: pruning only forgets what no later step reads, so pruning at once and
+    /// never pruning ask for exactly the same effects.
+    #[test]
+    fn pruning_never_changes_an_effect(facts in prop::collection::vec(fact(), 1..160)) {
+        let events = events(&facts);
+        let (eager, _) = effects_and_prunes(&with_prune_after(&events, 0));
+        let (mut never, prunes) = effects_and_prunes(&with_prune_after(&events, u64::MAX));
+        prop_assert_eq!(prunes, 0);
+        never.truncate(eager.len());
+        prop_assert_eq!(eager, never);
+        run_checked(&with_prune_after(&events, 0))?;
+    }
+}
+
 /// The generator must reach the recovery path, or the properties above prove little.
 #[test]
 fn generated_sequences_reach_flush_and_cascade() {
@@ -232,9 +282,10 @@ fn generated_sequences_reach_flush_and_cascade() {
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let strategy = prop::collection::vec(fact(), 150..160);
-    let (mut flushes, mut cascades) = (0, 0);
+    let (mut flushes, mut cascades, mut prunes) = (0, 0, 0);
     for _ in 0..300 {
         let Ok(tree) = strategy.new_tree(&mut runner) else { continue };
+        prunes += effects_and_prunes(&with_prune_after(&events(&tree.current()), 0)).1;
         let mut state = State::new();
         for event in events(&tree.current()) {
             let (next, stepped) = step(state, &event);
@@ -248,7 +299,7 @@ fn generated_sequences_reach_flush_and_cascade() {
             }
         }
     }
-    assert!(flushes > 0 && cascades > 0, "flushes {flushes}, cascades {cascades}");
+    assert!(flushes > 0 && cascades > 0 && prunes > 0, "flushes {flushes}, cascades {cascades}, prunes {prunes}");
 }
 
 /// live.md §5: whatever the interleaving of seals (ids repeated, out of order, absent)

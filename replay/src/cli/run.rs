@@ -297,6 +297,7 @@ fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError>
         flush_cap_multiplier: args.flush_cap_multiplier,
         resubmit_after_blocks: args.resubmit_after_blocks,
         adopt_l1_history: args.adopt_l1_history.then_some(true),
+        prune_after_blocks: None,
     })
 }
 

@@ -154,6 +154,9 @@ fn config_extra(raw: &RawConfig) -> Vec<(String, String)> {
     if let Some(value) = raw.adopt_l1_history {
         extra.push(("adopt_l1_history".to_owned(), value.to_string()));
     }
+    if let Some(value) = raw.prune_after_blocks {
+        extra.push(("prune_after_blocks".to_owned(), value.to_string()));
+    }
     extra
 }
 
@@ -170,6 +173,7 @@ fn apply_config_extra(raw: &mut RawConfig, extra: Vec<(String, String)>) -> Resu
             "flush_cap_multiplier" => raw.flush_cap_multiplier = Some(number()?),
             "resubmit_after_blocks" => raw.resubmit_after_blocks = Some(number()?),
             "adopt_l1_history" => raw.adopt_l1_history = Some(flag()?),
+            "prune_after_blocks" => raw.prune_after_blocks = Some(number()?),
             _ => return Err(format!("config field {name:?} is unknown to this build (written by a newer seqrec?)")),
         }
     }
@@ -276,6 +280,7 @@ impl From<LogConfig> for RawConfig {
             flush_cap_multiplier: None,
             resubmit_after_blocks: None,
             adopt_l1_history: None,
+            prune_after_blocks: None,
         }
     }
 }
