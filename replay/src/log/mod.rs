@@ -16,6 +16,7 @@ pub use header::{CHECKPOINT_VERSION, FORMAT_VERSION, Header, MAGIC, SNIFF_LEN, l
 pub use lock::LogLock;
 pub use probe::checkpoint_ending_at;
 pub use reader::LogReader;
+pub(crate) use reader::read_full as read_prefix;
 pub use record::{Checkpoint, Entry, MAX_BODY_LEN, Position, Record, effects_digest, effects_json};
 pub use repair::{Repaired, repair};
 pub use writer::{CHECKPOINT_EVERY, FsyncPolicy, LogWriter};

@@ -16,5 +16,6 @@ mod log_snapshots;
 mod log_writer;
 mod logs;
 mod rpc_calls;
+mod run_snapshots;
 mod scenarios;
 mod support;
