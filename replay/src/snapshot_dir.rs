@@ -6,7 +6,10 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::log::Checkpoint;
+use crate::log::{Checkpoint, LogError, segment_after, segment_holding};
+
+/// A checkpoint record's length (FORMAT.md).
+const CHECKPOINT_RECORD_LEN: u64 = 92;
 use crate::snapshot::{Snapshot, SnapshotError};
 
 /// The extension of a snapshot file.
@@ -41,7 +44,37 @@ fn is_run_name(name: &str) -> bool {
 /// # Errors
 /// `WrongLog`, `NotAtCheckpoint`, `StateMismatch` or I/O errors.
 pub fn belongs(log: &Path, snap: Snapshot) -> Result<Vouched, SnapshotError> {
+    if log.is_dir() {
+        return belongs_to_segments(log, snap);
+    }
     let checkpoint = snap.check_against(&mut File::open(log)?)?;
+    Ok((snap, checkpoint))
+}
+
+/// [`belongs`] for a segment directory: at a segment boundary the next segment's header
+/// vouches (its previous chain hash and start state are the snapshot's), so the segment
+/// holding the checkpoint may be archived; elsewhere the segment holding it does.
+fn belongs_to_segments(dir: &Path, snap: Snapshot) -> Result<Vouched, SnapshotError> {
+    let seq = snap.records.saturating_sub(1);
+    let as_io = |error: LogError| SnapshotError::Io(std::io::Error::other(error.to_string()));
+    if let Some(next) = segment_after(dir, seq).map_err(as_io)?.filter(|_| snap.records > 0) {
+        let start = next.start;
+        if start.prev_chain != snap.chain {
+            return Err(SnapshotError::WrongLog { seq, snapshot: snap.chain, log: start.prev_chain });
+        }
+        let hash = snap.state.state_hash();
+        if hash != start.state_hash {
+            return Err(SnapshotError::StateMismatch { seq, snapshot: hash, log: start.state_hash });
+        }
+        let offset = snap.end_offset.saturating_sub(CHECKPOINT_RECORD_LEN);
+        let checkpoint = Checkpoint { seq, offset, state_hash: hash, events: start.events, chain: start.prev_chain };
+        return Ok((snap, checkpoint));
+    }
+    let holding = segment_holding(dir, seq).map_err(as_io)?;
+    let Some(segment) = holding else {
+        return Err(SnapshotError::NotAtCheckpoint { seq, offset: snap.end_offset });
+    };
+    let checkpoint = snap.check_against(&mut File::open(segment)?)?;
     Ok((snap, checkpoint))
 }
 

@@ -3,8 +3,7 @@
 //! with the log); for a script, run it twice and check invariants and `# check:` lines.
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufReader, IsTerminal as _, Seek, SeekFrom};
+use std::io::IsTerminal as _;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,7 +12,7 @@ use machine::{State, step};
 
 use super::input::is_log;
 use super::{CliError, Outcome, load};
-use crate::log::{Checkpoint, Entry, LogError, LogReader, effects_json};
+use crate::log::{Checkpoint, Entry, LogError, LogSource, effects_json, list_segments};
 use crate::run::Traced;
 use crate::script::{Script, failed_checks};
 use crate::snapshot::Snapshot;
@@ -94,9 +93,12 @@ pub struct LogReplay {
 pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<LogReplay, CliError> {
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
-    let file = File::open(path).map_err(read_error)?;
-    let total_bytes = file.metadata().map_err(read_error)?.len();
-    let mut reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
+    // A segment directory's progress is shown against the segments' total size.
+    let total_bytes = if path.is_dir() {
+        list_segments(path).map_err(log_error)?.iter().filter_map(|(_, p)| p.metadata().ok()).map(|m| m.len()).sum()
+    } else {
+        std::fs::metadata(path).map_err(read_error)?.len()
+    };
     let mut state = State::new();
     let mut notes = Vec::new();
     let chosen = match snapshot {
@@ -108,10 +110,11 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         }
         None => None,
     };
+    let mut reader = match &chosen {
+        Some((_, (_, checkpoint))) => LogSource::resume(path, checkpoint).map_err(log_error)?,
+        None => LogSource::open(path).map_err(log_error)?,
+    };
     if let Some((snapshot_path, (snap, checkpoint))) = chosen {
-        let mut file = File::open(path).map_err(read_error)?;
-        file.seek(SeekFrom::Start(checkpoint.end())).map_err(read_error)?;
-        reader = LogReader::resume(BufReader::new(file), reader.header().clone(), checkpoint.position());
         notes.push(format!(
             "resumed from {} after record {} (the checkpoint after {} events)",
             snapshot_path.display(),
@@ -131,7 +134,7 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         ProgressBar::hidden()
     };
     let show_progress = !progress.is_hidden();
-    progress.set_position(reader.offset());
+    progress.set_position(reader.position().offset);
     let mut out = String::new();
     let (mut failure, mut checkpoints) = (None, 0);
     while let Some(entry) = reader.next_entry() {
@@ -184,7 +187,7 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         }
     }
     progress.finish_and_clear();
-    Ok(LogReplay { records: reader.events_read(), checkpoints, state, failure, json: out, notes })
+    Ok(LogReplay { records: reader.position().events, checkpoints, state, failure, json: out, notes })
 }
 
 /// The typed error of a checkpoint the replay disagrees with.

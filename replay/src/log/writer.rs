@@ -106,6 +106,37 @@ impl LogWriter {
         Self::append_to(lock, policy, from, visit)
     }
 
+    /// Creates the segment file `path` (failing if it exists), locks it, writes `header`
+    /// (a segment header's bytes) and makes it and its directory entry durable; records
+    /// then continue at `start` (FORMAT.md "Segmented logs").
+    pub(crate) fn create_segment(
+        path: &Path,
+        header: &[u8],
+        start: Position,
+        policy: FsyncPolicy,
+    ) -> Result<Self, LogError> {
+        let mut file = LogLock::create_new(path)?.into_file();
+        file.write_all(header)?;
+        file.sync_all()?;
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(Self::at(file, super::header::CHECKPOINT_VERSION, policy, start, 0))
+    }
+
+    /// Appends to the segment `path` at `end`, just past its last record, which the caller
+    /// has verified (it read the segment through to its end).
+    pub(crate) fn continue_segment(
+        path: &Path,
+        end: Position,
+        since_checkpoint: u64,
+        policy: FsyncPolicy,
+    ) -> Result<Self, LogError> {
+        let mut file = LogLock::acquire_existing(path)?.into_file();
+        file.seek(SeekFrom::Start(end.offset))?;
+        Ok(Self::at(file, super::header::CHECKPOINT_VERSION, policy, end, since_checkpoint))
+    }
+
     /// Writes `header` as the whole content of the locked file and makes it durable.
     fn initialise(lock: LogLock, header: &Header, policy: FsyncPolicy) -> Result<Self, LogError> {
         let path = lock.path().to_owned();
@@ -279,6 +310,12 @@ impl LogWriter {
     #[must_use]
     pub fn chain(&self) -> Hash32 {
         self.chain
+    }
+
+    /// Byte offset just past the last record appended.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     /// The next sequence number.

@@ -12,6 +12,7 @@ mod live;
 mod log_damage;
 mod log_format;
 mod log_repair;
+mod log_segments;
 mod log_snapshots;
 mod log_writer;
 mod logs;
