@@ -3,10 +3,13 @@
 //! event scripts.
 
 pub mod audit;
+pub mod checkpointer;
 pub mod cli;
 pub mod log;
+pub mod resume;
 pub mod run;
 pub mod script;
 pub mod snapshot;
+pub mod snapshot_dir;
 pub mod svg;
 pub mod trace;

@@ -1,13 +1,13 @@
 //! Reading inputs: a binary log (told by its magic bytes) or an event script.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use machine::Event;
 
 use super::CliError;
-use crate::log::{Header, LogReader, Record, SNIFF_LEN, looks_like_a_log};
+use crate::log::{Entry, Header, LogSource, Record, SNIFF_LEN, looks_like_a_log};
 use crate::run::{Run, run};
 use crate::script::{Script, parse};
 
@@ -49,6 +49,10 @@ impl Loaded {
 /// # Errors
 /// [`CliError::Read`].
 pub(crate) fn is_log(path: &Path) -> Result<bool, CliError> {
+    if path.is_dir() {
+        // A directory is read as a segmented log (FORMAT.md "Segmented logs").
+        return Ok(true);
+    }
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
     let mut first = Vec::with_capacity(SNIFF_LEN);
     File::open(path).map_err(read_error)?.take(SNIFF_LEN as u64).read_to_end(&mut first).map_err(read_error)?;
@@ -74,10 +78,14 @@ pub fn load(path: &Path) -> Result<Loaded, CliError> {
 /// [`CliError::Log`] at the first damage.
 pub(crate) fn read_log(path: &Path) -> Result<(Header, Vec<Record>), CliError> {
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
-    let file = File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
-    let reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
+    let mut reader = LogSource::open(path).map_err(log_error)?;
     let header = reader.header().clone();
-    let records = reader.collect::<Result<Vec<_>, _>>().map_err(log_error)?;
+    let mut records = Vec::new();
+    for entry in reader.entries() {
+        if let Entry::Event(record) = entry.map_err(log_error)? {
+            records.push(record);
+        }
+    }
     Ok((header, records))
 }
 

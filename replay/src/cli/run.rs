@@ -20,7 +20,10 @@ use machine::{
 };
 
 use super::{CliError, Outcome};
-use crate::log::{Entry, FsyncPolicy, Header, LogError, LogLock, LogReader, LogWriter, config_digest};
+use crate::checkpointer::{Checkpointer, SNAPSHOT_EVERY_MINUTES, SNAPSHOT_EVERY_RECORDS, SNAPSHOTS_KEPT, Taken};
+use crate::log::{FsyncPolicy, Header, LogError, LogLock, LogWriter, config_digest};
+use crate::resume::{Resumed, resume};
+use crate::snapshot_dir::{SnapshotDir, default_dir};
 
 /// `seqrec run`'s settings; every flag can also come from its environment variable.
 #[derive(Debug, clap::Args)]
@@ -102,6 +105,19 @@ pub struct RunArgs {
     /// Milliseconds an RPC call may take before it counts as failed.
     #[arg(long, env = "SEQREC_RPC_TIMEOUT_MS", default_value_t = 10_000)]
     pub rpc_timeout_ms: u64,
+    /// Where snapshots of the state are written and a restart looks for them (default:
+    /// `<log>.snapshots` next to the log).
+    #[arg(long, env = "SEQREC_SNAPSHOT_DIR")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// A snapshot (at a checkpoint of the log) after this many event records; 0: never by count.
+    #[arg(long, env = "SEQREC_SNAPSHOT_EVERY_RECORDS", default_value_t = SNAPSHOT_EVERY_RECORDS)]
+    pub snapshot_every_records: u64,
+    /// A snapshot after this many minutes; 0: never by time.
+    #[arg(long, env = "SEQREC_SNAPSHOT_EVERY_MINUTES", default_value_t = SNAPSHOT_EVERY_MINUTES)]
+    pub snapshot_every_minutes: u64,
+    /// How many snapshots are kept (the newest; at least 1).
+    #[arg(long, env = "SEQREC_SNAPSHOTS_KEPT", default_value_t = SNAPSHOTS_KEPT)]
+    pub snapshots_kept: usize,
 }
 
 /// The live environment.
@@ -109,6 +125,7 @@ struct Live {
     l1: EthL1,
     store: SqliteStore,
     log: LogWriter,
+    checkpointer: Checkpointer,
     intake_open: bool,
     /// The last seal queue row offered to the core by this process.
     offered: Option<u64>,
@@ -220,11 +237,32 @@ impl LogSink for Live {
 }
 
 impl Live {
-    /// Appends a checkpoint of `state` (FORMAT.md "Checkpoints"). A failed write is
-    /// undone by the writer, which then refuses every later append: the next step stops.
-    fn checkpoint(&mut self, state: &machine::State) {
-        if let Err(error) = self.log.append_checkpoint(state.state_hash()) {
-            tracing::error!(%error, "the log could not be written (checkpoint)");
+    /// Appends the checkpoints and writes the snapshots that are due after a step, or (at
+    /// shutdown, `now`) one of each (FORMAT.md "Checkpoints"). A failed append is undone
+    /// by the writer, which then refuses every later one: the next step stops. A snapshot
+    /// that cannot be written is only a warning: it is a cache.
+    fn checkpoint(&mut self, state: &machine::State, now: bool) {
+        let taken = if now {
+            self.checkpointer.snapshot_now(&mut self.log, state)
+        } else {
+            self.checkpointer.after_step(&mut self.log, state)
+        };
+        match taken {
+            Ok(None) => {}
+            Ok(Some(Taken { checkpoint, written: Ok((path, removed)) })) => tracing::info!(
+                snapshot = %path.display(),
+                record = checkpoint.seq,
+                events = checkpoint.events,
+                removed = removed.len(),
+                "snapshot written"
+            ),
+            Ok(Some(Taken { checkpoint, written: Err(error) })) => tracing::warn!(
+                %error,
+                dir = %self.checkpointer.dir().path().display(),
+                record = checkpoint.seq,
+                "the snapshot could not be written; the next restart steps more of the log"
+            ),
+            Err(error) => tracing::error!(%error, "the log could not be written (checkpoint)"),
         }
     }
 }
@@ -232,9 +270,7 @@ impl Live {
 impl Hooks for Live {
     fn stepped(&mut self, state: &machine::State, event: &Event, step: &machine::Step) {
         self.steps += 1;
-        if self.log.checkpoint_due() {
-            self.checkpoint(state);
-        }
+        self.checkpoint(state, false);
         if let Some(reason) = step.effects.iter().find_map(|effect| match effect {
             Effect::Exit { reason, .. } => Some(reason),
             _ => None,
@@ -363,34 +399,33 @@ fn store_exit(kind: StoreErrorKind) -> ExitCode {
     }
 }
 
-/// Locks the log before anything else, then rebuilds the state from it (or starts a new
-/// one). A log another process holds is `retry`: a second `run` touches nothing. A damaged
-/// log (a torn tail included: interface.md wants it cut only by an explicit `seqrec
-/// repair`) is `refuse`, so an orchestrator waits for the operator instead of looping.
-fn open_log(path: &Path, config: &RawConfig) -> Result<Result<(LogWriter, machine::State), Outcome>, CliError> {
-    let log_error = |source| CliError::Log { path: path.to_owned(), source };
+/// Locks the log before anything else, then rebuilds the state from the newest snapshot
+/// the log vouches for and the records after it, or from the whole log, or starts a new
+/// one (`resume`). A log another process holds is `retry`: a second `run` touches
+/// nothing. A damaged log (a torn tail included: interface.md wants it cut only by an
+/// explicit `seqrec repair`) is `refuse`, so an orchestrator waits for the operator
+/// instead of looping.
+fn open_log(path: &Path, config: &RawConfig, snapshots: &Path) -> Result<Resumed, Outcome> {
     let refused = |error: LogError| {
         let code = if matches!(error, LogError::Locked { .. }) { ExitCode::Retry } else { ExitCode::Refuse };
-        Ok(Err(stop(code, &format!("log {}: {error}", path.display()))))
+        stop(code, &format!("log {}: {error}", path.display()))
     };
-    let lock = match LogLock::acquire(path) {
-        Ok(lock) => lock,
-        Err(error) => return refused(error),
-    };
-    let writer = match LogWriter::open(lock, &Header::new(config_digest(config)), FsyncPolicy::EveryRecord) {
-        Ok(writer) => writer,
-        Err(error) => return refused(error),
-    };
-    // The writer verified every record; the state is the events stepped again. Checkpoints
-    // are not compared here: a build with another state layout must still be able to start.
-    let file = std::fs::File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
-    let mut state = machine::State::new();
-    for entry in LogReader::new(std::io::BufReader::new(file)).map_err(log_error)?.entries() {
-        if let Entry::Event(record) = entry.map_err(log_error)? {
-            state = machine::step(state, &record.event).0;
-        }
+    let lock = LogLock::acquire(path).map_err(refused)?;
+    let header = Header::new(config_digest(config));
+    let resumed = resume(lock, &header, FsyncPolicy::EveryRecord, Some(snapshots)).map_err(refused)?;
+    for skipped in &resumed.skipped {
+        tracing::warn!(dir = %snapshots.display(), "{skipped}");
     }
-    Ok(Ok((writer, state)))
+    match &resumed.snapshot {
+        Some((snapshot, checkpoint)) => tracing::info!(
+            snapshot = %snapshot.display(),
+            record = checkpoint.seq,
+            tail_events = resumed.stepped,
+            "state resumed from a snapshot; only the tail was stepped"
+        ),
+        None => tracing::info!(events = resumed.stepped, "state rebuilt from the whole log"),
+    }
+    Ok(resumed)
 }
 
 /// Sets the flag on SIGTERM or SIGINT, from a thread of its own.
@@ -418,6 +453,9 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     };
     if let Err(message) = check_rpc(args) {
         return Ok(stop(ExitCode::ConfigInvalid, &message));
+    }
+    if args.snapshots_kept == 0 {
+        return Ok(stop(ExitCode::ConfigInvalid, "--snapshots-kept: must be > 0 (the newest snapshot is kept)"));
     }
     let config = match raw_config(args, key.address()) {
         Ok(config) => config,
@@ -447,10 +485,17 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
             false
         }
     };
-    let (log, state) = match open_log(&args.log, &config)? {
-        Ok(opened) => opened,
+    let snapshot_dir = args.snapshot_dir.clone().unwrap_or_else(|| default_dir(&args.log));
+    let Resumed { writer: log, state, .. } = match open_log(&args.log, &config, &snapshot_dir) {
+        Ok(resumed) => resumed,
         Err(stopped) => return Ok(stopped),
     };
+    let checkpointer = Checkpointer::new(
+        SnapshotDir::new(snapshot_dir, args.snapshots_kept),
+        args.snapshot_every_records,
+        Duration::from_secs(args.snapshot_every_minutes.saturating_mul(60)),
+        log.events(),
+    );
     let mut store = match SqliteStore::open_writer(&args.db) {
         Ok(store) => store,
         Err(error) => return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", args.db.display()))),
@@ -465,6 +510,7 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
         l1,
         store,
         log,
+        checkpointer,
         intake_open: false,
         offered: None,
         exit_reason: None,
@@ -476,9 +522,10 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     let mut executor = Executor::resume(state);
     let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
     let stopped = executor.run(&mut live, boot);
-    // A closing checkpoint vouches for the final state (a snapshot can be cut here).
+    // A closing checkpoint vouches for the final state, and its snapshot makes the next
+    // start step nothing.
     if !matches!(stopped, Stop::LogFailed(_)) {
-        live.checkpoint(executor.state());
+        live.checkpoint(executor.state(), true);
     }
     if let Some(why) = live.safe_tag_unusable {
         return Ok(stop(ExitCode::ConfigInvalid, &why));

@@ -3,9 +3,8 @@
 //! with the log); for a script, run it twice and check invariants and `# check:` lines.
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{BufReader, IsTerminal as _, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal as _;
+use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use machine::invariants::{Monotone, check};
@@ -13,10 +12,11 @@ use machine::{State, step};
 
 use super::input::is_log;
 use super::{CliError, Outcome, load};
-use crate::log::{Checkpoint, Entry, LogError, LogReader, effects_json};
+use crate::log::{Checkpoint, Entry, LogError, LogSource, effects_json, list_segments};
 use crate::run::Traced;
 use crate::script::{Script, failed_checks};
-use crate::snapshot::{Snapshot, SnapshotError};
+use crate::snapshot::Snapshot;
+use crate::snapshot_dir::{belongs, newest_valid_snapshot};
 use crate::trace;
 
 pub(super) fn replay(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<Outcome, CliError> {
@@ -93,23 +93,28 @@ pub struct LogReplay {
 pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<LogReplay, CliError> {
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
-    let file = File::open(path).map_err(read_error)?;
-    let total_bytes = file.metadata().map_err(read_error)?.len();
-    let mut reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
+    // A segment directory's progress is shown against the segments' total size.
+    let total_bytes = if path.is_dir() {
+        list_segments(path).map_err(log_error)?.iter().filter_map(|(_, p)| p.metadata().ok()).map(|m| m.len()).sum()
+    } else {
+        std::fs::metadata(path).map_err(read_error)?.len()
+    };
     let mut state = State::new();
     let mut notes = Vec::new();
     let chosen = match snapshot {
-        Some(dir) if dir.is_dir() => newest_valid_snapshot(path, dir, &mut notes)?,
+        Some(dir) if dir.is_dir() => newest_valid_snapshot(path, dir, &mut notes)
+            .map_err(|source| CliError::Read { path: dir.to_owned(), source })?,
         Some(file) => {
             let snap = Snapshot::read(file).and_then(|snap| belongs(path, snap));
             Some((file.to_owned(), snap.map_err(|source| CliError::Snapshot { path: file.to_owned(), source })?))
         }
         None => None,
     };
+    let mut reader = match &chosen {
+        Some((_, (_, checkpoint))) => LogSource::resume(path, checkpoint).map_err(log_error)?,
+        None => LogSource::open(path).map_err(log_error)?,
+    };
     if let Some((snapshot_path, (snap, checkpoint))) = chosen {
-        let mut file = File::open(path).map_err(read_error)?;
-        file.seek(SeekFrom::Start(checkpoint.end())).map_err(read_error)?;
-        reader = LogReader::resume(BufReader::new(file), reader.header().clone(), checkpoint.position());
         notes.push(format!(
             "resumed from {} after record {} (the checkpoint after {} events)",
             snapshot_path.display(),
@@ -129,7 +134,7 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         ProgressBar::hidden()
     };
     let show_progress = !progress.is_hidden();
-    progress.set_position(reader.offset());
+    progress.set_position(reader.position().offset);
     let mut out = String::new();
     let (mut failure, mut checkpoints) = (None, 0);
     while let Some(entry) = reader.next_entry() {
@@ -182,7 +187,7 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         }
     }
     progress.finish_and_clear();
-    Ok(LogReplay { records: reader.events_read(), checkpoints, state, failure, json: out, notes })
+    Ok(LogReplay { records: reader.position().events, checkpoints, state, failure, json: out, notes })
 }
 
 /// The typed error of a checkpoint the replay disagrees with.
@@ -194,48 +199,6 @@ fn mismatch(checkpoint: &Checkpoint, replayed: machine::Hash32) -> LogError {
         recorded: checkpoint.state_hash,
         replayed,
     }
-}
-
-/// A snapshot with the checkpoint of the log that vouches for it.
-type Vouched = (Snapshot, Checkpoint);
-
-/// Checks a snapshot against the log (`Snapshot::check_against`); returns it with the
-/// checkpoint it resumes from.
-fn belongs(log: &Path, snap: Snapshot) -> Result<Vouched, SnapshotError> {
-    let checkpoint = snap.check_against(&mut File::open(log)?)?;
-    Ok((snap, checkpoint))
-}
-
-/// The snapshot in `dir` that covers the most records of `log` and that the log vouches
-/// for; newer ones that do not (damaged, of another log or build, not at a checkpoint,
-/// a state the checkpoint disagrees with) are named in `notes` and skipped, falling back
-/// to the next newest and at last to a full replay (snapshots are caches, the log is truth).
-fn newest_valid_snapshot(
-    log: &Path,
-    dir: &Path,
-    notes: &mut Vec<String>,
-) -> Result<Option<(PathBuf, Vouched)>, CliError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| CliError::Read { path: dir.to_owned(), source })?;
-    let mut candidates: Vec<PathBuf> =
-        entries.flatten().map(|entry| entry.path()).filter(|p| p.extension().is_some_and(|e| e == "snap")).collect();
-    candidates.sort();
-    let mut decoded = Vec::new();
-    for candidate in candidates {
-        match Snapshot::read(&candidate) {
-            Ok(snap) => decoded.push((candidate, snap)),
-            Err(error) => notes.push(format!("skipped {}: {error}", candidate.display())),
-        }
-    }
-    // Newest first; the sort is stable, so equal ones keep their name order.
-    decoded.sort_by_key(|(_, snap)| std::cmp::Reverse(snap.records));
-    for (candidate, snap) in decoded {
-        match belongs(log, snap) {
-            Ok(chosen) => return Ok(Some((candidate, chosen))),
-            Err(error) => notes.push(format!("skipped {}: {error}", candidate.display())),
-        }
-    }
-    notes.push(format!("no valid snapshot in {}: full replay", dir.display()));
-    Ok(None)
 }
 
 fn replay_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<Outcome, CliError> {

@@ -212,4 +212,57 @@ pub enum LogError {
     /// A repair was asked for but the damage is not a torn tail.
     #[error("refusing to repair: the damage is not a torn tail ({0}); truncating would drop records that are whole")]
     NotRepairable(Box<LogError>),
+    /// A segment's header is not one.
+    #[error("not a seqrec log segment: {reason}")]
+    SegmentHeader {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A segment header version this build cannot read.
+    #[error(
+        "segment header version {found} is not one this build reads (it reads version {supported}); use the seqrec that wrote it or a newer one"
+    )]
+    UnsupportedSegmentVersion {
+        /// The version in the segment.
+        found: u16,
+        /// The version this build reads.
+        supported: u16,
+    },
+    /// A directory given as a log holds no segment.
+    #[error("{} holds no log segment (`<first record, 12 digits>.seg`)", dir.display())]
+    NoSegments {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A segment does not continue where the one before it ended.
+    #[error(
+        "does not continue the log: {reason}; a segment between them is missing, or one was replaced. Restore it from the archive"
+    )]
+    SegmentDiscontinuous {
+        /// What differs.
+        reason: String,
+    },
+    /// The oldest segment present does not start the log and no snapshot was given.
+    #[error(
+        "the oldest segment starts at record {first_seq}, after the checkpoint of {events} events (chain {prev_chain}, state {state_hash}); the segments before it were archived or deleted: give `--snapshot` the snapshot at that checkpoint (`{}` in the log's snapshot directory), or restore them",
+        crate::snapshot_dir::file_name(*first_seq)
+    )]
+    SegmentStartsLater {
+        /// Its first record.
+        first_seq: u64,
+        /// Event records before it.
+        events: u64,
+        /// The chain hash it continues.
+        prev_chain: Hash32,
+        /// The state hash at its start.
+        state_hash: Hash32,
+    },
+    /// An error inside one segment of a segmented log.
+    #[error("segment {}: {source}", path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned()))]
+    InSegment {
+        /// The segment file.
+        path: PathBuf,
+        /// The error, with the record and its byte offset in that file.
+        source: Box<LogError>,
+    },
 }

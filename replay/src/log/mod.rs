@@ -9,6 +9,9 @@ mod probe;
 mod reader;
 mod record;
 mod repair;
+mod segment;
+mod segment_writer;
+mod segments;
 mod writer;
 
 pub use error::LogError;
@@ -16,8 +19,15 @@ pub use header::{CHECKPOINT_VERSION, FORMAT_VERSION, Header, MAGIC, SNIFF_LEN, l
 pub use lock::LogLock;
 pub use probe::checkpoint_ending_at;
 pub use reader::LogReader;
+pub(crate) use reader::read_full as read_prefix;
 pub use record::{Checkpoint, Entry, MAX_BODY_LEN, Position, Record, effects_digest, effects_json};
 pub use repair::{Repaired, repair};
+pub use segment::{
+    LOCK_FILE, SEGMENT_EXTENSION, SEGMENT_MAGIC, SEGMENT_VERSION, SegmentHeader, SegmentStart, list_segments,
+    segment_name,
+};
+pub use segment_writer::{SEGMENT_BYTES, SegmentWriter};
+pub use segments::{LogSource, SegmentReader, resume_point, segment_after, segment_holding};
 pub use writer::{CHECKPOINT_EVERY, FsyncPolicy, LogWriter};
 
 /// blake3 of a config in the log encoding: the header's config digest.

@@ -13,7 +13,7 @@ use super::error::LogError;
 use super::header::{FORMAT_VERSION, Header};
 use super::lock::LogLock;
 use super::reader::LogReader;
-use super::record::{self, Entry, effects_json};
+use super::record::{self, Checkpoint, Entry, Position, effects_json};
 
 /// Event records between two checkpoints the run loop writes (FORMAT.md "Checkpoints");
 /// it also writes one at shutdown and whenever it takes a snapshot.
@@ -38,6 +38,8 @@ pub struct LogWriter {
     next_seq: u64,
     events: u64,
     since_checkpoint: u64,
+    /// Byte offset just past the last record appended (buffered ones included).
+    offset: u64,
     policy: FsyncPolicy,
     unsynced: u32,
     buffer: Vec<u8>,
@@ -63,7 +65,7 @@ impl LogWriter {
     /// # Errors
     /// [`LogError::Locked`] before anything is read; any [`LogError`] of the content.
     pub fn open_append(path: &Path, policy: FsyncPolicy) -> Result<Self, LogError> {
-        Self::append_to(LogLock::acquire_existing(path)?, policy)
+        Self::append_to(LogLock::acquire_existing(path)?, policy, None, |_| {})
     }
 
     /// Opens the log whose lock the caller took first ([`LogLock::acquire`]): an
@@ -74,12 +76,65 @@ impl LogWriter {
     /// # Errors
     /// Any [`LogError`] of the content; I/O errors.
     pub fn open(lock: LogLock, header: &Header, policy: FsyncPolicy) -> Result<Self, LogError> {
-        let unfinished = match LogReader::new(BufReader::new(lock.file())) {
-            Err(LogError::Empty | LogError::ZeroFilled { .. } | LogError::HeaderTruncated { .. }) => true,
-            Ok(mut reader) => reader.next_entry().is_none(),
-            Err(other) => return Err(other),
-        };
-        if unfinished { Self::initialise(lock, header, policy) } else { Self::append_to(lock, policy) }
+        Self::open_from(lock, header, policy, None, |_| {})
+    }
+
+    /// [`Self::open`], handing every record it verifies to `visit` (so a caller rebuilding
+    /// its state reads the log once), and with `from` (the position just past a checkpoint
+    /// a snapshot was vouched for: `Checkpoint::position`) verifying only the records after
+    /// it: a restart from a snapshot reads only the tail.
+    ///
+    /// # Errors
+    /// Any [`LogError`] of the content; I/O errors.
+    pub fn open_from(
+        lock: LogLock,
+        header: &Header,
+        policy: FsyncPolicy,
+        from: Option<Position>,
+        visit: impl FnMut(Entry),
+    ) -> Result<Self, LogError> {
+        if from.is_none() {
+            let unfinished = match LogReader::new(BufReader::new(lock.file())) {
+                Err(LogError::Empty | LogError::ZeroFilled { .. } | LogError::HeaderTruncated { .. }) => true,
+                Ok(mut reader) => reader.next_entry().is_none(),
+                Err(other) => return Err(other),
+            };
+            if unfinished {
+                return Self::initialise(lock, header, policy);
+            }
+        }
+        Self::append_to(lock, policy, from, visit)
+    }
+
+    /// Creates the segment file `path` (failing if it exists), locks it, writes `header`
+    /// (a segment header's bytes) and makes it and its directory entry durable; records
+    /// then continue at `start` (FORMAT.md "Segmented logs").
+    pub(crate) fn create_segment(
+        path: &Path,
+        header: &[u8],
+        start: Position,
+        policy: FsyncPolicy,
+    ) -> Result<Self, LogError> {
+        let mut file = LogLock::create_new(path)?.into_file();
+        file.write_all(header)?;
+        file.sync_all()?;
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(Self::at(file, super::header::CHECKPOINT_VERSION, policy, start, 0))
+    }
+
+    /// Appends to the segment `path` at `end`, just past its last record, which the caller
+    /// has verified (it read the segment through to its end).
+    pub(crate) fn continue_segment(
+        path: &Path,
+        end: Position,
+        since_checkpoint: u64,
+        policy: FsyncPolicy,
+    ) -> Result<Self, LogError> {
+        let mut file = LogLock::acquire_existing(path)?.into_file();
+        file.seek(SeekFrom::Start(end.offset))?;
+        Ok(Self::at(file, super::header::CHECKPOINT_VERSION, policy, end, since_checkpoint))
     }
 
     /// Writes `header` as the whole content of the locked file and makes it durable.
@@ -95,44 +150,50 @@ impl LogWriter {
             // The new directory entry must survive a crash too.
             File::open(dir)?.sync_all()?;
         }
-        let (_, _, seed) = Header::decode(&bytes)?;
-        let version = header.version;
-        let (next_seq, events, since_checkpoint, unsynced, buffer) = (0, 0, 0, 0, Vec::new());
-        let failed = false;
-        Ok(LogWriter {
-            file,
-            version,
-            chain: seed,
-            next_seq,
-            events,
-            since_checkpoint,
-            policy,
-            unsynced,
-            buffer,
-            failed,
-        })
+        let (_, len, seed) = Header::decode(&bytes)?;
+        let start = Position { offset: len as u64, next_seq: 0, events: 0, chain: seed };
+        Ok(Self::at(file, header.version, policy, start, 0))
     }
 
-    /// Verifies the locked log and positions the writer after its last record.
-    fn append_to(lock: LogLock, policy: FsyncPolicy) -> Result<Self, LogError> {
+    /// A writer appending at `end` of `file`, `since_checkpoint` events after the last
+    /// checkpoint.
+    fn at(file: File, version: u16, policy: FsyncPolicy, end: Position, since_checkpoint: u64) -> Self {
+        let Position { offset, next_seq, events, chain } = end;
+        let (unsynced, buffer, failed) = (0, Vec::new(), false);
+        LogWriter { file, version, chain, next_seq, events, since_checkpoint, offset, policy, unsynced, buffer, failed }
+    }
+
+    /// Verifies the locked log (from `from`, a position just past a checkpoint, or from
+    /// its start) and positions the writer after its last record.
+    fn append_to(
+        lock: LogLock,
+        policy: FsyncPolicy,
+        from: Option<Position>,
+        mut visit: impl FnMut(Entry),
+    ) -> Result<Self, LogError> {
         let mut file = lock.into_file();
         // From the first byte, whatever read the file before.
         file.seek(SeekFrom::Start(0))?;
         let mut reader = LogReader::new(BufReader::new(&file))?;
+        if let Some(position) = from {
+            let header = reader.header().clone();
+            drop(reader);
+            file.seek(SeekFrom::Start(position.offset))?;
+            reader = LogReader::resume(BufReader::new(&file), header, position);
+        }
         let mut since_checkpoint = 0;
         for entry in reader.entries() {
-            since_checkpoint = match entry? {
+            let entry = entry?;
+            since_checkpoint = match entry {
                 Entry::Event(_) => since_checkpoint + 1,
                 Entry::Checkpoint(_) => 0,
             };
+            visit(entry);
         }
-        let (version, chain, next_seq, events) =
-            (reader.header().version, reader.chain_hash(), reader.records_read(), reader.events_read());
-        let offset = reader.offset();
+        let (version, end) = (reader.header().version, reader.position());
         drop(reader);
-        file.seek(SeekFrom::Start(offset))?;
-        let (unsynced, buffer, failed) = (0, Vec::new(), false);
-        Ok(LogWriter { file, version, chain, next_seq, events, since_checkpoint, policy, unsynced, buffer, failed })
+        file.seek(SeekFrom::Start(end.offset))?;
+        Ok(Self::at(file, version, policy, end, since_checkpoint))
     }
 
     /// Appends the record of one step; returns its sequence number. Under
@@ -158,14 +219,23 @@ impl LogWriter {
     /// [`LogError::CheckpointsUnsupported`] for a version-1 log (nothing is written);
     /// I/O errors as for [`Self::append`].
     pub fn append_checkpoint(&mut self, state_hash: Hash32) -> Result<u64, LogError> {
+        self.checkpoint_record(state_hash).map(|checkpoint| checkpoint.seq)
+    }
+
+    /// [`Self::append_checkpoint`], returning the checkpoint as a reader would see it (a
+    /// snapshot is cut there: `Snapshot::at_checkpoint`).
+    ///
+    /// # Errors
+    /// As [`Self::append_checkpoint`].
+    pub fn checkpoint_record(&mut self, state_hash: Hash32) -> Result<Checkpoint, LogError> {
         if self.version < super::header::CHECKPOINT_VERSION {
             return Err(LogError::CheckpointsUnsupported { version: self.version });
         }
-        let seq = self.next_seq;
-        let (bytes, chain) = record::encode_checkpoint(seq, &state_hash, self.events, &self.chain);
+        let (seq, offset, events) = (self.next_seq, self.offset, self.events);
+        let (bytes, chain) = record::encode_checkpoint(seq, &state_hash, events, &self.chain);
         self.since_checkpoint = 0;
         self.push(&bytes, chain)?;
-        Ok(seq)
+        Ok(Checkpoint { seq, offset, state_hash, events, chain })
     }
 
     /// Whether [`CHECKPOINT_EVERY`] event records have been appended since the last
@@ -173,6 +243,12 @@ impl LogWriter {
     #[must_use]
     pub fn checkpoint_due(&self) -> bool {
         self.version >= super::header::CHECKPOINT_VERSION && self.since_checkpoint >= CHECKPOINT_EVERY
+    }
+
+    /// Whether this log can hold checkpoint records (version 2 on).
+    #[must_use]
+    pub fn checkpoints_supported(&self) -> bool {
+        self.version >= super::header::CHECKPOINT_VERSION
     }
 
     /// Event records appended since the last checkpoint (or since the log began).
@@ -189,6 +265,7 @@ impl LogWriter {
 
     fn push(&mut self, bytes: &[u8], chain: Hash32) -> Result<(), LogError> {
         self.buffer.extend_from_slice(bytes);
+        self.offset += bytes.len() as u64;
         self.chain = chain;
         self.next_seq += 1;
         self.unsynced += 1;
@@ -233,6 +310,12 @@ impl LogWriter {
     #[must_use]
     pub fn chain(&self) -> Hash32 {
         self.chain
+    }
+
+    /// Byte offset just past the last record appended.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     /// The next sequence number.

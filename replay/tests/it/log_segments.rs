@@ -1,0 +1,151 @@
+//! Segmented logs (FORMAT.md "Segmented logs"): a directory of segments rotated by size
+//! at checkpoints, read as one log by every command; old segments removed leave the rest
+//! replayable from a snapshot at the oldest one's start, or refused naming that snapshot.
+
+use std::path::{Path, PathBuf};
+
+use machine::{Event, Hash32, State};
+use replay::cli::{Args, Command, Outcome, execute, run_log};
+use replay::log::{Entry, FsyncPolicy, Header, SegmentWriter, list_segments};
+use replay::snapshot::Snapshot;
+use replay::snapshot_dir::file_name;
+
+use super::support::{scratch, script_events, write_log};
+
+/// Writes `events` into the segmented log `dir` (segments of about `bytes` bytes), a
+/// checkpoint after every `every` events; returns each checkpoint with its state.
+fn write_segments(dir: &Path, events: &[Event], every: usize, bytes: u64) -> Vec<(replay::log::Checkpoint, State)> {
+    let header = Header::new(Hash32::default());
+    let mut state = State::new();
+    let mut writer = SegmentWriter::open(dir, &header, FsyncPolicy::EveryRecord, bytes, None, |entry| {
+        if let Entry::Event(record) = entry {
+            state = machine::step(std::mem::take(&mut state), &record.event).0;
+        }
+    })
+    .unwrap();
+    let mut checkpoints = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        let (next, step) = machine::step(state, event);
+        state = next;
+        writer.append(event, &step.effects).unwrap();
+        if (index + 1) % every == 0 {
+            checkpoints.push((writer.checkpoint_record(state.state_hash()).unwrap(), state.clone()));
+        }
+    }
+    checkpoints
+}
+
+fn cli(command: Command) -> String {
+    match execute(Args { command }) {
+        Ok(Outcome::Done(text) | Outcome::Failed(text)) => text,
+        Ok(other) => format!("{other:?}"),
+        Err(error) => format!("error: {error}"),
+    }
+}
+
+fn segments(dir: &Path) -> Vec<PathBuf> {
+    list_segments(dir).unwrap().into_iter().map(|(_, path)| path).collect()
+}
+
+#[test]
+fn a_segment_directory_reads_as_the_same_log_in_every_command() {
+    let work = scratch("segments-commands");
+    let (dir, file) = (work.join("run.seqlog"), work.join("single.seqlog"));
+    let events = script_events("nonce-poisoning");
+    write_segments(&dir, &events, 3, 1_500);
+    write_log(&file, &events, 3);
+    assert!(segments(&dir).len() >= 3, "{:?}", segments(&dir));
+    let (from_dir, from_file) = (run_log(&dir, false, None, true).unwrap(), run_log(&file, false, None, true).unwrap());
+    assert_eq!(from_dir.failure, None);
+    assert_eq!(
+        (from_dir.state, from_dir.records, from_dir.checkpoints),
+        (from_file.state, from_file.records, from_file.checkpoints)
+    );
+    let trace = |input: &Path| cli(Command::Trace { input: input.to_owned(), json: false });
+    assert_eq!(trace(&dir), trace(&file));
+    let audit = |input: &Path| cli(Command::Audit { input: input.to_owned(), at: Some(9), svg: None, json: false });
+    assert_eq!(audit(&dir), audit(&file));
+    let export = |log: &Path| cli(Command::Export { log: log.to_owned(), output: "-".into() });
+    assert_eq!(export(&dir), export(&file));
+    let diff = cli(Command::Diff { a: dir.clone(), b: Some(file.clone()), json: false });
+    assert!(diff.starts_with("identical:"), "{diff}");
+    let replayed = cli(Command::Replay { input: dir.clone(), json: false, snapshot: None, no_invariants: false });
+    assert!(replayed.starts_with("ok: "), "{replayed}");
+}
+
+#[test]
+fn removed_old_segments_need_the_snapshot_at_the_oldest_segments_start() {
+    let work = scratch("segments-archived");
+    let dir = work.join("run.seqlog");
+    let events = script_events("nonce-poisoning");
+    let checkpoints = write_segments(&dir, &events, 3, 1_500);
+    let full = run_log(&dir, false, None, false).unwrap();
+    let all = segments(&dir);
+    // The operator archives the two oldest segments.
+    for old in &all[..2] {
+        std::fs::remove_file(old).unwrap();
+    }
+    let (first_seq, _) = list_segments(&dir).unwrap()[0].clone();
+    let error = run_log(&dir, false, None, false).unwrap_err().to_string();
+    assert!(error.contains(&format!("the oldest segment starts at record {first_seq}")), "{error}");
+    assert!(error.contains(&file_name(first_seq)) && error.contains("--snapshot"), "{error}");
+    let trace = cli(Command::Trace { input: dir.clone(), json: false });
+    assert!(trace.contains("the oldest segment starts at record"), "{trace}");
+    // The snapshot at the boundary checkpoint, whose own segment is gone: the next
+    // segment's header vouches for it.
+    let snapshots = work.join("run.seqlog.snapshots");
+    std::fs::create_dir_all(&snapshots).unwrap();
+    let (checkpoint, state) = checkpoints.iter().find(|(c, _)| c.seq + 1 == first_seq).unwrap().clone();
+    Snapshot::at_checkpoint(&checkpoint, state).unwrap().write(&snapshots.join(file_name(first_seq))).unwrap();
+    let resumed = run_log(&dir, false, Some(&snapshots), true).unwrap();
+    assert_eq!((resumed.failure, &resumed.state, resumed.records), (None, &full.state, full.records));
+    // A later snapshot, inside a present segment, works as in a single file.
+    let (checkpoint, state) = checkpoints.last().unwrap().clone();
+    let later = work.join("later.snap");
+    Snapshot::at_checkpoint(&checkpoint, state).unwrap().write(&later).unwrap();
+    let resumed = run_log(&dir, false, Some(&later), false).unwrap();
+    assert_eq!((resumed.failure, resumed.state), (None, full.state));
+}
+
+#[test]
+fn a_missing_middle_segment_or_a_newer_segment_version_is_refused() {
+    let work = scratch("segments-gap");
+    let dir = work.join("run.seqlog");
+    write_segments(&dir, &script_events("nonce-poisoning"), 3, 1_500);
+    let all = segments(&dir);
+    assert!(all.len() >= 3);
+    let kept = work.join("kept.seg");
+    std::fs::rename(&all[1], &kept).unwrap();
+    let error = run_log(&dir, false, None, false).unwrap_err().to_string();
+    assert!(
+        error.contains("does not continue the log") && error.contains("a segment between them is missing"),
+        "{error}"
+    );
+    std::fs::rename(&kept, &all[1]).unwrap();
+    assert_eq!(run_log(&dir, false, None, false).unwrap().failure, None);
+    let mut bytes = std::fs::read(&all[2]).unwrap();
+    bytes[8] = 2;
+    std::fs::write(&all[2], &bytes).unwrap();
+    let error = run_log(&dir, false, None, false).unwrap_err().to_string();
+    assert!(error.contains("segment header version 2 is not one this build reads (it reads version 1)"), "{error}");
+}
+
+#[test]
+fn a_reopened_segment_directory_continues_the_chain() {
+    let work = scratch("segments-reopen");
+    let dir = work.join("run.seqlog");
+    let events = script_events("nonce-poisoning");
+    let (first, second) = events.split_at(events.len() / 2);
+    write_segments(&dir, first, 3, 1_500);
+    let before = segments(&dir).len();
+    write_segments(&dir, second, 3, 1_500);
+    assert!(segments(&dir).len() > before);
+    let full = run_log(&dir, false, None, true).unwrap();
+    assert_eq!((full.failure, full.records), (None, events.len() as u64));
+    // A second writer is refused while the first holds the directory's lock.
+    let header = Header::new(Hash32::default());
+    let holder = SegmentWriter::open(&dir, &header, FsyncPolicy::EveryRecord, 1_500, None, |_| {}).unwrap();
+    let error = SegmentWriter::open(&dir, &header, FsyncPolicy::EveryRecord, 1_500, None, |_| {}).unwrap_err();
+    assert!(error.to_string().contains("is locked by another process"), "{error}");
+    drop(holder);
+}
