@@ -93,6 +93,10 @@ pub struct RunArgs {
     /// and database were lost (no effect after the first seal).
     #[arg(long, env = "SEQREC_ADOPT_L1_HISTORY")]
     pub adopt_l1_history: bool,
+    /// Blocks below the safe head an accepted batch stays in the state before it is
+    /// pruned (live.md §6); default 2 × max_wait_blocks.
+    #[arg(long, env = "SEQREC_PRUNE_AFTER_BLOCKS")]
+    pub prune_after_blocks: Option<u64>,
     /// Take `latest − N` as the safe head instead of the node's `safe` tag, for nodes whose
     /// tag is unusable (dev nodes such as hardhat report safe = latest). N = 64 is about
     /// mainnet's finality; N must be at least the deepest reorg expected. Without it, `run`
@@ -333,7 +337,7 @@ fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError>
         flush_cap_multiplier: args.flush_cap_multiplier,
         resubmit_after_blocks: args.resubmit_after_blocks,
         adopt_l1_history: args.adopt_l1_history.then_some(true),
-        prune_after_blocks: None,
+        prune_after_blocks: args.prune_after_blocks,
     })
 }
 
