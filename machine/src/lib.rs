@@ -57,7 +57,8 @@ pub use fees::{Bid, BidReason, FeeView, Wei, min_gas};
 pub use flush::{Fees, MAX_NOOPS_PER_ROUND, noop_fees};
 pub use scheduler::{Judgement, Scheduler, stale_by_inclusion, submit_start};
 pub use state::{
-    FlushStage, L1View, Mode, Process, RECENT_HEADS, Running, Runtime, Slot, State, SubmitRound, WalletBook,
+    FlushStage, L1View, Mode, Process, RECENT_HEADS, Running, Runtime, STATE_LAYOUT, Slot, State, SubmitRound,
+    WalletBook,
 };
 pub use step::{Step, step};
 pub use submitter::MAX_SUBMIT_BYTES_PER_ROUND;

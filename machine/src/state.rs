@@ -11,6 +11,13 @@ use crate::fees::{Bid, FeeView};
 use crate::scheduler::{Scheduler, submit_start};
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
+/// The layout of [`State`]'s rkyv archive, stored in snapshots: bump it with every change
+/// of `State` or of a type inside it (the `state_layout_is_pinned` test fails until then),
+/// so a snapshot written by another build is refused by number instead of misread when
+/// the archive would still validate (fields of one type reordered, say). 2: pruning
+/// (live.md §6).
+pub const STATE_LAYOUT: u32 = 2;
+
 /// Everything `step` knows.
 #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct State {

@@ -13,9 +13,9 @@ use crate::log::{Checkpoint, checkpoint_ending_at};
 
 /// The eight magic bytes of a snapshot file.
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"SEQRSNAP";
-/// The snapshot format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u16 = 1;
-const FIXED_LEN: usize = 8 + 2 + 8 + 32 + 8 + 8;
+/// The snapshot format version this build writes and reads (2 added the state layout).
+pub const SNAPSHOT_VERSION: u16 = 2;
+const FIXED_LEN: usize = 8 + 2 + 8 + 32 + 8 + 8 + 4;
 
 /// A state after a log record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +46,16 @@ pub enum SnapshotError {
         found: u16,
         /// The version this build reads.
         supported: u16,
+    },
+    /// The state was archived by a build with another `State` layout.
+    #[error(
+        "snapshot holds state layout {found}, this build's is {supported}: it was written by another build; replay the full log instead"
+    )]
+    OtherStateLayout {
+        /// The layout in the file.
+        found: u32,
+        /// This build's layout.
+        supported: u32,
     },
     /// The file is shorter than its header says.
     #[error("snapshot truncated: {found} bytes, expected {expected}")]
@@ -120,6 +130,7 @@ impl Snapshot {
         out.extend_from_slice(&self.chain.0);
         out.extend_from_slice(&self.end_offset.to_le_bytes());
         out.extend_from_slice(&(archive.len() as u64).to_le_bytes());
+        out.extend_from_slice(&machine::STATE_LAYOUT.to_le_bytes());
         out.extend_from_slice(&archive);
         let hash = blake3::hash(&out);
         out.extend_from_slice(hash.as_bytes());
@@ -250,6 +261,11 @@ impl Snapshot {
         let version = u16::from_le_bytes([fixed[8], fixed[9]]);
         if version != SNAPSHOT_VERSION {
             return Err(SnapshotError::UnsupportedVersion { found: version, supported: SNAPSHOT_VERSION });
+        }
+        // rkyv validation alone would accept a layout that only reorders fields of one type.
+        let layout = u32::from_le_bytes([fixed[66], fixed[67], fixed[68], fixed[69]]);
+        if layout != machine::STATE_LAYOUT {
+            return Err(SnapshotError::OtherStateLayout { found: layout, supported: machine::STATE_LAYOUT });
         }
         Ok(())
     }

@@ -7,4 +7,5 @@ mod config_table;
 mod danger_table;
 mod fees_table;
 mod props;
+mod state_layout;
 mod submit_budget;

@@ -122,19 +122,27 @@ fn damaged_foreign_and_other_layout_snapshots_are_skipped_down_to_a_full_replay(
     Snapshot { records: foreign_records, chain: foreign_chain, end_offset: foreign_offset, state: foreign.state }
         .write(&foreign_path)
         .unwrap();
-    // A snapshot whose archive is not this build's `State` (another layout) at the
-    // newest checkpoint: it fails validation.
-    let mut other_layout = std::fs::read(dir.join(&names[1])).unwrap();
-    let archive_end = other_layout.len() - 32;
-    other_layout.truncate(66);
-    other_layout[10..18].copy_from_slice(&1_000_u64.to_le_bytes());
-    other_layout[58..66].copy_from_slice(&8_u64.to_le_bytes());
-    other_layout.extend_from_slice(&[0xff; 8]);
-    let hash = *blake3::hash(&other_layout).as_bytes();
-    other_layout.extend_from_slice(&hash);
-    assert!(archive_end > 66);
-    let layout_path = dir.join(file_name(999_999));
-    std::fs::write(&layout_path, &other_layout).unwrap();
+    // Rewritten copies of a real snapshot, re-hashed, claiming more records than any
+    // other: one of another state layout (refused by number), one whose archive is not a
+    // `State` at all (refused by validation).
+    let rewrite = |layout: u32, archive: Option<&[u8]>, records: u64| {
+        let mut bytes = std::fs::read(dir.join(&names[1])).unwrap();
+        bytes.truncate(bytes.len() - 32);
+        bytes[10..18].copy_from_slice(&records.to_le_bytes());
+        bytes[66..70].copy_from_slice(&layout.to_le_bytes());
+        if let Some(archive) = archive {
+            bytes.truncate(70);
+            bytes[58..66].copy_from_slice(&(archive.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(archive);
+        }
+        let hash = *blake3::hash(&bytes).as_bytes();
+        bytes.extend_from_slice(&hash);
+        let path = dir.join(file_name(records));
+        std::fs::write(&path, &bytes).unwrap();
+        path
+    };
+    let layout_path = rewrite(machine::STATE_LAYOUT + 1, None, 999_999);
+    let invalid_path = rewrite(machine::STATE_LAYOUT, Some(&[0xff; 8]), 999_998);
 
     let resumed = restart(&log, &dir);
     let (used, _) = resumed.snapshot.clone().unwrap();
@@ -144,7 +152,8 @@ fn damaged_foreign_and_other_layout_snapshots_are_skipped_down_to_a_full_replay(
     for (path, why) in [
         (&newest, "snapshot corrupt"),
         (&foreign_path, "belongs to another log"),
-        (&layout_path, "snapshot state fails validation"),
+        (&layout_path, "state layout"),
+        (&invalid_path, "snapshot state fails validation"),
     ] {
         let name = path.display().to_string();
         assert!(skipped.lines().any(|line| line.contains(&name) && line.contains(why)), "{name}: {skipped}");
