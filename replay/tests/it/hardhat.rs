@@ -90,9 +90,12 @@ fn node_controls(node: Node) {
     let at = height();
     send();
     // anvil answers the send before its automined block is in `eth_blockNumber`.
-    crate::live::poll(Duration::from_secs(5), Duration::from_millis(20), &|| format!("{}: automine", node.name()), || {
-        height() > at
-    });
+    crate::live::poll(
+        Duration::from_secs(5),
+        Duration::from_millis(20),
+        &|| format!("{}: automine", node.name()),
+        || height() > at,
+    );
     assert_eq!(height(), at + 1, "{}: automine mines one block", node.name());
     node.set_automine(&url, false);
     assert!(rpc(&url, "evm_mine", "[]").contains("result"), "{}: evm_mine", node.name());
