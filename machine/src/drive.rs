@@ -168,6 +168,20 @@ pub struct Drive<I> {
     items: I,
 }
 
+impl<I> Drive<I> {
+    /// The driver, for the state after the last item.
+    #[must_use]
+    pub fn driver(&self) -> &Driver {
+        &self.driver
+    }
+
+    /// The driver, giving up the remaining items.
+    #[must_use]
+    pub fn into_driver(self) -> Driver {
+        self.driver
+    }
+}
+
 impl<I> Drive<I>
 where
     I: Iterator,
@@ -179,18 +193,6 @@ where
         let item = self.items.next()?;
         let stepped = self.driver.step(item.as_event());
         Some((item, stepped))
-    }
-
-    /// The driver, for the state after the last item.
-    #[must_use]
-    pub fn driver(&self) -> &Driver {
-        &self.driver
-    }
-
-    /// The driver, giving up the remaining items.
-    #[must_use]
-    pub fn into_driver(self) -> Driver {
-        self.driver
     }
 }
 
