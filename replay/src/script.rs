@@ -228,3 +228,38 @@ pub fn render(events: &[Event]) -> Result<String, serde_json::Error> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contains(line: usize, text: &str) -> Check {
+        Check::Contains { line, text: text.to_owned() }
+    }
+
+    fn absent(line: usize, text: &str) -> Check {
+        Check::Absent { line, text: text.to_owned() }
+    }
+
+    #[test]
+    fn the_streaming_scan_agrees_with_the_whole_trace_or_defers_to_it() {
+        let trace = "#0 boot\n  = admit\n#1 tick\n  -> submit\n#2 tick\n";
+        let cases = [
+            vec![contains(1, "boot"), absent(2, "flush"), contains(3, "tick"), contains(4, "tick")],
+            vec![absent(1, "submit"), contains(2, "admit"), absent(3, "#"), contains(4, "")],
+            vec![contains(1, "tick"), contains(2, "boot")],
+            vec![contains(1, "nowhere"), absent(2, "admit")],
+        ];
+        for checks in &cases {
+            let mut scan = CheckScan::new(checks);
+            // Fed in pieces of whole lines, as steps render.
+            scan.feed("#0 boot\n  = admit\n");
+            scan.feed("#1 tick\n  -> submit\n#2 tick\n");
+            let whole = failed_checks(checks, trace);
+            match scan.finish() {
+                Some(failures) => assert_eq!(failures, whole, "{checks:?}"),
+                None => assert!(whole.iter().any(|f| f.contains("`check:")), "{checks:?}: {whole:?}"),
+            }
+        }
+    }
+}
