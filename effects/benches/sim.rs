@@ -7,7 +7,8 @@
 
 use std::time::Instant;
 
-use effects::sim::{scenario, simulate};
+use effects::Discard;
+use effects::sim::{scenario, simulate_into};
 
 fn main() {
     for (name, rounds) in [("demo", 7), ("congestion", 20)] {
@@ -16,7 +17,7 @@ fn main() {
         let mut report = None;
         for _ in 0..rounds {
             let started = Instant::now();
-            let run = simulate(&scenario, 1);
+            let run = simulate_into(&scenario, 1, &mut Discard);
             best = best.min(started.elapsed().as_secs_f64());
             report = Some(run);
         }

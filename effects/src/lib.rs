@@ -16,7 +16,7 @@ pub mod sqlite;
 mod writer_lock;
 
 pub use error::{L1Error, SendError, StoreError, StoreErrorKind};
-pub use memory_log::{MemoryLog, Replayer};
+pub use memory_log::{Discard, MemoryLog, Replayer};
 pub use ports::{
     ChainIdentity, Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Signed, Store, Wake,
     WalletCounts,

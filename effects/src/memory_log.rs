@@ -1,7 +1,8 @@
-//! An in-memory log sink: what the simulator records (and writes to a file at the end),
-//! and what a restarted process rebuilds its state from.
+//! In-memory log sinks: [`MemoryLog`] keeps every record (for tests that compare whole
+//! runs), [`Discard`] none, [`Replayer`] only the state a restarted process rebuilds from the log.
 
-use machine::{Effect, Event, State, step};
+use machine::drive::{Driver, Failure};
+use machine::{Effect, Event, State};
 
 use crate::ports::LogSink;
 
@@ -12,34 +13,51 @@ pub struct MemoryLog {
     pub records: Vec<(Event, Vec<Effect>)>,
 }
 
-/// A replay of a [`MemoryLog`] kept up to date as the log grows, so that each restart
-/// re-executes only the records appended since the previous one.
-#[derive(Clone, Debug, Default)]
-pub struct Replayer {
-    state: State,
-    replayed: usize,
-    first_difference: Option<usize>,
-}
-
-impl Replayer {
-    /// Re-executes the records not replayed yet; returns the state after all of them and
-    /// the first record whose re-executed effects differ from the recorded ones, if any.
-    pub fn catch_up(&mut self, log: &MemoryLog) -> (&State, Option<usize>) {
-        for (index, (event, effects)) in log.records.iter().enumerate().skip(self.replayed) {
-            let (next, stepped) = step(std::mem::take(&mut self.state), event);
-            self.state = next;
-            if self.first_difference.is_none() && &stepped.effects != effects {
-                self.first_difference = Some(index);
-            }
-        }
-        self.replayed = log.records.len();
-        (&self.state, self.first_difference)
-    }
-}
-
 impl LogSink for MemoryLog {
     fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
         self.records.push((event.clone(), effects.to_vec()));
+        Ok(())
+    }
+}
+
+/// A sink that keeps nothing: for runs judged by their report alone (sweeps, benchmarks).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Discard;
+
+impl LogSink for Discard {
+    fn append(&mut self, _event: &Event, _effects: &[Effect]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A replay of the log kept up to date as each record is appended, so that a restart
+/// finds its state ready and memory stays bounded by the state, not by the log.
+#[derive(Clone, Debug, Default)]
+pub struct Replayer {
+    driver: Driver,
+    first_difference: Option<u64>,
+}
+
+impl Replayer {
+    /// The state after every record appended so far.
+    #[must_use]
+    pub fn state(&self) -> &State {
+        self.driver.state()
+    }
+
+    /// The first record whose re-executed effects differ from the recorded ones, if any.
+    #[must_use]
+    pub fn first_difference(&self) -> Option<u64> {
+        self.first_difference
+    }
+}
+
+impl LogSink for Replayer {
+    fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
+        let stepped = self.driver.replay(event, |replayed| replayed == effects);
+        if self.first_difference.is_none() && stepped.failure == Some(Failure::Effects) {
+            self.first_difference = Some(stepped.seq);
+        }
         Ok(())
     }
 }

@@ -9,8 +9,9 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
+use machine::drive::Driver;
 use machine::event::{self as ev, RpcCall};
-use machine::{Bytes, Effect, Event, ExitCode, State, UnixMillis, step};
+use machine::{Bytes, Effect, Event, ExitCode, State, UnixMillis};
 
 use crate::error::SendError;
 use crate::ports::{CrashPoint, Environment, Signed, Wake};
@@ -31,7 +32,7 @@ pub enum Stop {
 /// One process lifetime of the executor.
 #[derive(Debug, Default)]
 pub struct Executor {
-    state: State,
+    driver: Driver,
     queue: VecDeque<Event>,
     timers: BTreeSet<UnixMillis>,
 }
@@ -40,13 +41,13 @@ impl Executor {
     /// A process whose state was rebuilt from the log (the empty state for a new log).
     #[must_use]
     pub fn resume(state: State) -> Self {
-        Executor { state, queue: VecDeque::new(), timers: BTreeSet::new() }
+        Executor { driver: Driver::new(state), queue: VecDeque::new(), timers: BTreeSet::new() }
     }
 
     /// The state after the last durable step.
     #[must_use]
     pub fn state(&self) -> &State {
-        &self.state
+        self.driver.state()
     }
 
     /// Runs from `boot` until the core exits, the process crashes, or nothing is left to do.
@@ -60,15 +61,16 @@ impl Executor {
                     None => return Stop::Idle,
                 },
             };
-            let (next, stepped) = step(std::mem::take(&mut self.state), &event);
+            let stepped = self.driver.step(&event).step;
             if env.crash_at(CrashPoint::BeforeAppend) {
+                // The process dies with its memory: nothing of the step was durable.
+                self.driver = Driver::default();
                 return Stop::Crashed(CrashPoint::BeforeAppend);
             }
-            self.state = next;
             if let Err(message) = env.append(&event, &stepped.effects) {
                 return Stop::LogFailed(message);
             }
-            env.stepped(&self.state, &event, &stepped);
+            env.stepped(self.driver.state(), &event, &stepped);
             if env.crash_at(CrashPoint::AfterAppend) {
                 return Stop::Crashed(CrashPoint::AfterAppend);
             }

@@ -18,6 +18,7 @@ mod bytes;
 mod cascade;
 mod config;
 mod danger;
+pub mod drive;
 mod effect;
 pub mod event;
 mod fees;

@@ -1,8 +1,10 @@
 //! Runs events through the core, checking the invariants of recovery.md §9 after every
-//! step, and keeps what the trace and audit render.
+//! step: [`Steps`] streams what the trace and audit render, one step at a time, and
+//! [`run`] collects it for the commands that print every step.
 
-use machine::invariants::{self, Monotone, Violation};
-use machine::{Event, Hash32, State, Step, step};
+use machine::drive::{Drive, Driver, Failure};
+use machine::invariants::Violation;
+use machine::{Event, Hash32, State, Step};
 
 /// One executed step.
 #[derive(Clone, Debug)]
@@ -32,31 +34,65 @@ pub struct Run {
     pub violation: Option<(u64, Violation)>,
 }
 
-/// Runs `events` from the empty state.
+/// Runs `events` from the empty state, keeping every step.
 #[must_use]
 pub fn run<'a>(events: impl IntoIterator<Item = (Option<usize>, &'a Event)>) -> Run {
-    let mut state = State::new();
-    let mut steps = Vec::new();
-    let mut violation = None;
-    for (seq, (line, event)) in (0_u64..).zip(events) {
-        let before = Monotone::of(&state);
-        let (next, stepped) = step(state, event);
-        state = next;
-        if violation.is_none()
-            && let Err(error) = invariants::check(&state).and_then(|()| before.check_step(&state, &stepped))
+    let mut stream = steps(events);
+    let steps = stream.by_ref().collect();
+    let violation = stream.violation.take();
+    Run { steps, state: stream.into_state(), violation }
+}
+
+/// Streams `events` from the empty state, checking invariants after each step; memory
+/// is bounded by the state, not by the number of events.
+#[must_use]
+pub fn steps<'a, I>(events: I) -> Steps<I::IntoIter>
+where
+    I: IntoIterator<Item = (Option<usize>, &'a Event)>,
+{
+    Steps { drive: Driver::new(State::new()).checking_invariants(true).drive(events), violation: None }
+}
+
+/// The steps of a run, as an iterator of [`Traced`].
+#[derive(Debug)]
+pub struct Steps<I> {
+    drive: Drive<I>,
+    violation: Option<(u64, Violation)>,
+}
+
+impl<I> Steps<I> {
+    /// The first invariant violation so far, with the step's sequence number.
+    #[must_use]
+    pub fn violation(&self) -> Option<&(u64, Violation)> {
+        self.violation.as_ref()
+    }
+
+    /// The state after the last step taken.
+    #[must_use]
+    pub fn into_state(self) -> State {
+        self.drive.into_driver().into_state()
+    }
+}
+
+impl<'a, I: Iterator<Item = (Option<usize>, &'a Event)>> Iterator for Steps<I> {
+    type Item = Traced;
+
+    fn next(&mut self) -> Option<Traced> {
+        let ((line, event), stepped) = self.drive.next()?;
+        if self.violation.is_none()
+            && let Some(Failure::Invariant(violation)) = stepped.failure
         {
-            violation = Some((seq, error));
+            self.violation = Some((stepped.seq, violation));
         }
-        steps.push(Traced {
-            seq,
+        Some(Traced {
+            seq: stepped.seq,
             line,
             event: event.clone(),
-            step: stepped,
-            state_hash: state.state_hash(),
-            summary: summary(&state),
-        });
+            state_hash: stepped.state.state_hash(),
+            summary: summary(stepped.state),
+            step: stepped.step,
+        })
     }
-    Run { steps, state, violation }
 }
 
 /// `frontier 2 | generation 0 | W 1 | safe 103 | path 0:G 1:G 2:T`.

@@ -50,16 +50,83 @@ pub fn failed_checks(checks: &[Check], trace: &str) -> Vec<String> {
             },
             Check::Absent { line, text } => {
                 if let Some(found) = lines.iter().position(|l| l.contains(text.as_str())) {
-                    failures.push(format!(
-                        "line {line}: `check-not: {text}` but trace line {} has it: {}",
-                        found + 1,
-                        lines[found]
-                    ));
+                    failures.push(absent_failure(*line, text, found + 1, lines[found]));
                 }
             }
         }
     }
     failures
+}
+
+fn absent_failure(line: usize, text: &str, found: usize, trace_line: &str) -> String {
+    format!("line {line}: `check-not: {text}` but trace line {found} has it: {trace_line}")
+}
+
+/// [`failed_checks`] fed one trace line at a time, so a long trace need not be kept.
+///
+/// Exact while every `check:` is found in order; a missing one's report (and where the
+/// later ones are searched from) depends on the whole trace, so [`CheckScan::finish`]
+/// then returns `None` and the caller evaluates [`failed_checks`] on the full trace.
+#[derive(Debug)]
+pub struct CheckScan<'c> {
+    checks: &'c [Check],
+    /// Index of the `check:` to find next (`checks.len()` once all were found).
+    pending: usize,
+    /// Trace lines seen.
+    lines: usize,
+    /// The first trace line (number and text) each `check-not:` found, by check index.
+    absent: Vec<Option<(usize, String)>>,
+}
+
+impl<'c> CheckScan<'c> {
+    /// Starts scanning a trace for `checks`.
+    #[must_use]
+    pub fn new(checks: &'c [Check]) -> Self {
+        let mut scan = CheckScan { checks, pending: 0, lines: 0, absent: vec![None; checks.len()] };
+        scan.pending = scan.next_contains(0);
+        scan
+    }
+
+    fn next_contains(&self, from: usize) -> usize {
+        (from..self.checks.len())
+            .find(|&i| matches!(self.checks[i], Check::Contains { .. }))
+            .unwrap_or(self.checks.len())
+    }
+
+    /// Scans each line of a piece of the trace (whole lines, as `render_text` gives them).
+    pub fn feed(&mut self, text: &str) {
+        for trace_line in text.lines() {
+            self.lines += 1;
+            if let Some(Check::Contains { text, .. }) = self.checks.get(self.pending)
+                && trace_line.contains(text.as_str())
+            {
+                self.pending = self.next_contains(self.pending + 1);
+            }
+            for (check, found) in self.checks.iter().zip(&mut self.absent) {
+                if let Check::Absent { text, .. } = check
+                    && found.is_none()
+                    && trace_line.contains(text.as_str())
+                {
+                    *found = Some((self.lines, trace_line.to_owned()));
+                }
+            }
+        }
+    }
+
+    /// The failures, as [`failed_checks`] gives them; `None` when a `check:` was not found.
+    #[must_use]
+    pub fn finish(self) -> Option<Vec<String>> {
+        if self.pending < self.checks.len() {
+            return None;
+        }
+        let failures = self.checks.iter().zip(self.absent).filter_map(|(check, found)| match (check, found) {
+            (Check::Absent { line, text }, Some((at, trace_line))) => {
+                Some(absent_failure(*line, text, at, &trace_line))
+            }
+            _ => None,
+        });
+        Some(failures.collect())
+    }
 }
 
 /// A script line that is not a valid event.
@@ -160,4 +227,39 @@ pub fn render(events: &[Event]) -> Result<String, serde_json::Error> {
         out.push('\n');
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contains(line: usize, text: &str) -> Check {
+        Check::Contains { line, text: text.to_owned() }
+    }
+
+    fn absent(line: usize, text: &str) -> Check {
+        Check::Absent { line, text: text.to_owned() }
+    }
+
+    #[test]
+    fn the_streaming_scan_agrees_with_the_whole_trace_or_defers_to_it() {
+        let trace = "#0 boot\n  = admit\n#1 tick\n  -> submit\n#2 tick\n";
+        let cases = [
+            vec![contains(1, "boot"), absent(2, "flush"), contains(3, "tick"), contains(4, "tick")],
+            vec![absent(1, "submit"), contains(2, "admit"), absent(3, "#"), contains(4, "")],
+            vec![contains(1, "tick"), contains(2, "boot")],
+            vec![contains(1, "nowhere"), absent(2, "admit")],
+        ];
+        for checks in &cases {
+            let mut scan = CheckScan::new(checks);
+            // Fed in pieces of whole lines, as steps render.
+            scan.feed("#0 boot\n  = admit\n");
+            scan.feed("#1 tick\n  -> submit\n#2 tick\n");
+            let whole = failed_checks(checks, trace);
+            match scan.finish() {
+                Some(failures) => assert_eq!(failures, whole, "{checks:?}"),
+                None => assert!(whole.iter().any(|f| f.contains("`check:")), "{checks:?}: {whole:?}"),
+            }
+        }
+    }
 }

@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 
-use machine::{DbWrite, Decision, Effect, Event, State, step};
+use machine::drive::Driver;
+use machine::{DbWrite, Decision, Effect, Event, State};
 
 /// One sample after a step.
 struct Sample {
@@ -33,7 +34,39 @@ const MAX_LEGEND: usize = 24;
 /// Renders the incident of `events` as an SVG document.
 #[must_use]
 pub fn render<'a>(title: &str, events: impl IntoIterator<Item = &'a Event>) -> String {
-    let (samples, markers, limits) = collect(events);
+    let mut incident = Incident::default();
+    for event in events {
+        incident.push(event);
+    }
+    incident.render(title)
+}
+
+/// The incident's picture, collected one event at a time (a simulation feeds it as it
+/// runs): only the moments the lines move and the markers are kept, not the events.
+#[derive(Default)]
+pub struct Incident {
+    driver: Driver,
+    samples: Vec<Sample>,
+    markers: Vec<Marker>,
+    limits: Limits,
+    start_ms: Option<u64>,
+}
+
+impl std::fmt::Debug for Incident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incident").field("samples", &self.samples.len()).field("markers", &self.markers.len()).finish()
+    }
+}
+
+impl Incident {
+    /// Renders the picture as an SVG document.
+    #[must_use]
+    pub fn render(self, title: &str) -> String {
+        draw(title, &self.samples, &self.markers, self.limits)
+    }
+}
+
+fn draw(title: &str, samples: &[Sample], markers: &[Marker], limits: Limits) -> String {
     let t_max = samples.iter().map(|s| s.t_s).fold(1.0_f64, f64::max);
     let x = |t: f64| LEFT + (WIDTH - LEFT - RIGHT) * t / t_max;
     let heads: Vec<u64> = samples.iter().filter_map(|s| s.safe_block).collect();
@@ -141,17 +174,16 @@ fn escape(text: &str) -> String {
 
 type Limits = Option<(u64, u64)>;
 
-fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec<Marker>, Limits) {
-    let mut state = State::new();
-    let (mut samples, mut markers, mut limits) = (Vec::new(), Vec::new(), None);
-    let mut start_ms = None;
-    for event in events {
-        let (next, stepped) = step(state, event);
-        state = next;
+impl Incident {
+    /// Steps `event` and keeps what the picture shows of it.
+    pub fn push(&mut self, event: &Event) {
+        let stepped = self.driver.step(event);
+        let (state, stepped): (&State, _) = (stepped.state, stepped.step);
+        let (samples, markers) = (&mut self.samples, &mut self.markers);
         let now = state.now_ms().0;
-        let t_s = now.saturating_sub(*start_ms.get_or_insert(now)) as f64 / 1000.0;
+        let t_s = now.saturating_sub(*self.start_ms.get_or_insert(now)) as f64 / 1000.0;
         if let Some(config) = state.config() {
-            limits = Some((config.danger_threshold_blocks(), config.max_wait_blocks()));
+            self.limits = Some((config.danger_threshold_blocks(), config.max_wait_blocks()));
         }
         let safe_block = state.view().safe_block.map(|b| b.0);
         let frontier = state.scheduler().expected_nonce;
@@ -170,12 +202,10 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
         let cascaded = stepped.notes.iter().any(|note| note.decision == Some(Decision::Cascade));
         for note in &stepped.notes {
             match note.decision {
-                Some(Decision::Flush) => push(&mut markers, Marker { t_s, label: "flush".into(), color: "#e67e22" }),
-                Some(Decision::Cascade) => {
-                    push(&mut markers, Marker { t_s, label: "cascade".into(), color: "#8e44ad" })
-                }
+                Some(Decision::Flush) => push(markers, Marker { t_s, label: "flush".into(), color: "#e67e22" }),
+                Some(Decision::Cascade) => push(markers, Marker { t_s, label: "cascade".into(), color: "#8e44ad" }),
                 Some(Decision::RecoverTip) => {
-                    push(&mut markers, Marker { t_s, label: "recover tip".into(), color: "#8e44ad" })
+                    push(markers, Marker { t_s, label: "recover tip".into(), color: "#8e44ad" })
                 }
                 _ => {}
             }
@@ -183,10 +213,10 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
         for effect in &stepped.effects {
             match effect {
                 Effect::Exit { code, .. } => {
-                    push(&mut markers, Marker { t_s, label: format!("exit {}", code.name()), color: "#c0392b" })
+                    push(markers, Marker { t_s, label: format!("exit {}", code.name()), color: "#c0392b" })
                 }
                 Effect::Db { write: DbWrite::OpenBatch { batch_index, nonce, .. }, .. } if cascaded => push(
-                    &mut markers,
+                    markers,
                     Marker {
                         t_s,
                         label: format!("recovery batch {batch_index} (nonce {nonce}, gen {})", state.generation()),
@@ -197,7 +227,6 @@ fn collect<'a>(events: impl IntoIterator<Item = &'a Event>) -> (Vec<Sample>, Vec
             }
         }
     }
-    (samples, markers, limits)
 }
 
 /// Adds a marker unless the same one is among the last few: a flush that exits `retry`

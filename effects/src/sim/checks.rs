@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use machine::invariants;
+use machine::drive;
 use machine::{DbWrite, Decision, Effect, Event, State, Step};
 
 use super::chain::Origin;
@@ -45,7 +45,8 @@ pub struct Checks {
     recovery_batches: Vec<machine::BatchIndex>,
     admitted: bool,
     admitted_since_boot: bool,
-    before: Option<invariants::Monotone>,
+    /// The invariant checks captured before the next step (`None` before the first).
+    before: Option<drive::Checks>,
 }
 
 const MAX_FAILURES: usize = 20;
@@ -75,21 +76,12 @@ impl Checks {
         settled: bool,
     ) -> bool {
         self.steps += 1;
-        // The step check re-runs the whole-state check when the step changed what it
-        // reads (invariants.rs), so a long simulation stays linear.
-        match &self.before {
-            Some(before) => {
-                if let Err(violation) = before.check_step(state, step) {
-                    self.fail(format!("step {}: core invariant: {violation}", self.steps));
-                }
-            }
-            None => {
-                if let Err(violation) = invariants::check(state) {
-                    self.fail(format!("step {}: core invariant: {violation}", self.steps));
-                }
-            }
+        // The first step starts from the empty state, as the simulated node's log does.
+        let before = self.before.take().unwrap_or_else(|| drive::Checks::before(&State::new()));
+        if let Err(violation) = before.after_step(state, step) {
+            self.fail(format!("step {}: core invariant: {violation}", self.steps));
         }
-        self.before = Some(invariants::Monotone::of(state));
+        self.before = Some(drive::Checks::before(state));
         self.record_verdicts(step, state, elapsed_ms, head);
         self.judge_acceptances(state, oracle, elapsed_ms, head);
         let invalidated =

@@ -16,8 +16,8 @@ use machine::{Event, ExitCode, State};
 use self::checks::Moment;
 use self::scenario::{ExpectedOutcome, Scenario};
 use self::world::{GENESIS_MS, World};
-use crate::memory_log::{MemoryLog, Replayer};
-use crate::ports::{Clock, CrashPoint};
+use crate::memory_log::MemoryLog;
+use crate::ports::{Clock, CrashPoint, LogSink};
 use crate::run_loop::{Executor, Stop};
 
 /// How long the orchestrator waits before restarting a process the first time; it
@@ -66,7 +66,8 @@ pub struct Report {
     pub timeline: Vec<Moment>,
     /// Verdict tokens seen.
     pub tokens: BTreeSet<String>,
-    /// Every step, as recorded.
+    /// Every step, as recorded, from [`simulate`]; empty from [`simulate_into`], which hands
+    /// the records to its sink instead.
     pub log: MemoryLog,
     /// Virtual time simulated, ms.
     pub virtual_ms: u64,
@@ -76,30 +77,39 @@ pub struct Report {
     pub head: u64,
 }
 
-/// Runs a scenario from a seed.
+/// Runs a scenario from a seed, keeping every record in [`Report::log`].
 #[must_use]
 pub fn simulate(scenario: &Scenario, seed: u64) -> Report {
+    let mut log = MemoryLog::default();
+    let mut report = simulate_into(scenario, seed, &mut log);
+    report.log = log;
+    report
+}
+
+/// Runs a scenario from a seed, appending each record to `sink` as the process does; the
+/// simulator itself keeps no record, so memory is bounded by the state, not the run.
+/// A record `sink` refuses stops the process (a `log append failed` failure).
+#[must_use]
+pub fn simulate_into(scenario: &Scenario, seed: u64, sink: &mut dyn LogSink) -> Report {
     let max_wait = scenario.config.max_wait_blocks.unwrap_or(1200);
     let block_ms = scenario.config.seconds_per_block.unwrap_or(12).saturating_mul(1000);
     let settle_ms = (3 * max_wait + 40).saturating_mul(block_ms);
     let faults_end = scenario.faults.iter().map(scenario::Fault::end_ms).max().unwrap_or(0).max(scenario.run_ms);
     let horizon_ms = GENESIS_MS + faults_end + settle_ms;
-    let mut world = World::new(scenario.clone(), seed, max_wait, horizon_ms);
+    let mut world = World::new(scenario.clone(), seed, max_wait, horizon_ms, sink);
     let mut failures = Vec::new();
     let (mut crashes, mut exits, mut lifetimes) = (Vec::new(), Vec::new(), 0_u64);
     let mut crashed_hash = None;
     let mut outcome = Outcome::DidNotConverge;
     let mut delay_ms = RESTART_DELAY_MS;
-    let mut replayer = Replayer::default();
     let mut reported_difference = false;
     // The state after the last durable step of the last process, for the final checks.
     let mut last_state: Option<State>;
     loop {
         // A restart rebuilds the state from the log, as a real process would (the
-        // replayer re-executes only what was appended since the last restart).
-        let (state, differs) = replayer.catch_up(&world.log);
-        let state = state.clone();
-        if let Some(record) = differs.filter(|_| !reported_difference) {
+        // replayer re-executed each record as it was appended).
+        let state = world.replayer.state().clone();
+        if let Some(record) = world.replayer.first_difference().filter(|_| !reported_difference) {
             reported_difference = true;
             failures.push(format!("record {record}: re-executing the log gives other effects than were recorded"));
         }
@@ -158,7 +168,7 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Report {
         }
         world.advance();
     }
-    let state = last_state.unwrap_or_else(|| replayer.catch_up(&world.log).0.clone());
+    let state = last_state.unwrap_or_else(|| world.replayer.state().clone());
     world.checks.finish(&state, &world.oracle);
     failures.extend(world.checks.failures.iter().cloned());
     let mut report = Report {
@@ -173,7 +183,7 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> Report {
         failures,
         timeline: std::mem::take(&mut world.checks.timeline),
         tokens: std::mem::take(&mut world.checks.tokens),
-        log: std::mem::take(&mut world.log),
+        log: MemoryLog::default(),
         virtual_ms: world.elapsed_ms(),
         state,
         head: world.chain.head(),

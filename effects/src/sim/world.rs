@@ -1,6 +1,7 @@
 //! The simulated world as the run loop sees it: the node's view of the chain (its safe
 //! tag, its failing RPC, its forgetful mempool), the process's clock, the inclusion lane,
-//! the store, the in-memory log, and the crash points. Virtual time jumps to whatever
+//! the store, the log (replayed as it is appended, and handed to the caller's sink), and
+//! the crash points. Virtual time jumps to whatever
 //! comes next, so hours of L1 take milliseconds.
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use super::checks::Checks;
 use super::oracle::Oracle;
 use super::scenario::{Fault, Scenario};
 use crate::error::{L1Error, SendError, StoreError};
-use crate::memory_log::MemoryLog;
+use crate::memory_log::Replayer;
 use crate::ports::{
     ChainIdentity, Clock, CrashPoint, Hooks, Inputs, L1, LogSink, SafeSync, Signed, Store, Wake, WalletCounts,
 };
@@ -27,15 +28,16 @@ use crate::ports::{
 pub const GENESIS_MS: u64 = 1_700_000_000_000;
 const GWEI: u128 = 1_000_000_000;
 
-/// The world.
-#[derive(Debug)]
-pub struct World {
+/// The world; `'s` is the caller's log sink, which receives every record as it is appended.
+pub struct World<'s> {
     pub(crate) scenario: Scenario,
     pub(crate) now_ms: u64,
     pub(crate) chain: Chain,
     pub(crate) oracle: Oracle,
     pub(crate) checks: Checks,
-    pub(crate) log: MemoryLog,
+    /// The log as a restarted process rebuilds it: kept replayed, never stored.
+    pub(crate) replayer: Replayer,
+    sink: &'s mut dyn LogSink,
     rng: ChaCha8Rng,
     intake_open: bool,
     next_seal_ms: u64,
@@ -53,10 +55,22 @@ pub struct World {
     pub(crate) crashes_enabled: bool,
 }
 
-impl World {
-    /// A new world for `scenario`, deterministic from `seed`.
+impl std::fmt::Debug for World<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World").field("now_ms", &self.now_ms).field("chain", &self.chain).finish_non_exhaustive()
+    }
+}
+
+impl<'s> World<'s> {
+    /// A new world for `scenario`, deterministic from `seed`, whose log goes to `sink`.
     #[must_use]
-    pub fn new(scenario: Scenario, seed: u64, max_wait_blocks: u64, horizon_ms: u64) -> Self {
+    pub fn new(
+        scenario: Scenario,
+        seed: u64,
+        max_wait_blocks: u64,
+        horizon_ms: u64,
+        sink: &'s mut dyn LogSink,
+    ) -> Self {
         let block_ms = scenario.config.seconds_per_block.unwrap_or(12).saturating_mul(1000);
         let params = ChainParams {
             chain_id: scenario.node_chain_id,
@@ -74,7 +88,8 @@ impl World {
             chain: Chain::new(params, seed),
             oracle: Oracle::new(anchor, max_wait_blocks),
             checks: Checks::default(),
-            log: MemoryLog::default(),
+            replayer: Replayer::default(),
+            sink,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_f417),
             intake_open: false,
             next_seal_ms: 0,
@@ -367,7 +382,7 @@ fn landing(block: u64, w_nonce: u64, wire: &[u8]) -> Input {
     })
 }
 
-impl L1 for World {
+impl L1 for World<'_> {
     fn chain_id(&mut self) -> Result<ChainIdentity, L1Error> {
         self.advance();
         if self.rpc_fails() {
@@ -467,7 +482,7 @@ impl L1 for World {
     }
 }
 
-impl Store for World {
+impl Store for World<'_> {
     fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), StoreError> {
         // The projection is keyed by op id, so a write repeated after a crash is a no-op.
         self.store.entry(op).or_insert_with(|| write.clone());
@@ -475,13 +490,13 @@ impl Store for World {
     }
 }
 
-impl Clock for World {
+impl Clock for World<'_> {
     fn now_ms(&mut self) -> UnixMillis {
         UnixMillis(self.now_ms.saturating_add_signed(self.clock_offset_ms(self.now_ms)))
     }
 }
 
-impl Inputs for World {
+impl Inputs for World<'_> {
     fn set_intake(&mut self, open: bool) {
         if open && !self.intake_open {
             self.next_seal_ms = self.now_ms + self.scenario.seal_interval_ms;
@@ -525,13 +540,15 @@ impl Inputs for World {
     }
 }
 
-impl LogSink for World {
+impl LogSink for World<'_> {
+    /// The caller's sink first: a record it refused is not durable, so it is not replayed.
     fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
-        self.log.append(event, effects)
+        self.sink.append(event, effects)?;
+        self.replayer.append(event, effects)
     }
 }
 
-impl Hooks for World {
+impl Hooks for World<'_> {
     fn crash_at(&mut self, _point: CrashPoint) -> bool {
         if self.outage_due().is_some() {
             return true;

@@ -5,8 +5,9 @@ use std::path::Path;
 use machine::Event;
 
 use super::input::{is_log, read_log};
+use super::recorder::Recorder;
 use super::{CliError, Outcome, load};
-use crate::log::{FsyncPolicy, Header, LogWriter, config_digest};
+use crate::log::{Header, config_digest};
 use crate::script;
 
 /// Records events as a log at `output`, each with the effects this build's core gives,
@@ -17,8 +18,6 @@ use crate::script;
 /// # Errors
 /// [`CliError::Write`].
 pub fn record(events: &[&Event], output: &Path) -> Result<u64, CliError> {
-    let write_error =
-        |source: crate::log::LogError| CliError::Write { path: output.to_owned(), source: Box::new(source) };
     let digest = events
         .iter()
         .find_map(|event| match event {
@@ -26,23 +25,11 @@ pub fn record(events: &[&Event], output: &Path) -> Result<u64, CliError> {
             _ => None,
         })
         .unwrap_or_default();
-    // Group commit: a recorded import has no effects to run, so one sync at the end suffices.
-    let mut writer =
-        LogWriter::create(output, &Header::new(digest), FsyncPolicy::Group(u32::MAX)).map_err(write_error)?;
-    let mut state = machine::State::new();
+    let mut recorder = Recorder::create(output, &Header::new(digest))?;
     for event in events {
-        let (next, step) = machine::step(state, event);
-        state = next;
-        writer.append(event, &step.effects).map_err(write_error)?;
-        if writer.checkpoint_due() {
-            writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
-        }
+        recorder.record(event)?;
     }
-    if writer.events_since_checkpoint() > 0 {
-        writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
-    }
-    writer.sync().map_err(write_error)?;
-    Ok(writer.events())
+    recorder.finish()
 }
 
 pub(super) fn import(script: &Path, output: &Path) -> Result<Outcome, CliError> {

@@ -5,6 +5,7 @@ use std::io::BufReader;
 use std::path::Path;
 
 use machine::State;
+use machine::drive::Driver;
 
 use super::input::is_log;
 use super::verify::run_log;
@@ -46,11 +47,15 @@ pub(super) fn snapshot(path: &Path, records: Option<u64>, output: &Path) -> Resu
     let file = File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
     let mut reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
     let limit = records.unwrap_or(u64::MAX);
-    let (mut state, mut chosen) = (State::new(), None);
+    let (mut driver, mut chosen) = (Driver::new(State::new()), None);
     while let Some(entry) = reader.next_entry() {
         match entry.map_err(log_error)? {
-            Entry::Event(record) if record.seq < limit => state = machine::step(state, &record.event).0,
-            Entry::Checkpoint(checkpoint) if checkpoint.seq < limit => chosen = Some((checkpoint, state.clone())),
+            Entry::Event(record) if record.seq < limit => {
+                driver.step(&record.event);
+            }
+            Entry::Checkpoint(checkpoint) if checkpoint.seq < limit => {
+                chosen = Some((checkpoint, driver.state().clone()));
+            }
             _ => {}
         }
     }

@@ -7,6 +7,7 @@ mod input;
 mod inspect;
 mod maintain;
 mod projection;
+mod recorder;
 mod run;
 mod simulate;
 mod sweep;

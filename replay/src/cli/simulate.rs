@@ -4,12 +4,16 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use effects::LogSink;
 use effects::sim::scenario::{self, Scenario};
-use effects::sim::{Report, simulate};
+use effects::sim::{Report, simulate_into};
+use machine::{Effect, Event};
 
+use super::recorder::Recorder;
 use super::verify::run_log;
 use super::{CliError, Outcome};
-use crate::log::{FsyncPolicy, Header, LogWriter, config_digest};
+use crate::log::{Header, config_digest};
+use crate::svg::Incident;
 
 /// Resolves `--scenario`: a built-in name, a JSON file, or (none) a random schedule.
 ///
@@ -42,31 +46,69 @@ pub(crate) fn load_scenario(name: Option<&str>, seed: u64, crash_points: bool) -
     Ok(scenario)
 }
 
-/// Writes a run's records as a log file (replacing any file there).
-///
-/// # Errors
-/// [`CliError::Write`].
-pub(crate) fn write_log(report: &Report, scenario: &Scenario, path: &Path) -> Result<(), CliError> {
-    let write_error =
-        |source: crate::log::LogError| CliError::Write { path: path.to_owned(), source: Box::new(source) };
-    let _ = std::fs::remove_file(path);
-    let header = Header::new(config_digest(&scenario.config));
-    // A recorded simulation runs no effects from the file, so one sync at the end suffices.
-    let mut writer = LogWriter::create(path, &header, FsyncPolicy::Group(u32::MAX)).map_err(write_error)?;
-    // Checkpoints as `run` writes them; the states come from stepping the events again,
-    // which gives the simulation's own states (the core is deterministic).
-    let mut state = machine::State::new();
-    for (event, effects) in &report.log.records {
-        state = machine::step(state, event).0;
-        writer.append(event, effects).map_err(write_error)?;
-        if writer.checkpoint_due() {
-            writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
+/// Where a simulation's records go as the process appends them: a log file, the SQLite
+/// projection, the incident picture. The simulator keeps none, so memory stays bounded.
+#[derive(Debug, Default)]
+struct Sinks {
+    log: Option<Recorder>,
+    db: Option<(PathBuf, effects::sqlite::SqliteStore)>,
+    picture: Option<Incident>,
+    /// The first failure; the simulated process stops at it.
+    error: Option<CliError>,
+}
+
+impl Sinks {
+    /// Starts the log at `path` (replacing any file there).
+    fn log_to(&mut self, path: &Path, scenario: &Scenario) -> Result<(), CliError> {
+        let _ = std::fs::remove_file(path);
+        self.log = Some(Recorder::create(path, &Header::new(config_digest(&scenario.config)))?);
+        Ok(())
+    }
+
+    /// Opens a fresh projection at `path`.
+    fn project_to(&mut self, path: &Path) -> Result<(), CliError> {
+        let _ = std::fs::remove_file(path);
+        let store = effects::sqlite::SqliteStore::open(path)
+            .map_err(|source| CliError::Write { path: path.to_owned(), source: Box::new(source) })?;
+        self.db = Some((path.to_owned(), store));
+        Ok(())
+    }
+
+    fn write(&mut self, event: &Event, effects: &[Effect]) -> Result<(), CliError> {
+        if let Some(recorder) = &mut self.log {
+            recorder.append(event, effects)?;
         }
+        if let Some((path, store)) = &mut self.db {
+            for effect in effects {
+                if let Effect::Db { op, write } = effect {
+                    effects::Store::apply(store, *op, write)
+                        .map_err(|source| CliError::Write { path: path.clone(), source: Box::new(source) })?;
+                }
+            }
+        }
+        if let Some(picture) = &mut self.picture {
+            picture.push(event);
+        }
+        Ok(())
     }
-    if writer.events_since_checkpoint() > 0 {
-        writer.append_checkpoint(state.state_hash()).map_err(write_error)?;
+
+    /// Closes the log; returns its event records (0 without one).
+    fn finish(self) -> Result<u64, CliError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        self.log.map_or(Ok(0), Recorder::finish)
     }
-    writer.sync().map_err(write_error)
+}
+
+impl LogSink for Sinks {
+    fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
+        self.write(event, effects).map_err(|error| {
+            let message = error.to_string();
+            self.error.get_or_insert(error);
+            message
+        })
+    }
 }
 
 /// The run in a few lines: outcome, numbers, timeline, failures.
@@ -112,25 +154,21 @@ pub(super) fn run(
     db: Option<&Path>,
 ) -> Result<Outcome, CliError> {
     let scenario = load_scenario(name, seed, crash_points)?;
-    let report = simulate(&scenario, seed);
+    let mut sinks = Sinks::default();
+    if let Some(path) = db {
+        sinks.project_to(path)?;
+    }
+    if let Some(path) = log {
+        sinks.log_to(path, &scenario)?;
+    }
+    let report = simulate_into(&scenario, seed, &mut sinks);
+    let records = sinks.finish()?;
     let mut out = render_report(&report);
     if let Some(path) = db {
-        let write_error =
-            |source: effects::StoreError| CliError::Write { path: path.to_owned(), source: Box::new(source) };
-        let _ = std::fs::remove_file(path);
-        let mut store = effects::sqlite::SqliteStore::open(path).map_err(write_error)?;
-        for (_, effects) in &report.log.records {
-            for effect in effects {
-                if let machine::Effect::Db { op, write } = effect {
-                    effects::Store::apply(&mut store, *op, write).map_err(write_error)?;
-                }
-            }
-        }
         let _ = writeln!(out, "projection: {}", path.display());
     }
     if let Some(path) = log {
-        write_log(&report, &scenario, path)?;
-        let _ = writeln!(out, "log: {} ({} records)", path.display(), report.log.records.len());
+        let _ = writeln!(out, "log: {} ({records} records)", path.display());
     }
     if report.failures.is_empty() {
         Ok(Outcome::Done(out))
@@ -146,18 +184,19 @@ pub(super) fn run(
 /// told as a timeline and drawn.
 pub(super) fn demo(keep_log: Option<&Path>, svg: Option<&Path>) -> Result<Outcome, CliError> {
     let scenario = load_scenario(Some("demo"), 1, false)?;
-    let started = std::time::Instant::now();
-    let report = simulate(&scenario, 1);
-    let simulated_in = started.elapsed();
     let dir = std::env::temp_dir();
     let log =
         keep_log.map_or_else(|| dir.join(format!("seqrec-demo-{}.seqlog", std::process::id())), Path::to_path_buf);
-    write_log(&report, &scenario, &log)?;
+    let mut sinks = Sinks { picture: Some(Incident::default()), ..Sinks::default() };
+    sinks.log_to(&log, &scenario)?;
+    let started = std::time::Instant::now();
+    let report = simulate_into(&scenario, 1, &mut sinks);
+    let simulated_in = started.elapsed();
+    let picture = sinks.picture.take().map(|picture| picture.render("seqrec demo: congestion at mainnet parameters"));
+    sinks.finish()?;
     let replayed = run_log(&log, false, None, false)?;
     let svg_path = svg.map_or_else(|| dir.join("seqrec-demo.svg"), Path::to_path_buf);
-    let events: Vec<_> = report.log.records.iter().map(|(event, _)| event).collect();
-    let picture = crate::svg::render("seqrec demo: congestion at mainnet parameters", events);
-    std::fs::write(&svg_path, picture)
+    std::fs::write(&svg_path, picture.unwrap_or_default())
         .map_err(|source| CliError::Write { path: svg_path.clone(), source: Box::new(source) })?;
 
     let mut out = String::new();

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use effects::sim::{scenario, simulate};
+use effects::Discard;
+use effects::sim::{scenario, simulate_into};
 
 use super::{CliError, Outcome};
 
@@ -22,7 +23,7 @@ pub(super) fn run(seeds: u64, from: u64) -> Result<Outcome, CliError> {
                     if seed >= from + seeds {
                         break;
                     }
-                    let report = simulate(&scenario::random(seed, true), seed);
+                    let report = simulate_into(&scenario::random(seed, true), seed, &mut Discard);
                     steps.fetch_add(report.steps, Ordering::Relaxed);
                     crashes.fetch_add(report.crashes.len() as u64, Ordering::Relaxed);
                     runs.fetch_add(1, Ordering::Relaxed);

@@ -7,14 +7,14 @@ use std::io::IsTerminal as _;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use machine::invariants::{Monotone, check};
-use machine::{State, step};
+use machine::State;
+use machine::drive::{Driver, Failure};
 
 use super::input::is_log;
 use super::{CliError, Outcome, load};
 use crate::log::{Checkpoint, Entry, LogError, LogSource, effects_json, list_segments};
-use crate::run::Traced;
-use crate::script::{Script, failed_checks};
+use crate::run::{self, Traced};
+use crate::script::{CheckScan, Script, failed_checks};
 use crate::snapshot::Snapshot;
 use crate::snapshot_dir::{belongs, newest_valid_snapshot};
 use crate::trace;
@@ -32,40 +32,48 @@ pub(super) fn replay(path: &Path, json: bool, snapshot: Option<&Path>, invariant
     }
 }
 
+/// Runs the script twice in lockstep, streaming: only the step at hand of each run is
+/// kept (and the JSON trace when it is asked for).
 fn replay_script(script: &Script, json: bool) -> Outcome {
-    let first = super::run_script(script);
-    let second = super::run_script(script);
+    let events = || script.events.iter().map(|(line, event)| (Some(*line), event));
+    let (mut first, mut second) = (run::steps(events()), run::steps(events()));
+    let mut scan = CheckScan::new(&script.checks);
+    let (mut differ, mut traced_json, mut count) = (None, String::new(), 0_u64);
+    while let (Some(a), Some(b)) = (first.next(), second.next()) {
+        count += 1;
+        let text = trace::render_text(&a);
+        if differ.is_none() && (a.step.effects != b.step.effects || a.state_hash != b.state_hash) {
+            differ =
+                Some(format!("step {}: two runs of the same events differ\n{text}{}", a.seq, trace::render_text(&b)));
+        }
+        scan.feed(&text);
+        if json {
+            let _ = writeln!(traced_json, "{}", trace::render_json(&a));
+        }
+    }
     let mut report = String::new();
-    if let Some((seq, violation)) = &first.violation {
+    if let Some((seq, violation)) = first.violation() {
         let _ = writeln!(report, "step {seq}: {violation}");
     }
-    let differ = first
-        .steps
-        .iter()
-        .zip(&second.steps)
-        .find(|(a, b)| a.step.effects != b.step.effects || a.state_hash != b.state_hash);
-    if let Some((a, b)) = differ {
-        let _ = writeln!(
-            report,
-            "step {}: two runs of the same events differ\n{}{}",
-            a.seq,
-            trace::render_text(a),
-            trace::render_text(b)
-        );
+    if let Some(differ) = differ {
+        let _ = writeln!(report, "{differ}");
     }
-    for failure in failed_checks(&script.checks, &trace::render_text_all(&first.steps)) {
+    // A missing `check:` is reported against the whole trace, which only then is kept.
+    let failures = scan
+        .finish()
+        .unwrap_or_else(|| failed_checks(&script.checks, &trace::render_text_all(&super::run_script(script).steps)));
+    for failure in failures {
         let _ = writeln!(report, "{failure}");
     }
     if !report.is_empty() {
         return Outcome::Failed(report);
     }
     if json {
-        return Outcome::Done(trace::render_json_all(&first.steps));
+        return Outcome::Done(traced_json);
     }
-    let hash = first.state.state_hash();
+    let hash = first.into_state().state_hash();
     Outcome::Done(format!(
-        "ok: {} steps, invariants held after every step, two runs identical, checks hold, final state {hash}\n",
-        first.steps.len()
+        "ok: {count} steps, invariants held after every step, two runs identical, checks hold, final state {hash}\n"
     ))
 }
 
@@ -123,6 +131,7 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         ));
         state = snap.state;
     }
+    let mut driver = Driver::new(state).checking_invariants(invariants);
     // Drawn on standard error only when it is a terminal: quiet when piped, and then not
     // even updated (reading the clock per record would cost more than the bar is worth).
     let progress = if std::io::stderr().is_terminal() {
@@ -141,9 +150,17 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         let record = match entry.map_err(log_error)? {
             Entry::Event(record) => record,
             Entry::Checkpoint(checkpoint) => {
-                let replayed = state.state_hash();
+                let replayed = driver.state().state_hash();
                 if replayed != checkpoint.state_hash {
                     failure = Some(format!("{}\n", mismatch(&checkpoint, replayed)));
+                    break;
+                }
+                // The per-step check is incremental; a checkpoint gets the whole one.
+                if invariants && let Err(violation) = machine::drive::Checks::full(driver.state()) {
+                    failure = Some(format!(
+                        "checkpoint record {} at byte {}: {violation}\n",
+                        checkpoint.seq, checkpoint.offset
+                    ));
                     break;
                 }
                 checkpoints += 1;
@@ -153,41 +170,46 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         if show_progress {
             progress.inc(record.len);
         }
-        let before = invariants.then(|| Monotone::of(&state));
-        let (next, stepped) = step(state, &record.event);
-        state = next;
-        let replayed = effects_json(&stepped.effects);
-        if replayed != record.effects_json {
-            failure = Some(format!(
-                "record {} at byte {}: this build's effects differ from the recorded ones\nevent:    {}\nrecorded: {}\nreplayed: {}\n",
-                record.seq,
-                record.offset,
-                serde_json::to_string(&record.event).unwrap_or_default(),
-                String::from_utf8_lossy(&record.effects_json),
-                String::from_utf8_lossy(&replayed),
-            ));
-            break;
-        }
-        if let Some(before) = before
-            && let Err(violation) = check(&state).and_then(|()| before.check_step(&state, &stepped))
-        {
-            failure = Some(format!("record {} at byte {}: {violation}\n", record.seq, record.offset));
-            break;
+        let stepped = driver.replay(&record.event, |effects| effects_json(effects) == record.effects_json);
+        match stepped.failure {
+            Some(Failure::Effects) => {
+                failure = Some(format!(
+                    "record {} at byte {}: this build's effects differ from the recorded ones\nevent:    {}\nrecorded: {}\nreplayed: {}\n",
+                    record.seq,
+                    record.offset,
+                    serde_json::to_string(&record.event).unwrap_or_default(),
+                    String::from_utf8_lossy(&record.effects_json),
+                    String::from_utf8_lossy(&effects_json(&stepped.step.effects)),
+                ));
+                break;
+            }
+            Some(Failure::Invariant(violation)) => {
+                failure = Some(format!("record {} at byte {}: {violation}\n", record.seq, record.offset));
+                break;
+            }
+            None => {}
         }
         if json {
             let traced = Traced {
                 seq: record.seq,
                 line: None,
                 event: record.event,
-                step: stepped,
-                state_hash: state.state_hash(),
+                state_hash: stepped.state.state_hash(),
+                step: stepped.step,
                 summary: String::new(),
             };
             let _ = writeln!(out, "{}", trace::render_json(&traced));
         }
     }
     progress.finish_and_clear();
-    Ok(LogReplay { records: reader.position().events, checkpoints, state, failure, json: out, notes })
+    Ok(LogReplay {
+        records: reader.position().events,
+        checkpoints,
+        state: driver.into_state(),
+        failure,
+        json: out,
+        notes,
+    })
 }
 
 /// The typed error of a checkpoint the replay disagrees with.
