@@ -10,14 +10,14 @@ use std::time::Duration;
 use machine::event::Tick;
 use machine::{Event, Hash32, State, UnixMillis};
 use replay::checkpointer::Checkpointer;
-use replay::cli::{Args, Command, Outcome, execute, run_log};
+use replay::cli::{Command, run_log};
 use replay::log::{
     AppendLog, FsyncPolicy, Header, LogError, SegmentLock, SegmentWriter, list_segments, repair_segments,
 };
 use replay::resume::{Resumed, resume_segments};
 use replay::snapshot_dir::{SnapshotDir, file_name};
 
-use super::support::{scratch, script_events};
+use super::support::{cli, file_names, scratch, script_events, seqrec_run};
 
 fn resume_dir(dir: &Path, snaps: &Path, bytes: u64) -> Result<Resumed<SegmentWriter>, LogError> {
     let lock = SegmentLock::acquire(dir)?;
@@ -49,15 +49,6 @@ fn segment_paths(dir: &Path) -> Vec<PathBuf> {
     list_segments(dir).unwrap().into_iter().map(|(_, path)| path).collect()
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 /// Ticks before any boot: each is a record (a rejected fact), enough of them to pass the
 /// periodic checkpoint (every 1,000 events).
 fn ticks(n: u64) -> Vec<Event> {
@@ -74,13 +65,13 @@ fn a_run_rotates_at_checkpoints_keeps_the_segment_start_snapshots_and_restarts_f
     assert!(starts(&dir).len() >= 3, "{:?}", starts(&dir));
     // Every segment after the first starts after a snapshot's checkpoint, all kept
     // (besides the newest two).
-    let snapshot_names = names(&snaps);
+    let snapshot_names = file_names(&snaps);
     for start in starts(&dir).into_iter().skip(1) {
         assert!(snapshot_names.contains(&file_name(start)), "{start}: {snapshot_names:?}");
     }
     let resumed = resume_dir(&dir, &snaps, 400).unwrap();
     let (path, checkpoint) = resumed.snapshot.clone().unwrap();
-    assert_eq!(path, snaps.join(names(&snaps).last().unwrap()));
+    assert_eq!(path, snaps.join(file_names(&snaps).last().unwrap()));
     assert_eq!(resumed.stepped, first.len() as u64 - checkpoint.events, "only the tail is stepped");
     assert_eq!(resumed.state, ran);
     assert!(resumed.skipped.is_empty(), "{:?}", resumed.skipped);
@@ -106,7 +97,7 @@ fn a_run_rotates_at_checkpoints_keeps_the_segment_start_snapshots_and_restarts_f
     // deleted segments' starts beyond the newest two.
     let ran = run_events(&dir, &snaps, &events[..6], 4, 400);
     assert_eq!(resume_dir(&dir, &snaps, 400).unwrap().state, ran);
-    let left = names(&snaps);
+    let left = file_names(&snaps);
     let present = starts(&dir);
     let at_starts: Vec<&String> = left.iter().filter(|name| present.iter().any(|s| **name == file_name(*s))).collect();
     assert!(left.len() <= at_starts.len() + 2, "{left:?} vs segments {present:?}");
@@ -128,7 +119,7 @@ fn a_periodic_checkpoint_that_closes_a_segment_gets_its_snapshot() {
     let events = ticks(2_500);
     let state = run_events(&dir, &snaps, &events, 0, 4_000);
     assert_eq!(starts(&dir), [0, 1_001, 2_002]);
-    assert_eq!(names(&snaps), [file_name(1_001), file_name(2_002)]);
+    assert_eq!(file_names(&snaps), [file_name(1_001), file_name(2_002)]);
     let resumed = resume_dir(&dir, &snaps, 4_000).unwrap();
     assert_eq!((resumed.stepped, &resumed.state), (500, &state));
 }
@@ -190,11 +181,6 @@ fn a_torn_tail_of_the_newest_segment_is_cut_and_the_cli_repairs_and_snapshots_a_
     std::fs::write(&newest, &bytes).unwrap();
     let error = resume_dir(&dir, &snaps, 1_500).unwrap_err().to_string();
     assert!(error.contains("torn"), "{error}");
-    let cli = |command| match execute(Args { command }) {
-        Ok(Outcome::Done(text) | Outcome::Failed(text)) => text,
-        Ok(other) => format!("{other:?}"),
-        Err(error) => format!("error: {error}"),
-    };
     let text = cli(Command::Repair { log: dir.clone() });
     assert!(text.contains("dropped 6 bytes of a torn tail"), "{text}");
     assert_eq!(std::fs::metadata(&newest).unwrap().len(), len);
@@ -220,27 +206,9 @@ fn a_torn_tail_of_the_newest_segment_is_cut_and_the_cli_repairs_and_snapshots_a_
 /// torn rotation is refused (30) until `seqrec repair DIR`.
 #[test]
 fn seqrec_run_into_a_directory_rotates_resumes_and_refuses_a_torn_rotation() {
-    use std::os::unix::fs::PermissionsExt as _;
     let work = scratch("run-segments-cli");
-    let (db, key) = (work.join("p.db"), work.join("key"));
     let dir = work.join("r.seqlog");
-    std::fs::write(&key, "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n").unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let seqrec = |args: &[&str], log: &str| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
-            .args(["run", "--rpc", "http://127.0.0.1:1", "--chain-id", "31337", "--snapshots-kept", "2"])
-            .args(["--inbox", "0x2222222222222222222222222222222222222222"])
-            .args(args)
-            .arg("--db")
-            .arg(&db)
-            .arg("--log")
-            .arg(log)
-            .arg("--key-file")
-            .arg(&key)
-            .output()
-            .unwrap();
-        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
-    };
+    let seqrec = |extra: &[&str], log: &str| seqrec_run(&work, log.as_ref(), extra);
     let slash = format!("{}/", dir.display());
     let run = || seqrec(&["--segment-bytes", "1"], &slash);
     let (code, err) = run();
@@ -248,7 +216,7 @@ fn seqrec_run_into_a_directory_rotates_resumes_and_refuses_a_torn_rotation() {
     assert!(err.contains("state rebuilt from the whole log events=0"), "{err}");
     let snaps = work.join("r.seqlog.snapshots");
     assert_eq!(starts(&dir), [0, 3]);
-    assert_eq!(names(&snaps), [file_name(3)]);
+    assert_eq!(file_names(&snaps), [file_name(3)]);
     for _ in 0..2 {
         let (code, err) = run();
         assert_eq!(code, Some(20), "{err}");
@@ -256,7 +224,7 @@ fn seqrec_run_into_a_directory_rotates_resumes_and_refuses_a_torn_rotation() {
     }
     assert_eq!(starts(&dir), [0, 3, 6, 9]);
     // Kept: the newest two and the snapshot at every present segment's start.
-    assert_eq!(names(&snaps), [file_name(3), file_name(6), file_name(9)]);
+    assert_eq!(file_names(&snaps), [file_name(3), file_name(6), file_name(9)]);
     let full = run_log(&dir, false, None, true).unwrap();
     assert_eq!((full.failure, full.records, full.checkpoints), (None, 6, 3));
 
@@ -281,7 +249,7 @@ fn seqrec_run_into_a_directory_rotates_resumes_and_refuses_a_torn_rotation() {
     let (code, err) = run();
     assert_eq!(code, Some(20), "{err}");
     // The snapshot at a deleted segment's start, beyond the newest two, is gone.
-    assert_eq!(names(&snaps), [file_name(6), file_name(9), file_name(12)]);
+    assert_eq!(file_names(&snaps), [file_name(6), file_name(9), file_name(12)]);
 
     // A crash while the run rotated: the newest segment holds half a header.
     let torn = dir.join(replay::log::segment_name(15));
