@@ -1,6 +1,8 @@
 //! When `seqrec run` writes checkpoints and snapshots (FORMAT.md "Checkpoints"): the
 //! log's checkpoint record every `CHECKPOINT_EVERY` events, and a snapshot at a
 //! checkpoint every N event records or M minutes, whichever comes first, and at shutdown.
+//! In a segmented log, a checkpoint that closes a segment always gets its snapshot: it is
+//! the one readers need once the segments before it are archived.
 //! A snapshot is a cache: failing to write one is a warning, never a stop.
 
 use std::path::PathBuf;
@@ -8,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use machine::State;
 
-use crate::log::{Checkpoint, LogError, LogWriter};
+use crate::log::{AppendLog, Checkpoint, LogError};
 use crate::snapshot::{Snapshot, SnapshotError};
 use crate::snapshot_dir::SnapshotDir;
 
@@ -59,14 +61,15 @@ impl Checkpointer {
     /// # Errors
     /// The checkpoint record could not be appended (the writer then refuses every later
     /// append, so the run stops at its next step).
-    pub fn after_step(&mut self, log: &mut LogWriter, state: &State) -> Result<Option<Taken>, LogError> {
+    pub fn after_step(&mut self, log: &mut impl AppendLog, state: &State) -> Result<Option<Taken>, LogError> {
         if !log.checkpoints_supported() {
             return Ok(None);
         }
         let periodic = if log.checkpoint_due() { Some(log.checkpoint_record(state.state_hash())?) } else { None };
         let by_records = self.every_records > 0 && log.events() - self.last_events >= self.every_records;
         let by_time = !self.every.is_zero() && self.last_at.elapsed() >= self.every;
-        if !(by_records || by_time) {
+        let closed_segment = periodic.as_ref().is_some_and(|checkpoint| log.closed_segment_at(checkpoint.seq));
+        if !(by_records || by_time || closed_segment) {
             return Ok(None);
         }
         self.snapshot(log, state, periodic).map(Some)
@@ -77,14 +80,14 @@ impl Checkpointer {
     ///
     /// # Errors
     /// As [`Self::after_step`].
-    pub fn snapshot_now(&mut self, log: &mut LogWriter, state: &State) -> Result<Option<Taken>, LogError> {
+    pub fn snapshot_now(&mut self, log: &mut impl AppendLog, state: &State) -> Result<Option<Taken>, LogError> {
         if !log.checkpoints_supported() {
             return Ok(None);
         }
         self.snapshot(log, state, None).map(Some)
     }
 
-    fn snapshot(&mut self, log: &mut LogWriter, state: &State, at: Option<Checkpoint>) -> Result<Taken, LogError> {
+    fn snapshot(&mut self, log: &mut impl AppendLog, state: &State, at: Option<Checkpoint>) -> Result<Taken, LogError> {
         let checkpoint = match at {
             Some(checkpoint) => checkpoint,
             None => log.checkpoint_record(state.state_hash())?,

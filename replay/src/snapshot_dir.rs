@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::log::{Checkpoint, LogError, segment_after, segment_holding};
+use crate::log::{Checkpoint, LogError, list_segments, segment_after, segment_holding};
 
 /// A checkpoint record's length (FORMAT.md).
 const CHECKPOINT_RECORD_LEN: u64 = 92;
@@ -126,13 +126,25 @@ fn snapshot_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub struct SnapshotDir {
     dir: PathBuf,
     keep: usize,
+    /// A segmented log's directory: the snapshot at each present segment's start is kept.
+    segments: Option<PathBuf>,
 }
 
 impl SnapshotDir {
     /// The directory `dir`, keeping the newest `keep` snapshots (at least one).
     #[must_use]
     pub fn new(dir: PathBuf, keep: usize) -> Self {
-        SnapshotDir { dir, keep: keep.max(1) }
+        SnapshotDir { dir, keep: keep.max(1), segments: None }
+    }
+
+    /// Also keeps, besides the newest K, the snapshot at the start of every segment
+    /// present in the segmented log `log_dir`: once the operator archives the segments
+    /// before one, a reader needs the snapshot at its start (FORMAT.md "Archiving"). One
+    /// per segment, against a segment's hundreds of MiB; it goes when its segment does.
+    #[must_use]
+    pub fn keeping_segment_starts(mut self, log_dir: PathBuf) -> Self {
+        self.segments = Some(log_dir);
+        self
     }
 
     /// The directory.
@@ -160,7 +172,8 @@ impl SnapshotDir {
         Ok((path, self.prune(snap.records)))
     }
 
-    /// Removes all but the newest `keep` snapshots at or below `records`, and every one
+    /// Removes all but the newest `keep` snapshots at or below `records` (and those at a
+    /// present segment's start, [`Self::keeping_segment_starts`]), and every one
     /// above it: this log has only `records` records, so those belong to another log that
     /// was at this path before (a restored or recreated log) and can never be used.
     fn prune(&self, records: u64) -> Vec<PathBuf> {
@@ -180,7 +193,14 @@ impl SnapshotDir {
             }
         }
         ours.sort_by(|(a, a_path), (b, b_path)| b.cmp(a).then_with(|| b_path.cmp(a_path)));
-        removed.extend(ours.into_iter().skip(self.keep).map(|(_, path)| path));
+        // Listing failures keep nothing extra: the newest K are kept either way.
+        let starts: Vec<u64> = match &self.segments {
+            Some(log) => list_segments(log).map(|found| found.into_iter().map(|(first, _)| first).collect()),
+            None => Ok(Vec::new()),
+        }
+        .unwrap_or_default();
+        let old = ours.into_iter().skip(self.keep).filter(|(covered, _)| !starts.contains(covered));
+        removed.extend(old.map(|(_, path)| path));
         removed.retain(|path| std::fs::remove_file(path).is_ok());
         removed
     }

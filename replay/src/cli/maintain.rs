@@ -1,7 +1,5 @@
 //! `repair` and `snapshot`.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
 use machine::State;
@@ -10,7 +8,7 @@ use machine::drive::Driver;
 use super::input::is_log;
 use super::verify::run_log;
 use super::{CliError, Outcome};
-use crate::log::{self, Entry, LogError, LogReader};
+use crate::log::{self, Entry, LogError, LogSource};
 use crate::snapshot::{Snapshot, SnapshotError};
 
 pub(super) fn repair(path: &Path) -> Result<Outcome, CliError> {
@@ -44,8 +42,8 @@ pub(super) fn snapshot(path: &Path, records: Option<u64>, output: &Path) -> Resu
     }
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let snapshot_error = |source| CliError::Snapshot { path: path.to_owned(), source };
-    let file = File::open(path).map_err(|source| CliError::Read { path: path.to_owned(), source })?;
-    let mut reader = LogReader::new(BufReader::new(file)).map_err(log_error)?;
+    // A file or a segment directory alike.
+    let mut reader = LogSource::open(path).map_err(log_error)?;
     let limit = records.unwrap_or(u64::MAX);
     let (mut driver, mut chosen) = (Driver::new(State::new()), None);
     while let Some(entry) = reader.next_entry() {

@@ -8,6 +8,7 @@ mod inspect;
 mod maintain;
 mod projection;
 mod recorder;
+mod repair_dir;
 mod run;
 mod simulate;
 mod sweep;
@@ -199,14 +200,16 @@ pub enum Command {
     },
     /// Truncate a torn tail to the last whole record, or remove an unfinished new log (no
     /// record); refuses any other damage, and a "tail" after which a whole record verifies.
+    /// For a segmented log (a directory), the newest segment's: an unfinished newest
+    /// segment (a crash during rotation) is removed.
     Repair {
-        /// The log.
+        /// The log (a file or a segment directory).
         log: PathBuf,
     },
     /// Write a snapshot of the state at a checkpoint of a log (the latest within the
     /// records asked for), where the log vouches for it.
     Snapshot {
-        /// The log.
+        /// The log (a file or a segment directory).
         log: PathBuf,
         /// Within how many records, checkpoints included (default: all).
         #[arg(long)]
@@ -339,6 +342,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
                 .map(|scenario| format!("{}\t{}\n", scenario.name, scenario.description))
                 .collect(),
         )),
+        Command::Repair { log } if log.is_dir() => repair_dir::repair(&log),
         Command::Repair { log } => maintain::repair(&log),
         Command::Run(args) => run::run(&args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),

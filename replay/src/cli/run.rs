@@ -21,8 +21,10 @@ use machine::{
 
 use super::{CliError, Outcome};
 use crate::checkpointer::{Checkpointer, SNAPSHOT_EVERY_MINUTES, SNAPSHOT_EVERY_RECORDS, SNAPSHOTS_KEPT, Taken};
-use crate::log::{FsyncPolicy, Header, LogError, LogLock, LogWriter, config_digest};
-use crate::resume::{Resumed, resume};
+use crate::log::{
+    AppendLog, FsyncPolicy, Header, LogError, LogLock, RunLog, SEGMENT_BYTES, SegmentLock, config_digest,
+};
+use crate::resume::{Resumed, resume, resume_segments};
 use crate::snapshot_dir::{SnapshotDir, default_dir};
 
 /// `seqrec run`'s settings; every flag can also come from its environment variable.
@@ -35,8 +37,15 @@ pub struct RunArgs {
     #[arg(long, env = "SEQREC_DB")]
     pub db: PathBuf,
     /// The replay log (created if missing; appended to, after verification, if present).
+    /// A directory (an existing one, or a path ending in `/` for a new one) is a
+    /// segmented log: a new segment starts at a checkpoint after `--segment-bytes`.
     #[arg(long, env = "SEQREC_LOG")]
     pub log: PathBuf,
+    /// A segmented log's segment size in bytes: the current segment is closed at the
+    /// first checkpoint at or past it (default 268435456, 256 MiB). Only for a directory
+    /// `--log`.
+    #[arg(long, env = "SEQREC_SEGMENT_BYTES")]
+    pub segment_bytes: Option<u64>,
     /// A file holding the submitter's private key (hex); or set SEQREC_KEY.
     #[arg(long, env = "SEQREC_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -128,7 +137,7 @@ pub struct RunArgs {
 struct Live {
     l1: EthL1,
     store: SqliteStore,
-    log: LogWriter,
+    log: RunLog,
     checkpointer: Checkpointer,
     intake_open: bool,
     /// The last seal queue row offered to the core by this process.
@@ -409,14 +418,30 @@ fn store_exit(kind: StoreErrorKind) -> ExitCode {
 /// nothing. A damaged log (a torn tail included: interface.md wants it cut only by an
 /// explicit `seqrec repair`) is `refuse`, so an orchestrator waits for the operator
 /// instead of looping.
-fn open_log(path: &Path, config: &RawConfig, snapshots: &Path) -> Result<Resumed, Outcome> {
+fn open_log(
+    path: &Path,
+    segments: Option<u64>,
+    config: &RawConfig,
+    snapshots: &Path,
+) -> Result<Resumed<RunLog>, Outcome> {
     let refused = |error: LogError| {
         let code = if matches!(error, LogError::Locked { .. }) { ExitCode::Retry } else { ExitCode::Refuse };
         stop(code, &format!("log {}: {error}", path.display()))
     };
-    let lock = LogLock::acquire(path).map_err(refused)?;
     let header = Header::new(config_digest(config));
-    let resumed = resume(lock, &header, FsyncPolicy::EveryRecord, Some(snapshots)).map_err(refused)?;
+    let policy = FsyncPolicy::EveryRecord;
+    let resumed = match segments {
+        Some(max_bytes) => {
+            let lock = SegmentLock::acquire(path).map_err(refused)?;
+            resume_segments(lock, &header, policy, max_bytes, Some(snapshots))
+                .map_err(refused)?
+                .map_writer(RunLog::Segments)
+        }
+        None => {
+            let lock = LogLock::acquire(path).map_err(refused)?;
+            resume(lock, &header, policy, Some(snapshots)).map_err(refused)?.map_writer(RunLog::File)
+        }
+    };
     for skipped in &resumed.skipped {
         tracing::warn!(dir = %snapshots.display(), "{skipped}");
     }
@@ -430,6 +455,35 @@ fn open_log(path: &Path, config: &RawConfig, snapshots: &Path) -> Result<Resumed
         None => tracing::info!(events = resumed.stepped, "state rebuilt from the whole log"),
     }
     Ok(resumed)
+}
+
+/// The log's path (without a trailing `/`) and, for a segmented log, its segment size.
+/// A directory, or a path ending in `/`, is a segmented log; `--segment-bytes` with a
+/// single-file log is refused rather than ignored, as the operator meant segments.
+fn log_shape(args: &RunArgs) -> Result<(PathBuf, Option<u64>), String> {
+    let given = args.log.as_os_str().to_string_lossy();
+    let trimmed = given.trim_end_matches('/');
+    let (slash, path) = if trimmed.is_empty() {
+        (false, args.log.clone())
+    } else {
+        (trimmed.len() < given.len(), PathBuf::from(trimmed))
+    };
+    let segmented = slash || path.is_dir();
+    if segmented && path.exists() && !path.is_dir() {
+        return Err(format!(
+            "--log {given}: a path ending in `/` names a segmented log (a directory), but {} is a file; drop the `/` to use that single-file log",
+            path.display()
+        ));
+    }
+    match (segmented, args.segment_bytes) {
+        (_, Some(0)) => Err("--segment-bytes: must be > 0".to_owned()),
+        (false, Some(_)) => Err(format!(
+            "--segment-bytes: {} is a single-file log; segments need a directory: give --log a directory (end the path with `/` for a new one)",
+            path.display()
+        )),
+        (true, bytes) => Ok((path, Some(bytes.unwrap_or(SEGMENT_BYTES)))),
+        (false, None) => Ok((path, None)),
+    }
 }
 
 /// Sets the flag on SIGTERM or SIGINT, from a thread of its own.
@@ -461,6 +515,10 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
     if args.snapshots_kept == 0 {
         return Ok(stop(ExitCode::ConfigInvalid, "--snapshots-kept: must be > 0 (the newest snapshot is kept)"));
     }
+    let (log_path, segments) = match log_shape(args) {
+        Ok(shape) => shape,
+        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &message)),
+    };
     let config = match raw_config(args, key.address()) {
         Ok(config) => config,
         Err(error) => return Ok(stop(ExitCode::ConfigInvalid, &error.to_string())),
@@ -489,13 +547,17 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
             false
         }
     };
-    let snapshot_dir = args.snapshot_dir.clone().unwrap_or_else(|| default_dir(&args.log));
-    let Resumed { writer: log, state, .. } = match open_log(&args.log, &config, &snapshot_dir) {
+    let snapshot_dir = args.snapshot_dir.clone().unwrap_or_else(|| default_dir(&log_path));
+    let Resumed { writer: log, state, .. } = match open_log(&log_path, segments, &config, &snapshot_dir) {
         Ok(resumed) => resumed,
         Err(stopped) => return Ok(stopped),
     };
+    let mut snapshots = SnapshotDir::new(snapshot_dir, args.snapshots_kept);
+    if segments.is_some() {
+        snapshots = snapshots.keeping_segment_starts(log_path.clone());
+    }
     let checkpointer = Checkpointer::new(
-        SnapshotDir::new(snapshot_dir, args.snapshots_kept),
+        snapshots,
         args.snapshot_every_records,
         Duration::from_secs(args.snapshot_every_minutes.saturating_mul(60)),
         log.events(),

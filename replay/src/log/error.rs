@@ -257,6 +257,16 @@ pub enum LogError {
         /// The state hash at its start.
         state_hash: Hash32,
     },
+    /// A segment a crash left unfinished while the writer rotated to it: shorter than its
+    /// header (empty, cut, or zeros where the header never reached the disk), so it holds
+    /// no record.
+    #[error(
+        "an unfinished segment ({len} bytes, shorter than its header, no record): a crash while the log rotated to it; `seqrec repair` on the log directory removes it when it is the newest segment"
+    )]
+    UnfinishedSegment {
+        /// Its length in bytes.
+        len: u64,
+    },
     /// An error inside one segment of a segmented log.
     #[error("segment {}: {source}", path.file_name().map_or_else(|| path.display().to_string(), |name| name.to_string_lossy().into_owned()))]
     InSegment {

@@ -3,15 +3,18 @@
 //! other damage, and a "torn tail" after which a whole record still verifies, because
 //! truncating there would drop whole records.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::error::LogError;
 use super::lock::LogLock;
 use super::probe::verified_record_at;
 use super::reader::{LogReader, read_full};
 use super::record::{PREFIX_LEN, body_seq, framed_len};
+use super::segment::{list_segments, unfinished_segment};
+use super::segment_writer::SegmentLock;
+use super::segments::SegmentReader;
 
 /// What a repair did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +65,81 @@ pub fn repair(path: &Path) -> Result<Repaired, LogError> {
     file.set_len(offset)?;
     file.sync_all()?;
     Ok(Repaired { records, dropped_bytes, removed: false })
+}
+
+/// What a repair of a segmented log did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentsRepaired {
+    /// Segments left.
+    pub segments: usize,
+    /// Whole records kept, from the oldest segment present.
+    pub records: u64,
+    /// The unfinished newest segment removed (a crash during rotation), and its length.
+    pub removed: Option<(PathBuf, u64)>,
+    /// The segment whose torn tail was cut, and the bytes dropped.
+    pub truncated: Option<(PathBuf, u64)>,
+}
+
+/// [`repair`] for a segment directory, under its `writer.lock`: removes an unfinished
+/// newest segment (a crash while the writer rotated to it: it holds no record), then
+/// verifies every segment present (the oldest need not start the log: archived ones are
+/// not needed to check records) and cuts a torn tail of the newest one. Damage anywhere
+/// else, an unfinished segment that is not the newest, and a torn tail before which a
+/// later whole record verifies are refused, changing nothing.
+///
+/// # Errors
+/// [`LogError::Locked`] while a writer runs; [`LogError::NoSegments`];
+/// [`LogError::NotRepairable`] or [`LogError::CorruptionInMiddle`] inside
+/// [`LogError::InSegment`] naming the segment.
+pub fn repair_segments(dir: &Path) -> Result<SegmentsRepaired, LogError> {
+    let _lock = SegmentLock::acquire(dir)?;
+    let mut segments = list_segments(dir)?;
+    let mut removed = None;
+    if let Some((_, newest)) = segments.last()
+        && let Some(len) = unfinished_segment(newest)?
+    {
+        std::fs::remove_file(newest)?;
+        // The removal must survive a crash, as the creation would have.
+        File::open(dir)?.sync_all()?;
+        removed = Some((newest.clone(), len));
+        segments.pop();
+    }
+    let Some((_, newest)) = segments.last().cloned() else {
+        return Ok(SegmentsRepaired { segments: 0, records: 0, removed, truncated: None });
+    };
+    let mut reader = SegmentReader::from_oldest(dir)?;
+    let mut torn = None;
+    while let Some(entry) = reader.next_entry() {
+        match entry {
+            Ok(_) => {}
+            Err(LogError::InSegment { path, source }) if path == newest => match *source {
+                LogError::TornTail { offset, dropped_bytes, .. } => torn = Some((offset, dropped_bytes)),
+                other => return Err(in_segment(&path, LogError::NotRepairable(Box::new(other)))),
+            },
+            Err(other) => return Err(LogError::NotRepairable(Box::new(other))),
+        }
+    }
+    let records = reader.position().next_seq;
+    drop(reader);
+    let (segments, truncated) = (segments.len(), None);
+    let Some((offset, dropped_bytes)) = torn else {
+        return Ok(SegmentsRepaired { segments, records, removed, truncated });
+    };
+    let file = OpenOptions::new().read(true).write(true).open(&newest)?;
+    let len = file.metadata()?.len();
+    if let Some((later_seq, later_offset)) = later_whole_record(&file, offset, len, records)? {
+        return Err(in_segment(
+            &newest,
+            LogError::CorruptionInMiddle { seq: records, offset, later_seq, later_offset },
+        ));
+    }
+    file.set_len(offset)?;
+    file.sync_all()?;
+    Ok(SegmentsRepaired { segments, records, removed, truncated: Some((newest, dropped_bytes)) })
+}
+
+fn in_segment(path: &Path, source: LogError) -> LogError {
+    LogError::InSegment { path: path.to_owned(), source: Box::new(source) }
 }
 
 /// The first record starting after byte `from` whose length words hold and whose chain

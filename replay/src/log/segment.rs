@@ -174,3 +174,35 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogError> {
     }
     Ok(found)
 }
+
+/// The longest a segment header can be (a build identity of `u16::MAX` bytes).
+const MAX_HEADER_LEN: u64 = 12 + u16::MAX as u64 + 32 + 80 + 32;
+
+/// Whether the segment at `path` is an unfinished new segment, and its length: a crash
+/// while the writer created it (it writes the header with one `write`, then syncs) can
+/// leave it empty, cut inside the header, or with zeros where the header's bytes never
+/// reached the disk; any of these holds no record, so removing it loses nothing. A
+/// segment whose header is whole, or whose bytes are not a prefix of one (damage, or
+/// not ours), is not unfinished.
+///
+/// # Errors
+/// I/O errors reading the file.
+pub fn unfinished_segment(path: &Path) -> Result<Option<u64>, LogError> {
+    let len = std::fs::metadata(path)?.len();
+    if len > MAX_HEADER_LEN {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path)?;
+    if SegmentHeader::read(&mut bytes.as_slice()).is_ok() {
+        return Ok(None);
+    }
+    // What the writer's one `write` put there: the bytes before a run of zeros to the end.
+    let written = bytes.iter().rposition(|byte| *byte != 0).map_or(0, |last| last + 1);
+    let magic_prefix = bytes[..written.min(8)] == SEGMENT_MAGIC[..written.min(8)];
+    // The header's length, when the bytes announcing it were written.
+    let header_len = (written >= 12).then(|| 12 + u64::from(u16::from_le_bytes([bytes[10], bytes[11]])) + 32 + 80 + 32);
+    // No longer than that header (a record would follow it), and cut short or zero-filled.
+    let fits = header_len.is_none_or(|needed| len <= needed);
+    let incomplete = header_len.is_none_or(|needed| len < needed) || written < bytes.len();
+    Ok((magic_prefix && fits && incomplete).then_some(len))
+}

@@ -14,7 +14,7 @@ use super::error::LogError;
 use super::header::Header;
 use super::reader::LogReader;
 use super::record::{Checkpoint, Entry, Position};
-use super::segment::{SegmentHeader, list_segments};
+use super::segment::{SegmentHeader, list_segments, unfinished_segment};
 
 /// Where reading resumes after `checkpoint` in the segment directory `dir`: the start of
 /// the segment that follows it when there is one (the checkpoint's own segment may be
@@ -70,7 +70,15 @@ pub struct SegmentReader {
 fn open_segment(path: &Path) -> Result<(SegmentHeader, FileReader), LogError> {
     let in_segment = |source| LogError::InSegment { path: path.to_owned(), source: Box::new(source) };
     let mut file = BufReader::new(File::open(path).map_err(|error| in_segment(error.into()))?);
-    let (header, position) = SegmentHeader::read(&mut file).map_err(in_segment)?;
+    let (header, position) = match SegmentHeader::read(&mut file) {
+        Ok(read) => read,
+        // A crash during rotation, told apart from damage: `seqrec repair` may remove it.
+        Err(error @ LogError::SegmentHeader { .. }) => match unfinished_segment(path) {
+            Ok(Some(len)) => return Err(in_segment(LogError::UnfinishedSegment { len })),
+            _ => return Err(in_segment(error)),
+        },
+        Err(error) => return Err(in_segment(error)),
+    };
     let reader = LogReader::resume(file, header.log_header(), position);
     Ok((header, reader))
 }
@@ -94,6 +102,18 @@ impl SegmentReader {
                 state_hash: start.state_hash,
             });
         }
+        Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None })
+    }
+
+    /// Reads `dir` from the oldest segment present, whether or not it starts the log:
+    /// `repair` checks the records and their chain, not the state at the start.
+    ///
+    /// # Errors
+    /// [`LogError::NoSegments`]; header errors of that segment; I/O errors.
+    pub fn from_oldest(dir: &Path) -> Result<Self, LogError> {
+        let mut segments = list_segments(dir)?.into_iter();
+        let Some((_, path)) = segments.next() else { return Err(LogError::NoSegments { dir: dir.to_owned() }) };
+        let (_, current) = open_segment(&path)?;
         Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None })
     }
 
@@ -245,6 +265,12 @@ impl LogSource {
             LogSource::File(reader) => reader.header(),
             LogSource::Segments(reader) => reader.header(),
         }
+    }
+
+    /// Records read so far, checkpoints included (the next record's sequence number).
+    #[must_use]
+    pub fn records_read(&self) -> u64 {
+        self.position().next_seq
     }
 
     /// Just past the last whole record read (in the current segment's file).

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use machine::{Event, Hash32, State};
-use replay::cli::{Args, Command, Outcome, execute, run_log};
+use replay::cli::{Command, run_log};
 use replay::log::{Entry, FsyncPolicy, Header, SegmentWriter, list_segments};
 use replay::snapshot::Snapshot;
 use replay::snapshot_dir::file_name;
 
-use super::support::{scratch, script_events, write_log};
+use super::support::{cli, scratch, script_events, write_log};
 
 /// Writes `events` into the segmented log `dir` (segments of about `bytes` bytes), a
 /// checkpoint after every `every` events; returns each checkpoint with its state.
@@ -33,14 +33,6 @@ fn write_segments(dir: &Path, events: &[Event], every: usize, bytes: u64) -> Vec
         }
     }
     checkpoints
-}
-
-fn cli(command: Command) -> String {
-    match execute(Args { command }) {
-        Ok(Outcome::Done(text) | Outcome::Failed(text)) => text,
-        Ok(other) => format!("{other:?}"),
-        Err(error) => format!("error: {error}"),
-    }
 }
 
 fn segments(dir: &Path) -> Vec<PathBuf> {

@@ -17,6 +17,7 @@ mod log_snapshots;
 mod log_writer;
 mod logs;
 mod rpc_calls;
+mod run_segments;
 mod run_snapshots;
 mod scenarios;
 mod support;

@@ -14,7 +14,7 @@ use replay::resume::{Resumed, resume};
 use replay::snapshot::Snapshot;
 use replay::snapshot_dir::{SnapshotDir, file_name};
 
-use super::support::{scratch, script_events, write_log};
+use super::support::{file_names, scratch, script_events, seqrec_run, write_log};
 
 /// Runs `events` into the log at `log` as `run` does: a step, its record, then the
 /// checkpointer (a snapshot every `every` event records into `dir`, `keep` kept).
@@ -40,15 +40,6 @@ fn restart(log: &Path, dir: &Path) -> Resumed {
         .unwrap()
 }
 
-fn snapshot_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn snapshots_are_written_every_n_records_and_the_newest_k_kept() {
     let work = scratch("run-snapshots-kept");
@@ -59,7 +50,7 @@ fn snapshots_are_written_every_n_records_and_the_newest_k_kept() {
     assert!(taken > 3, "{} events give {taken} snapshots", events.len());
     // Every 5 events a checkpoint follows the fifth event: records = 6 per period.
     let expected: Vec<String> = ((taken - 2)..=taken).map(|n| file_name(n as u64 * 6)).collect();
-    assert_eq!(snapshot_names(&dir), expected);
+    assert_eq!(file_names(&dir), expected);
     // Each one is vouched for by the log and gives the full replay's state with its tail.
     let full = run_log(&log, false, None, true).unwrap();
     assert_eq!(full.failure, None);
@@ -99,7 +90,7 @@ fn damaged_foreign_and_other_layout_snapshots_are_skipped_down_to_a_full_replay(
     let events = script_events("nonce-poisoning");
     run_events(&log, &dir, &events, 5, 3);
     let full = run_log(&log, false, None, false).unwrap();
-    let mut names = snapshot_names(&dir);
+    let mut names = file_names(&dir);
     assert_eq!(names.len(), 3);
 
     // The newest damaged (a flipped byte in the state): the next newest is used.
@@ -161,7 +152,7 @@ fn damaged_foreign_and_other_layout_snapshots_are_skipped_down_to_a_full_replay(
     drop(resumed);
 
     // Every snapshot damaged: the whole log is stepped, and the state is still right.
-    for name in snapshot_names(&dir) {
+    for name in file_names(&dir) {
         std::fs::write(dir.join(name), b"garbage").unwrap();
     }
     let resumed = restart(&log, &dir);
@@ -203,41 +194,25 @@ fn damage_in_the_tail_after_the_snapshot_is_still_refused() {
 /// damaged one is skipped with a warning naming it.
 #[test]
 fn seqrec_run_snapshots_at_exit_and_resumes_from_the_snapshot() {
-    use std::os::unix::fs::PermissionsExt as _;
     let work = scratch("run-snapshots-cli");
-    let (db, log, key) = (work.join("p.db"), work.join("r.seqlog"), work.join("key"));
-    std::fs::write(&key, "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n").unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let run = || {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
-            .args(["run", "--rpc", "http://127.0.0.1:1", "--chain-id", "31337", "--snapshots-kept", "2"])
-            .args(["--inbox", "0x2222222222222222222222222222222222222222"])
-            .arg("--db")
-            .arg(&db)
-            .arg("--log")
-            .arg(&log)
-            .arg("--key-file")
-            .arg(&key)
-            .output()
-            .unwrap();
-        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
-    };
+    let log = work.join("r.seqlog");
+    let run = || seqrec_run(&work, log.as_os_str(), &[]);
     let (code, err) = run();
     assert_eq!(code, Some(20), "{err}");
     assert!(err.contains("state rebuilt from the whole log events=0"), "{err}");
     let dir = work.join("r.seqlog.snapshots");
-    assert_eq!(snapshot_names(&dir), [file_name(3)]);
+    assert_eq!(file_names(&dir), [file_name(3)]);
     let (code, err) = run();
     assert_eq!(code, Some(20), "{err}");
     assert!(err.contains("state resumed from a snapshot") && err.contains("tail_events=0"), "{err}");
-    assert_eq!(snapshot_names(&dir), [file_name(3), file_name(6)]);
+    assert_eq!(file_names(&dir), [file_name(3), file_name(6)]);
     std::fs::write(dir.join(file_name(6)), b"damaged").unwrap();
     let (code, err) = run();
     assert_eq!(code, Some(20), "{err}");
     assert!(err.contains("00000000000000000006.snap: snapshot truncated"), "{err}");
     assert!(err.contains("tail_events=2"), "{err}");
     // Two kept: the damaged one (named as `run` names them) is removed with the pruning.
-    assert_eq!(snapshot_names(&dir), [file_name(3), file_name(9)]);
+    assert_eq!(file_names(&dir), [file_name(3), file_name(9)]);
     let full = run_log(&log, false, None, true).unwrap();
     assert_eq!((full.failure, full.records), (None, 6));
     assert_eq!(full.checkpoints, 3);

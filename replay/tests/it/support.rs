@@ -65,3 +65,48 @@ pub(crate) fn offsets(bytes: &[u8]) -> Vec<u64> {
         })
         .collect()
 }
+
+/// The names of the files in `dir`, sorted.
+pub(crate) fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// One `seqrec` command run in-process: its output, or the error's message.
+pub(crate) fn cli(command: replay::cli::Command) -> String {
+    use replay::cli::{Args, Outcome, execute};
+    match execute(Args { command }) {
+        Ok(Outcome::Done(text) | Outcome::Failed(text)) => text,
+        Ok(other) => format!("{other:?}"),
+        Err(error) => format!("error: {error}"),
+    }
+}
+
+/// The built `seqrec run` with no node (an unreachable RPC: a first boot exits `retry`
+/// after two steps), the projection and key in `work`, the log at `log`, two snapshots
+/// kept, and `extra` flags; returns the exit status and standard error.
+pub(crate) fn seqrec_run(work: &Path, log: &std::ffi::OsStr, extra: &[&str]) -> (Option<i32>, String) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let key = work.join("key");
+    if !key.exists() {
+        std::fs::write(&key, "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80\n").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .args(["run", "--rpc", "http://127.0.0.1:1", "--chain-id", "31337", "--snapshots-kept", "2"])
+        .args(["--inbox", "0x2222222222222222222222222222222222222222"])
+        .args(extra)
+        .arg("--db")
+        .arg(work.join("p.db"))
+        .arg("--log")
+        .arg(log)
+        .arg("--key-file")
+        .arg(&key)
+        .output()
+        .unwrap();
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
