@@ -23,8 +23,8 @@ pub(crate) fn prune(state: &mut State, config: &Config) -> Option<Why> {
         return None;
     }
     let after = config.prune_after_blocks();
-    let old_enough = |block: crate::units::BlockNumber| safe.blocks_since(block) > after;
-    let left = state.tree.prune_prefix(|batch| batch.accepted_at.is_some_and(|(block, _)| old_enough(block)));
+    let left =
+        state.tree.prune_prefix(|batch| batch.accepted_at.is_some_and(|(block, _)| safe.blocks_since(block) > after));
     // Gold batches are accepted in L1 order, so a kept one landed at a higher wallet
     // nonce than any that left, and a pending one will land above every consumed nonce.
     let slots_through = left.iter().filter_map(|batch| batch.accepted_at.map(|(_, w_nonce)| w_nonce)).max();
