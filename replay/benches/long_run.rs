@@ -102,8 +102,8 @@ fn main() {
         println!(
             "  {:>3} days: {:.2} s{} = {:.2} M events/s, peak RSS {:.1} MiB",
             log.days,
-            if rounds > 1 { " (best of 3)" } else { "" },
             run.seconds,
+            if rounds > 1 { " (best of 3)" } else { "" },
             log.events as f64 / run.seconds / 1e6,
             run.peak_kib as f64 / 1024.0
         );
