@@ -281,6 +281,12 @@ impl Chain {
         let timestamp_s = at_ms / 1000;
         let hash = block_hash(parent_hash, number, timestamp_s, self.mined, self.reorgs);
         self.blocks.push(Block { number, timestamp_s, inputs, nonce_after: self.mined, hash, parent_hash });
+        // A reorg drops at most `safe_depth` blocks, so what was included below them never
+        // returns to the pool: forget it, or a long simulation keeps every transaction.
+        let settled = self.blocks.len().checked_sub(1 + usize::try_from(self.params.safe_depth).unwrap_or(usize::MAX));
+        if let Some(block) = settled.and_then(|index| self.blocks.get(index)) {
+            self.included = self.included.split_off(&block.nonce_after);
+        }
     }
 
     /// Submits a transaction at `nonce` to the local node.

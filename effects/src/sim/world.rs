@@ -4,7 +4,6 @@
 //! the crash points. Virtual time jumps to whatever
 //! comes next, so hours of L1 take milliseconds.
 
-
 use machine::event::{BatchLanding, Input};
 use machine::{
     BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, FeeView, Hash32, OpId, State, Step, UnixMillis, WalletNonce,
