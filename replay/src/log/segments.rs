@@ -12,8 +12,8 @@ use machine::Hash32;
 
 use super::error::LogError;
 use super::header::Header;
-use super::reader::LogReader;
-use super::record::{Checkpoint, Entry, Position};
+use super::reader::{Frame, LogReader};
+use super::record::{Checkpoint, Entry, Position, decode_checkpoint};
 use super::segment::{SegmentHeader, list_segments};
 
 /// Where reading resumes after `checkpoint` in the segment directory `dir`: the start of
@@ -64,6 +64,8 @@ pub struct SegmentReader {
     current: FileReader,
     /// The state hash of the last record read, when it was a checkpoint.
     last_checkpoint: Option<Hash32>,
+    /// Segments moved to since opening.
+    switches: u64,
 }
 
 /// Opens the segment at `path`: its header, and a reader positioned after it.
@@ -94,7 +96,7 @@ impl SegmentReader {
                 state_hash: start.state_hash,
             });
         }
-        Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None })
+        Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None, switches: 0 })
     }
 
     /// Reads `dir` from `position` in the segment `segment` (a snapshot's checkpoint, or
@@ -110,7 +112,13 @@ impl SegmentReader {
         file.seek(SeekFrom::Start(position.offset)).map_err(|error| in_segment(error.into()))?;
         let current = LogReader::resume(BufReader::new(file), header.log_header(), position);
         let rest: Vec<(u64, PathBuf)> = segments.into_iter().filter(|(first, _)| *first > position.next_seq).collect();
-        Ok(SegmentReader { rest: rest.into_iter(), path: segment.to_owned(), current, last_checkpoint: None })
+        Ok(SegmentReader {
+            rest: rest.into_iter(),
+            path: segment.to_owned(),
+            current,
+            last_checkpoint: None,
+            switches: 0,
+        })
     }
 
     /// The current segment's log header.
@@ -155,6 +163,34 @@ impl SegmentReader {
         }
     }
 
+    /// The next record's bytes appended to `out`, framed but not verified, across
+    /// segments (`LogReader::next_frame`): a caller verifies each frame in order with
+    /// `verify_frame`, errors naming the segment as [`Self::next_entry`]'s do.
+    pub(crate) fn next_frame(&mut self, out: &mut Vec<u8>) -> Option<Result<Frame, LogError>> {
+        loop {
+            match self.current.next_frame(out) {
+                Some(Ok(frame)) => {
+                    self.last_checkpoint = if frame.checkpoint {
+                        let body = &out[frame.start..frame.start + frame.body_len];
+                        decode_checkpoint(body).map(|(state_hash, _)| state_hash)
+                    } else {
+                        None
+                    };
+                    return Some(Ok(frame));
+                }
+                Some(Err(error)) => {
+                    return Some(Err(LogError::InSegment { path: self.path.clone(), source: Box::new(error) }));
+                }
+                None => {
+                    let (_, next) = self.rest.next()?;
+                    if let Err(error) = self.switch_to(next) {
+                        return Some(Err(error));
+                    }
+                }
+            }
+        }
+    }
+
     /// Moves to the next segment after checking that it starts where this one ended.
     fn switch_to(&mut self, next: PathBuf) -> Result<(), LogError> {
         let (header, reader) = open_segment(&next)?;
@@ -183,6 +219,7 @@ impl SegmentReader {
             return Err(LogError::InSegment { path: next, source });
         }
         (self.path, self.current) = (next, reader);
+        self.switches += 1;
         Ok(())
     }
 }
@@ -236,6 +273,24 @@ impl LogSource {
     /// Every record, events and checkpoints, in order; ends after the first error.
     pub fn entries(&mut self) -> impl Iterator<Item = Result<Entry, LogError>> + '_ {
         std::iter::from_fn(move || self.next_entry())
+    }
+
+    /// The next record's bytes appended to `out`, framed but not verified
+    /// (`LogReader::next_frame`).
+    pub(crate) fn next_frame(&mut self, out: &mut Vec<u8>) -> Option<Result<Frame, LogError>> {
+        match self {
+            LogSource::File(reader) => reader.next_frame(out),
+            LogSource::Segments(reader) => reader.next_frame(out),
+        }
+    }
+
+    /// The segment file being read (`None` for a single-file log) and how many times the
+    /// reader moved to the next segment: a frame's file is the one named after it was read.
+    pub(crate) fn file(&self) -> (Option<&Path>, u64) {
+        match self {
+            LogSource::File(_) => (None, 0),
+            LogSource::Segments(reader) => (Some(reader.segment()), reader.switches),
+        }
     }
 
     /// The (current segment's) log header.
