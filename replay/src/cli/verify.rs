@@ -189,7 +189,7 @@ pub fn run_log_on(
                 Item::Checkpoint(checkpoint) => {
                     let replayed = driver.state().state_hash();
                     if replayed != checkpoint.state_hash {
-                        return ControlFlow::Break(Ok(format!("{}\n", mismatch(&checkpoint, replayed))));
+                        return ControlFlow::Break(Ok(format!("{}\n", mismatch(checkpoint, replayed))));
                     }
                     // The per-step check is incremental; a checkpoint gets the whole one.
                     if invariants && let Err(violation) = machine::drive::Checks::full(driver.state()) {
@@ -231,7 +231,7 @@ pub fn run_log_on(
                 let traced = Traced {
                     seq: record.seq,
                     line: None,
-                    event: record.event,
+                    event: record.event.clone(),
                     state_hash: stepped.state.state_hash(),
                     step: stepped.step,
                     summary: String::new(),

@@ -8,7 +8,9 @@
 //! the allocator cost anything per record.
 //!
 //! `jobs` threads share the work: 1, every stage on the calling thread, batch after batch;
-//! 2, framing and verifying on a reader thread while the caller steps; N ≥ 3, framing on
+//! 2, framing and verifying on a reader thread while the caller steps (a batch framed
+//! while the caller has none queued is verified by the caller, so the hashing splits
+//! between the two threads as their speeds require); N ≥ 3, framing on
 //! a reader thread, verifying on N − 2 threads (batch k on verifier k mod (N − 2), taken
 //! back in the same order), stepping on the caller's. Each batch's `end` is the error
 //! that ends the log after its records, exactly as [`LogReader`]/[`LogSource`] report it
@@ -23,6 +25,7 @@ use std::io::{BufReader, Seek as _, SeekFrom};
 use std::ops::{ControlFlow, Range};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 
 use machine::Event;
@@ -111,12 +114,14 @@ pub struct Batch {
     items: Vec<Item>,
     end: Option<LogError>,
     last: bool,
+    verified: bool,
 }
 
 impl Batch {
     /// The verified records in order, and the bytes their effects lie in.
-    pub fn items(&mut self) -> (std::vec::Drain<'_, Item>, &[u8]) {
-        (self.items.drain(..), &self.bytes)
+    #[must_use]
+    pub fn items(&self) -> (&[Item], &[u8]) {
+        (&self.items, &self.bytes)
     }
 
     /// The error that ends the log after this batch's records, if it ends in one.
@@ -133,11 +138,15 @@ impl Batch {
         self.items.clear();
         self.end = None;
         self.last = false;
+        self.verified = false;
     }
 
     /// Verifies and decodes the frames in order, up to the first failure, which becomes
     /// the batch's end (in place of a framing error after it).
     fn verify(&mut self) {
+        if std::mem::replace(&mut self.verified, true) {
+            return;
+        }
         self.items.clear();
         let mut files = self.files.iter().peekable();
         let mut file = files.next().map(|(_, file)| file);
@@ -237,6 +246,7 @@ pub fn verify_batches<B>(
         }
     }
     let verifiers = jobs - 2;
+    let queued = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let (recycle, recycled) = channel::<Batch>();
         let mut outputs: Vec<Receiver<Batch>> = Vec::new();
@@ -261,15 +271,20 @@ pub fn verify_batches<B>(
             inputs.push(output);
             outputs.push(done);
         }
+        // With two threads the reader verifies what it framed unless the stepper has
+        // nothing queued: then the stepper verifies that batch itself rather than wait,
+        // so the hashing splits between the two as their speeds require.
+        let queued = &queued;
         handles.push(scope.spawn(move || {
             for turn in 0.. {
                 let mut batch = recycled.try_recv().unwrap_or_default();
                 framer.fill(&mut batch);
-                if verifiers == 0 {
+                if verifiers == 0 && queued.load(Ordering::Acquire) > 0 {
                     batch.verify();
                 }
                 let last = batch.last;
                 let Some(next) = inputs.get(turn % inputs.len()) else { break };
+                queued.fetch_add(1, Ordering::AcqRel);
                 if next.send(batch).is_err() || last {
                     break;
                 }
@@ -281,6 +296,8 @@ pub fn verify_batches<B>(
                 result = Err(LogError::WorkerStopped);
                 break;
             };
+            queued.fetch_sub(1, Ordering::AcqRel);
+            batch.verify();
             if let ControlFlow::Break(value) = consume(&mut batch) {
                 result = Ok(Some(value));
                 break;
