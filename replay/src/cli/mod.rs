@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 
 pub use convert::record;
 pub use input::{Loaded, load, run_script};
-pub use verify::{LogReplay, run_log, run_log_on};
+pub use verify::{LogReplay, ReplayOptions, run_log, run_log_with};
 
 use crate::log::LogError;
 use crate::script::ScriptError;
@@ -331,7 +331,9 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         }
         Command::Trace { input, json } => inspect::trace(&input, json),
         Command::Replay { input, json, snapshot, no_invariants, jobs } => {
-            verify::replay(&input, json, snapshot.as_deref(), !no_invariants, usize::from(jobs))
+            let snapshot = snapshot.as_deref();
+            let options = verify::ReplayOptions { json, snapshot, invariants: !no_invariants, jobs: usize::from(jobs) };
+            verify::replay(&input, options)
         }
         Command::Audit { input, at, svg, json } => inspect::audit(&input, at, svg.as_deref(), json),
         Command::Import { script, output } => convert::import(&script, &output),

@@ -20,15 +20,24 @@ use crate::snapshot::Snapshot;
 use crate::snapshot_dir::{belongs, newest_valid_snapshot};
 use crate::trace;
 
-pub(super) fn replay(
-    path: &Path,
-    json: bool,
-    snapshot: Option<&Path>,
-    invariants: bool,
-    jobs: usize,
-) -> Result<Outcome, CliError> {
+/// How `seqrec replay` re-executes a log.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplayOptions<'a> {
+    /// Keep the JSON trace.
+    pub json: bool,
+    /// Start from this snapshot file, or the newest valid one in this directory.
+    pub snapshot: Option<&'a Path>,
+    /// Check the invariants after every step (and the whole state at checkpoints).
+    pub invariants: bool,
+    /// Threads (`log::verify_batches`): 1 reads, verifies and steps on this thread; 2
+    /// reads and verifies on a second one; more verify chain hashes on N − 2.
+    pub jobs: usize,
+}
+
+pub(super) fn replay(path: &Path, options: ReplayOptions<'_>) -> Result<Outcome, CliError> {
+    let ReplayOptions { json, snapshot, .. } = options;
     if is_log(path)? {
-        return replay_log(path, json, snapshot, invariants, jobs);
+        return replay_log(path, options);
     }
     if snapshot.is_some() {
         return Err(CliError::NotALog { path: path.to_owned(), what: "replay --snapshot" });
@@ -106,7 +115,7 @@ pub struct LogReplay {
 /// # Errors
 /// [`CliError`] for a damaged log or unusable snapshot.
 pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<LogReplay, CliError> {
-    run_log_on(path, json, snapshot, invariants, DEFAULT_JOBS)
+    run_log_with(path, ReplayOptions { json, snapshot, invariants, jobs: DEFAULT_JOBS })
 }
 
 /// Whether `effects` serialize to exactly `recorded`, serializing into `buffer`.
@@ -118,18 +127,12 @@ fn same_json(effects: &[machine::Effect], recorded: &[u8], buffer: &mut Vec<u8>)
     serde_json::to_writer(&mut *buffer, effects).is_ok() && buffer.as_slice() == recorded
 }
 
-/// [`run_log`] on `jobs` threads (`log::verify_batches`): 1 reads, verifies and steps on
-/// this thread; 2 reads and verifies on a second one; more verify chain hashes on N − 2.
+/// [`run_log`] with its options spelled out, the number of threads among them.
 ///
 /// # Errors
 /// [`CliError`] for a damaged log or unusable snapshot.
-pub fn run_log_on(
-    path: &Path,
-    json: bool,
-    snapshot: Option<&Path>,
-    invariants: bool,
-    jobs: usize,
-) -> Result<LogReplay, CliError> {
+pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay, CliError> {
+    let ReplayOptions { json, snapshot, invariants, jobs } = options;
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
     // A segment directory's progress is shown against the segments' total size.
@@ -265,14 +268,9 @@ fn mismatch(checkpoint: &Checkpoint, replayed: machine::Hash32) -> LogError {
     }
 }
 
-fn replay_log(
-    path: &Path,
-    json: bool,
-    snapshot: Option<&Path>,
-    invariants: bool,
-    jobs: usize,
-) -> Result<Outcome, CliError> {
-    let replayed = run_log_on(path, json, snapshot, invariants, jobs)?;
+fn replay_log(path: &Path, options: ReplayOptions<'_>) -> Result<Outcome, CliError> {
+    let ReplayOptions { json, invariants, .. } = options;
+    let replayed = run_log_with(path, options)?;
     if let Some(failure) = replayed.failure {
         return Ok(Outcome::Failed(failure));
     }

@@ -241,7 +241,9 @@ impl<R: Read> LogReader<R> {
         let checkpoint = event_len == CHECKPOINT_MARK && self.header.has_checkpoints();
         let mut stored = [0_u8; 32];
         stored.copy_from_slice(&record[body_len..]);
-        let frame = Frame { seq, offset, start, body_len, prev: self.chain, events: self.events, checkpoint };
+        let checkpoint_state =
+            if checkpoint { decode_checkpoint(&record[..body_len]).map(|(state_hash, _)| state_hash) } else { None };
+        let frame = Frame { seq, offset, start, body_len, prev: self.chain, events: self.events, checkpoint_state };
         self.chain = Hash32(stored);
         self.offset += (PREFIX_LEN + body_len + 32) as u64;
         self.next_seq += 1;
@@ -306,8 +308,9 @@ pub(crate) struct Frame {
     pub(crate) prev: Hash32,
     /// Event records before it.
     pub(crate) events: u64,
-    /// Whether it is a checkpoint record.
-    pub(crate) checkpoint: bool,
+    /// The state hash a checkpoint records (read from its bytes, not yet verified); `None`
+    /// for an event record.
+    pub(crate) checkpoint_state: Option<Hash32>,
 }
 
 impl Frame {

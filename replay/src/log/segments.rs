@@ -13,7 +13,7 @@ use machine::Hash32;
 use super::error::LogError;
 use super::header::Header;
 use super::reader::{Frame, LogReader};
-use super::record::{Checkpoint, Entry, Position, decode_checkpoint};
+use super::record::{Checkpoint, Entry, Position};
 use super::segment::{SegmentHeader, list_segments};
 
 /// Where reading resumes after `checkpoint` in the segment directory `dir`: the start of
@@ -141,42 +141,35 @@ impl SegmentReader {
 
     /// The next record of either kind, across segments.
     pub fn next_entry(&mut self) -> Option<Result<Entry, LogError>> {
-        loop {
-            match self.current.next_entry() {
-                Some(Ok(entry)) => {
-                    self.last_checkpoint = match &entry {
-                        Entry::Checkpoint(checkpoint) => Some(checkpoint.state_hash),
-                        Entry::Event(_) => None,
-                    };
-                    return Some(Ok(entry));
-                }
-                Some(Err(error)) => {
-                    return Some(Err(LogError::InSegment { path: self.path.clone(), source: Box::new(error) }));
-                }
-                None => {
-                    let (_, next) = self.rest.next()?;
-                    if let Err(error) = self.switch_to(next) {
-                        return Some(Err(error));
-                    }
-                }
-            }
-        }
+        self.next_across(LogReader::next_entry, |entry| match entry {
+            Entry::Checkpoint(checkpoint) => Some(checkpoint.state_hash),
+            Entry::Event(_) => None,
+        })
     }
 
     /// The next record's bytes appended to `out`, framed but not verified, across
     /// segments (`LogReader::next_frame`): a caller verifies each frame in order with
     /// `verify_frame`, errors naming the segment as [`Self::next_entry`]'s do.
     pub(crate) fn next_frame(&mut self, out: &mut Vec<u8>) -> Option<Result<Frame, LogError>> {
+        let read = |reader: &mut FileReader| reader.next_frame(out);
+        // Taken from the frame's bytes, unverified: a checkpoint that fails verification
+        // ends the log before the next segment's continuity is judged against it.
+        self.next_across(read, |frame| frame.checkpoint_state)
+    }
+
+    /// The next item `read` gives from the current segment, moving to the next segment
+    /// at each one's end; `checkpoint` is the state hash an item vouches for, if it is a
+    /// checkpoint (the next segment must start at that state).
+    fn next_across<T>(
+        &mut self,
+        mut read: impl FnMut(&mut FileReader) -> Option<Result<T, LogError>>,
+        checkpoint: impl Fn(&T) -> Option<Hash32>,
+    ) -> Option<Result<T, LogError>> {
         loop {
-            match self.current.next_frame(out) {
-                Some(Ok(frame)) => {
-                    self.last_checkpoint = if frame.checkpoint {
-                        let body = &out[frame.start..frame.start + frame.body_len];
-                        decode_checkpoint(body).map(|(state_hash, _)| state_hash)
-                    } else {
-                        None
-                    };
-                    return Some(Ok(frame));
+            match read(&mut self.current) {
+                Some(Ok(item)) => {
+                    self.last_checkpoint = checkpoint(&item);
+                    return Some(Ok(item));
                 }
                 Some(Err(error)) => {
                     return Some(Err(LogError::InSegment { path: self.path.clone(), source: Box::new(error) }));

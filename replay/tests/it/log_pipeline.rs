@@ -7,7 +7,7 @@ use std::path::Path;
 
 use machine::event::Tick;
 use machine::{Event, UnixMillis};
-use replay::cli::{CliError, LogReplay, run_log_on};
+use replay::cli::{CliError, LogReplay, ReplayOptions, run_log_with};
 use replay::log::BATCH_RECORDS;
 
 use super::support::{entries, offsets, scratch, script_events, write_log};
@@ -37,9 +37,10 @@ fn outcome(result: Result<LogReplay, CliError>) -> String {
 
 /// Replays `path` with 1 to 4 threads; all must agree. Returns the outcome.
 fn same_for_every_job_count(path: &Path, invariants: bool) -> String {
-    let first = outcome(run_log_on(path, false, None, invariants, 1));
+    let run = |jobs| outcome(run_log_with(path, ReplayOptions { json: false, snapshot: None, invariants, jobs }));
+    let first = run(1);
     for jobs in 2..=4 {
-        assert_eq!(outcome(run_log_on(path, false, None, invariants, jobs)), first, "--jobs {jobs} against --jobs 1");
+        assert_eq!(run(jobs), first, "--jobs {jobs} against --jobs 1");
     }
     first
 }
