@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 
 pub use convert::record;
 pub use input::{Loaded, load, run_script};
-pub use verify::{LogReplay, run_log};
+pub use verify::{LogReplay, ReplayOptions, run_log, run_log_with};
 
 use crate::log::LogError;
 use crate::script::ScriptError;
@@ -124,6 +124,12 @@ pub enum Command {
         /// Skip the recovery.md §9 invariant checks after each step (faster on long logs).
         #[arg(long)]
         no_invariants: bool,
+        /// Threads for a log: 1 reads, verifies and steps on one thread; 2 (the default)
+        /// reads, checks the hash chain and decodes on a second thread while the first
+        /// steps; N > 2 checks the hash chain and decodes on N − 2 threads. The result
+        /// and every message are the same for any N. Ignored for a script.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: u16,
     },
     /// Print the decisions with their reasons, or the state after a step as JSON.
     Audit {
@@ -327,8 +333,10 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
             simulate::run(scenario.as_deref(), seed, crash_points == "all", log.as_deref(), db.as_deref())
         }
         Command::Trace { input, json } => inspect::trace(&input, json),
-        Command::Replay { input, json, snapshot, no_invariants } => {
-            verify::replay(&input, json, snapshot.as_deref(), !no_invariants)
+        Command::Replay { input, json, snapshot, no_invariants, jobs } => {
+            let snapshot = snapshot.as_deref();
+            let options = verify::ReplayOptions { json, snapshot, invariants: !no_invariants, jobs: usize::from(jobs) };
+            verify::replay(&input, options)
         }
         Command::Audit { input, at, svg, json } => inspect::audit(&input, at, svg.as_deref(), json),
         Command::Import { script, output } => convert::import(&script, &output),

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,16 +13,31 @@ use machine::drive::{Driver, Failure};
 
 use super::input::is_log;
 use super::{CliError, Outcome, load};
-use crate::log::{Checkpoint, Entry, LogError, LogSource, effects_json, list_segments};
+use crate::log::{Checkpoint, DEFAULT_JOBS, Item, LogError, LogSource, effects_json, list_segments, verify_batches};
 use crate::run::{self, Traced};
 use crate::script::{CheckScan, Script, failed_checks};
 use crate::snapshot::Snapshot;
 use crate::snapshot_dir::{belongs, newest_valid_snapshot};
 use crate::trace;
 
-pub(super) fn replay(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<Outcome, CliError> {
+/// How `seqrec replay` re-executes a log.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplayOptions<'a> {
+    /// Keep the JSON trace.
+    pub json: bool,
+    /// Start from this snapshot file, or the newest valid one in this directory.
+    pub snapshot: Option<&'a Path>,
+    /// Check the invariants after every step (and the whole state at checkpoints).
+    pub invariants: bool,
+    /// Threads (`log::verify_batches`): 1 reads, verifies and steps on this thread; 2
+    /// reads and verifies on a second one; more verify chain hashes on N − 2.
+    pub jobs: usize,
+}
+
+pub(super) fn replay(path: &Path, options: ReplayOptions<'_>) -> Result<Outcome, CliError> {
+    let ReplayOptions { json, snapshot, .. } = options;
     if is_log(path)? {
-        return replay_log(path, json, snapshot, invariants);
+        return replay_log(path, options);
     }
     if snapshot.is_some() {
         return Err(CliError::NotALog { path: path.to_owned(), what: "replay --snapshot" });
@@ -94,11 +110,29 @@ pub struct LogReplay {
     pub notes: Vec<String>,
 }
 
-/// Re-executes a log from the start or from a snapshot.
+/// Re-executes a log from the start or from a snapshot, on [`DEFAULT_JOBS`] threads.
 ///
 /// # Errors
 /// [`CliError`] for a damaged log or unusable snapshot.
 pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<LogReplay, CliError> {
+    run_log_with(path, ReplayOptions { json, snapshot, invariants, jobs: DEFAULT_JOBS })
+}
+
+/// Whether `effects` serialize to exactly `recorded`, serializing into `buffer`.
+fn same_json(effects: &[machine::Effect], recorded: &[u8], buffer: &mut Vec<u8>) -> bool {
+    if effects.is_empty() {
+        return recorded == b"[]";
+    }
+    buffer.clear();
+    serde_json::to_writer(&mut *buffer, effects).is_ok() && buffer.as_slice() == recorded
+}
+
+/// [`run_log`] with its options spelled out, the number of threads among them.
+///
+/// # Errors
+/// [`CliError`] for a damaged log or unusable snapshot.
+pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay, CliError> {
+    let ReplayOptions { json, snapshot, invariants, jobs } = options;
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
     // A segment directory's progress is shown against the segments' total size.
@@ -118,7 +152,7 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         }
         None => None,
     };
-    let mut reader = match &chosen {
+    let reader = match &chosen {
         Some((_, (_, checkpoint))) => LogSource::resume(path, checkpoint).map_err(log_error)?,
         None => LogSource::open(path).map_err(log_error)?,
     };
@@ -143,73 +177,84 @@ pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: boo
         ProgressBar::hidden()
     };
     let show_progress = !progress.is_hidden();
-    progress.set_position(reader.position().offset);
+    let start = reader.position();
+    progress.set_position(start.offset);
     let mut out = String::new();
-    let (mut failure, mut checkpoints) = (None, 0);
-    while let Some(entry) = reader.next_entry() {
-        let record = match entry.map_err(log_error)? {
-            Entry::Event(record) => record,
-            Entry::Checkpoint(checkpoint) => {
-                let replayed = driver.state().state_hash();
-                if replayed != checkpoint.state_hash {
-                    failure = Some(format!("{}\n", mismatch(&checkpoint, replayed)));
-                    break;
+    let (mut checkpoints, mut records) = (0, start.events);
+    // This build's effects are serialized into one reused buffer and compared with the
+    // recorded bytes where they lie in the batch: no allocation per record.
+    let mut replayed_json = Vec::with_capacity(4096);
+    let verified = verify_batches(reader, path, jobs.max(1), |batch| {
+        let (items, bytes) = batch.items();
+        for item in items {
+            let record = match item {
+                Item::Event(record) => record,
+                Item::Checkpoint(checkpoint) => {
+                    let replayed = driver.state().state_hash();
+                    if replayed != checkpoint.state_hash {
+                        return ControlFlow::Break(Ok(format!("{}\n", mismatch(checkpoint, replayed))));
+                    }
+                    // The per-step check is incremental; a checkpoint gets the whole one.
+                    if invariants && let Err(violation) = machine::drive::Checks::full(driver.state()) {
+                        return ControlFlow::Break(Ok(format!(
+                            "checkpoint record {} at byte {}: {violation}\n",
+                            checkpoint.seq, checkpoint.offset
+                        )));
+                    }
+                    checkpoints += 1;
+                    continue;
                 }
-                // The per-step check is incremental; a checkpoint gets the whole one.
-                if invariants && let Err(violation) = machine::drive::Checks::full(driver.state()) {
-                    failure = Some(format!(
-                        "checkpoint record {} at byte {}: {violation}\n",
-                        checkpoint.seq, checkpoint.offset
-                    ));
-                    break;
-                }
-                checkpoints += 1;
-                continue;
-            }
-        };
-        if show_progress {
-            progress.inc(record.len);
-        }
-        let stepped = driver.replay(&record.event, |effects| effects_json(effects) == record.effects_json);
-        match stepped.failure {
-            Some(Failure::Effects) => {
-                failure = Some(format!(
-                    "record {} at byte {}: this build's effects differ from the recorded ones\nevent:    {}\nrecorded: {}\nreplayed: {}\n",
-                    record.seq,
-                    record.offset,
-                    serde_json::to_string(&record.event).unwrap_or_default(),
-                    String::from_utf8_lossy(&record.effects_json),
-                    String::from_utf8_lossy(&effects_json(&stepped.step.effects)),
-                ));
-                break;
-            }
-            Some(Failure::Invariant(violation)) => {
-                failure = Some(format!("record {} at byte {}: {violation}\n", record.seq, record.offset));
-                break;
-            }
-            None => {}
-        }
-        if json {
-            let traced = Traced {
-                seq: record.seq,
-                line: None,
-                event: record.event,
-                state_hash: stepped.state.state_hash(),
-                step: stepped.step,
-                summary: String::new(),
             };
-            let _ = writeln!(out, "{}", trace::render_json(&traced));
+            records += 1;
+            if show_progress {
+                progress.inc(record.len);
+            }
+            let recorded = record.effects(bytes);
+            let stepped = driver.replay(&record.event, |effects| same_json(effects, recorded, &mut replayed_json));
+            match stepped.failure {
+                Some(Failure::Effects) => {
+                    return ControlFlow::Break(Ok(format!(
+                        "record {} at byte {}: this build's effects differ from the recorded ones\nevent:    {}\nrecorded: {}\nreplayed: {}\n",
+                        record.seq,
+                        record.offset,
+                        serde_json::to_string(&record.event).unwrap_or_default(),
+                        String::from_utf8_lossy(recorded),
+                        String::from_utf8_lossy(&effects_json(&stepped.step.effects)),
+                    )));
+                }
+                Some(Failure::Invariant(violation)) => {
+                    return ControlFlow::Break(Ok(format!(
+                        "record {} at byte {}: {violation}\n",
+                        record.seq, record.offset
+                    )));
+                }
+                None => {}
+            }
+            if json {
+                let traced = Traced {
+                    seq: record.seq,
+                    line: None,
+                    event: record.event.clone(),
+                    state_hash: stepped.state.state_hash(),
+                    step: stepped.step,
+                    summary: String::new(),
+                };
+                let _ = writeln!(out, "{}", trace::render_json(&traced));
+            }
         }
-    }
+        // The log's own damage comes after every record before it.
+        match batch.take_end() {
+            Some(error) => ControlFlow::Break(Err(error)),
+            None => ControlFlow::Continue(()),
+        }
+    });
+    let failure = match verified.map_err(log_error)? {
+        Some(Ok(failure)) => Some(failure),
+        Some(Err(error)) => return Err(log_error(error)),
+        None => None,
+    };
     progress.finish_and_clear();
-    Ok(LogReplay {
-        records: reader.position().events,
-        checkpoints,
-        state: driver.into_state(),
-        failure,
-        json: out,
-        notes,
-    })
+    Ok(LogReplay { records, checkpoints, state: driver.into_state(), failure, json: out, notes })
 }
 
 /// The typed error of a checkpoint the replay disagrees with.
@@ -223,8 +268,9 @@ fn mismatch(checkpoint: &Checkpoint, replayed: machine::Hash32) -> LogError {
     }
 }
 
-fn replay_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<Outcome, CliError> {
-    let replayed = run_log(path, json, snapshot, invariants)?;
+fn replay_log(path: &Path, options: ReplayOptions<'_>) -> Result<Outcome, CliError> {
+    let ReplayOptions { json, invariants, .. } = options;
+    let replayed = run_log_with(path, options)?;
     if let Some(failure) = replayed.failure {
         return Ok(Outcome::Failed(failure));
     }

@@ -275,4 +275,7 @@ pub enum LogError {
         /// The error, with the record and its byte offset in that file.
         source: Box<LogError>,
     },
+    /// A thread of a parallel replay stopped before the log's end (it panicked).
+    #[error("internal error: a thread verifying the log stopped before its end (see the message above)")]
+    WorkerStopped,
 }

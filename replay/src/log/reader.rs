@@ -4,8 +4,9 @@
 //! (checkpoints are verified and skipped); [`LogReader::entries`] yields both kinds.
 
 use std::io::Read;
+use std::ops::Range;
 
-use machine::Hash32;
+use machine::{Event, Hash32};
 
 use super::codec;
 use super::error::LogError;
@@ -160,7 +161,8 @@ impl<R: Read> LogReader<R> {
         }
     }
 
-    fn read_entry(&mut self) -> Result<Option<Entry>, LogError> {
+    /// Reads the next record's length words; the body length, or `None` at the end.
+    fn read_prefix(&mut self) -> Result<Option<usize>, LogError> {
         let (seq, offset) = (self.next_seq, self.offset);
         let mut prefix = [0_u8; PREFIX_LEN];
         match read_full(&mut self.input, &mut prefix)? {
@@ -177,7 +179,12 @@ impl<R: Read> LogReader<R> {
             let damage = LogError::LengthOutOfRange { seq, offset, len, min: MIN_BODY_LEN, max: MAX_BODY_LEN };
             return Err(self.unless_zero_tail(0, &prefix, damage));
         }
-        let body_len = len as usize;
+        Ok(Some(len as usize))
+    }
+
+    fn read_entry(&mut self) -> Result<Option<Entry>, LogError> {
+        let (seq, offset) = (self.next_seq, self.offset);
+        let Some(body_len) = self.read_prefix()? else { return Ok(None) };
         let mut record = std::mem::take(&mut self.body);
         record.resize(body_len + 32, 0);
         let got = read_full(&mut self.input, &mut record)?;
@@ -191,6 +198,59 @@ impl<R: Read> LogReader<R> {
         };
         self.body = record;
         entry.map(Some)
+    }
+
+    /// The next record's bytes (`body ‖ chain hash`) appended to `out`, framed but not
+    /// verified: the length words, the whole record's presence and its sequence number
+    /// are checked here (with the errors [`Self::next_entry`] gives for them), the chain
+    /// hash and the decoding are left to [`verify_frame`], which may run on another
+    /// thread. The reader moves past the record trusting its stored chain hash, so a
+    /// caller must verify every frame, in order, before it trusts anything after it.
+    pub(crate) fn next_frame(&mut self, out: &mut Vec<u8>) -> Option<Result<Frame, LogError>> {
+        if self.done {
+            return None;
+        }
+        let start = out.len();
+        let framed = self.read_frame(out).transpose();
+        if !matches!(framed, Some(Ok(_))) {
+            out.truncate(start);
+            self.done = true;
+        }
+        framed
+    }
+
+    fn read_frame(&mut self, out: &mut Vec<u8>) -> Result<Option<Frame>, LogError> {
+        let (seq, offset) = (self.next_seq, self.offset);
+        let Some(body_len) = self.read_prefix()? else { return Ok(None) };
+        let start = out.len();
+        out.resize(start + body_len + 32, 0);
+        let record = &mut out[start..];
+        let got = read_full(&mut self.input, record)?;
+        if got < body_len + 32 {
+            return Err(self.torn((PREFIX_LEN + got) as u64));
+        }
+        let found = body_seq(record);
+        if found != seq {
+            return Err(self.unless_zero_tail(
+                PREFIX_LEN as u64,
+                record,
+                LogError::SeqMismatch { offset, expected: seq, found },
+            ));
+        }
+        let event_len = u32::from_le_bytes([record[8], record[9], record[10], record[11]]);
+        let checkpoint = event_len == CHECKPOINT_MARK && self.header.has_checkpoints();
+        let mut stored = [0_u8; 32];
+        stored.copy_from_slice(&record[body_len..]);
+        let checkpoint_state =
+            if checkpoint { decode_checkpoint(&record[..body_len]).map(|(state_hash, _)| state_hash) } else { None };
+        let frame = Frame { seq, offset, start, body_len, prev: self.chain, events: self.events, checkpoint_state };
+        self.chain = Hash32(stored);
+        self.offset += (PREFIX_LEN + body_len + 32) as u64;
+        self.next_seq += 1;
+        if !checkpoint {
+            self.events += 1;
+        }
+        Ok(Some(frame))
     }
 
     /// The sequence number and chain hash of a whole record (`body ‖ chain`); returns the
@@ -212,47 +272,118 @@ impl<R: Read> LogReader<R> {
 
     /// Decodes a record whose chain holds, and moves past it.
     fn decode(&mut self, seq: u64, offset: u64, record: &[u8], chain: Hash32) -> Result<Entry, LogError> {
-        let body_len = record.len() - 32;
-        let body = &record[..body_len];
+        let body = &record[..record.len() - 32];
         let total = (PREFIX_LEN + record.len()) as u64;
-        let event_len = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        let entry = if event_len == CHECKPOINT_MARK && self.header.has_checkpoints() {
-            let invalid = |reason: String| LogError::CheckpointInvalid { seq, offset, reason };
-            let (state_hash, events) = decode_checkpoint(body)
-                .ok_or_else(|| invalid(format!("a body of {body_len} bytes, a checkpoint's has 52")))?;
-            if events != self.events {
-                return Err(invalid(format!(
-                    "it counts {events} event records before it, the log has {}",
-                    self.events
-                )));
+        let checkpoints = self.header.has_checkpoints();
+        let entry = match decode_body(checkpoints, seq, offset, body, self.events)? {
+            Decoded::Checkpoint { state_hash, events } => {
+                Entry::Checkpoint(Checkpoint { seq, offset, state_hash, events, chain })
             }
-            Entry::Checkpoint(Checkpoint { seq, offset, state_hash, events, chain })
-        } else {
-            // The chain held, so what follows was written this way; a failure now means
-            // the writer's build encoded something this build cannot decode.
-            let undecodable = |reason: String| LogError::EventUndecodable { seq, offset, reason };
-            let effects_start = 12_usize.saturating_add(event_len as usize);
-            if effects_start > body_len - 32 {
-                return Err(undecodable(format!("event length {event_len} overruns the record")));
+            Decoded::Event { event, effects, digest } => {
+                self.events += 1;
+                let effects_json = body[effects].to_vec();
+                Entry::Event(Record { seq, offset, len: total, event, effects_json, effects_digest: digest, chain })
             }
-            let event = codec::decode_event(&body[12..effects_start]).map_err(undecodable)?;
-            let effects_json = body[effects_start..body_len - 32].to_vec();
-            let mut digest = [0_u8; 32];
-            digest.copy_from_slice(&body[body_len - 32..]);
-            // The chain hash covers the effects and their digest, so a digest that
-            // disagrees with its effects here could only have been written that way; it
-            // is checked in debug builds and by the damage tests, not on the hot path.
-            if cfg!(debug_assertions) && effects_digest(&effects_json).0 != digest {
-                return Err(undecodable("the effects digest does not match the effects".to_owned()));
-            }
-            self.events += 1;
-            Entry::Event(Record { seq, offset, len: total, event, effects_json, effects_digest: Hash32(digest), chain })
         };
         self.chain = chain;
         self.offset += total;
         self.next_seq += 1;
         Ok(entry)
     }
+}
+
+/// A record framed by [`LogReader::next_frame`]: where its bytes are, and what verifying
+/// it needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    /// Its sequence number.
+    pub(crate) seq: u64,
+    /// Byte offset of its first byte in its file.
+    pub(crate) offset: u64,
+    /// Where its body starts in the caller's buffer (the chain hash follows the body).
+    pub(crate) start: usize,
+    /// Its body's length.
+    pub(crate) body_len: usize,
+    /// The chain hash of the record before it (the chain seed before the first).
+    pub(crate) prev: Hash32,
+    /// Event records before it.
+    pub(crate) events: u64,
+    /// The state hash a checkpoint records (read from its bytes, not yet verified); `None`
+    /// for an event record.
+    pub(crate) checkpoint_state: Option<Hash32>,
+}
+
+impl Frame {
+    /// Total bytes of the record.
+    pub(crate) fn len(&self) -> u64 {
+        (PREFIX_LEN + self.body_len + 32) as u64
+    }
+
+    /// The reading position just before it.
+    pub(crate) fn position(&self) -> Position {
+        Position { offset: self.offset, next_seq: self.seq, events: self.events, chain: self.prev }
+    }
+}
+
+/// A verified record body, decoded.
+// Returned at once and taken apart by the caller: the rare checkpoint's size does not matter.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Decoded {
+    /// A checkpoint's state hash and event count.
+    Checkpoint { state_hash: Hash32, events: u64 },
+    /// An event, where its effects JSON lies in the body, and their digest.
+    Event { event: Event, effects: Range<usize>, digest: Hash32 },
+}
+
+/// Checks `frame`'s chain hash over its bytes in `bytes` and decodes it, with the errors
+/// [`LogReader::next_entry`] gives, except that a chain hash that does not hold is always
+/// [`LogError::ChainBroken`] here (the reader calls it a torn tail when zeros run from the
+/// record to the end of the file): a caller that needs the exact error reads the record
+/// again with a [`LogReader`] resumed at [`Frame::position`]. Returns the chain hash.
+pub(crate) fn verify_frame(frame: &Frame, bytes: &[u8], checkpoints: bool) -> Result<(Decoded, Hash32), LogError> {
+    let (seq, offset) = (frame.seq, frame.offset);
+    let body = &bytes[frame.start..frame.start + frame.body_len];
+    let mut stored = [0_u8; 32];
+    stored.copy_from_slice(&bytes[frame.start + frame.body_len..frame.start + frame.body_len + 32]);
+    let expected = chain_hash(&frame.prev, body);
+    if expected.0 != stored {
+        return Err(LogError::ChainBroken { seq, offset, expected, found: Hash32(stored) });
+    }
+    Ok((decode_body(checkpoints, seq, offset, body, frame.events)?, expected))
+}
+
+/// Decodes the body of record `seq` (at byte `offset`) whose chain hash holds, `events`
+/// event records after the start of the log.
+fn decode_body(checkpoints: bool, seq: u64, offset: u64, body: &[u8], events: u64) -> Result<Decoded, LogError> {
+    let body_len = body.len();
+    let event_len = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
+    if event_len == CHECKPOINT_MARK && checkpoints {
+        let invalid = |reason: String| LogError::CheckpointInvalid { seq, offset, reason };
+        let (state_hash, found) = decode_checkpoint(body)
+            .ok_or_else(|| invalid(format!("a body of {body_len} bytes, a checkpoint's has 52")))?;
+        if found != events {
+            return Err(invalid(format!("it counts {found} event records before it, the log has {events}")));
+        }
+        return Ok(Decoded::Checkpoint { state_hash, events });
+    }
+    // The chain held, so what follows was written this way; a failure now means the
+    // writer's build encoded something this build cannot decode.
+    let undecodable = |reason: String| LogError::EventUndecodable { seq, offset, reason };
+    let effects_start = 12_usize.saturating_add(event_len as usize);
+    if effects_start > body_len - 32 {
+        return Err(undecodable(format!("event length {event_len} overruns the record")));
+    }
+    let event = codec::decode_event(&body[12..effects_start]).map_err(undecodable)?;
+    let effects = effects_start..body_len - 32;
+    let mut digest = [0_u8; 32];
+    digest.copy_from_slice(&body[body_len - 32..]);
+    // The chain hash covers the effects and their digest, so a digest that disagrees
+    // with its effects here could only have been written that way; it is checked in
+    // debug builds and by the damage tests, not on the hot path.
+    if cfg!(debug_assertions) && effects_digest(&body[effects.clone()]).0 != digest {
+        return Err(undecodable("the effects digest does not match the effects".to_owned()));
+    }
+    Ok(Decoded::Event { event, effects, digest: Hash32(digest) })
 }
 
 impl<R: Read> Iterator for LogReader<R> {

@@ -12,7 +12,7 @@ use machine::Hash32;
 
 use super::error::LogError;
 use super::header::Header;
-use super::reader::LogReader;
+use super::reader::{Frame, LogReader};
 use super::record::{Checkpoint, Entry, Position};
 use super::segment::{SegmentHeader, list_segments, unfinished_segment};
 
@@ -64,6 +64,8 @@ pub struct SegmentReader {
     current: FileReader,
     /// The state hash of the last record read, when it was a checkpoint.
     last_checkpoint: Option<Hash32>,
+    /// Segments moved to since opening.
+    switches: u64,
 }
 
 /// Opens the segment at `path`: its header, and a reader positioned after it.
@@ -102,7 +104,7 @@ impl SegmentReader {
                 state_hash: start.state_hash,
             });
         }
-        Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None })
+        Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None, switches: 0 })
     }
 
     /// Reads `dir` from the oldest segment present, whether or not it starts the log:
@@ -114,7 +116,7 @@ impl SegmentReader {
         let mut segments = list_segments(dir)?.into_iter();
         let Some((_, path)) = segments.next() else { return Err(LogError::NoSegments { dir: dir.to_owned() }) };
         let (_, current) = open_segment(&path)?;
-        Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None })
+        Ok(SegmentReader { rest: segments, path, current, last_checkpoint: None, switches: 0 })
     }
 
     /// Reads `dir` from `position` in the segment `segment` (a snapshot's checkpoint, or
@@ -130,7 +132,13 @@ impl SegmentReader {
         file.seek(SeekFrom::Start(position.offset)).map_err(|error| in_segment(error.into()))?;
         let current = LogReader::resume(BufReader::new(file), header.log_header(), position);
         let rest: Vec<(u64, PathBuf)> = segments.into_iter().filter(|(first, _)| *first > position.next_seq).collect();
-        Ok(SegmentReader { rest: rest.into_iter(), path: segment.to_owned(), current, last_checkpoint: None })
+        Ok(SegmentReader {
+            rest: rest.into_iter(),
+            path: segment.to_owned(),
+            current,
+            last_checkpoint: None,
+            switches: 0,
+        })
     }
 
     /// The current segment's log header.
@@ -153,14 +161,35 @@ impl SegmentReader {
 
     /// The next record of either kind, across segments.
     pub fn next_entry(&mut self) -> Option<Result<Entry, LogError>> {
+        self.next_across(LogReader::next_entry, |entry| match entry {
+            Entry::Checkpoint(checkpoint) => Some(checkpoint.state_hash),
+            Entry::Event(_) => None,
+        })
+    }
+
+    /// The next record's bytes appended to `out`, framed but not verified, across
+    /// segments (`LogReader::next_frame`): a caller verifies each frame in order with
+    /// `verify_frame`, errors naming the segment as [`Self::next_entry`]'s do.
+    pub(crate) fn next_frame(&mut self, out: &mut Vec<u8>) -> Option<Result<Frame, LogError>> {
+        let read = |reader: &mut FileReader| reader.next_frame(out);
+        // Taken from the frame's bytes, unverified: a checkpoint that fails verification
+        // ends the log before the next segment's continuity is judged against it.
+        self.next_across(read, |frame| frame.checkpoint_state)
+    }
+
+    /// The next item `read` gives from the current segment, moving to the next segment
+    /// at each one's end; `checkpoint` is the state hash an item vouches for, if it is a
+    /// checkpoint (the next segment must start at that state).
+    fn next_across<T>(
+        &mut self,
+        mut read: impl FnMut(&mut FileReader) -> Option<Result<T, LogError>>,
+        checkpoint: impl Fn(&T) -> Option<Hash32>,
+    ) -> Option<Result<T, LogError>> {
         loop {
-            match self.current.next_entry() {
-                Some(Ok(entry)) => {
-                    self.last_checkpoint = match &entry {
-                        Entry::Checkpoint(checkpoint) => Some(checkpoint.state_hash),
-                        Entry::Event(_) => None,
-                    };
-                    return Some(Ok(entry));
+            match read(&mut self.current) {
+                Some(Ok(item)) => {
+                    self.last_checkpoint = checkpoint(&item);
+                    return Some(Ok(item));
                 }
                 Some(Err(error)) => {
                     return Some(Err(LogError::InSegment { path: self.path.clone(), source: Box::new(error) }));
@@ -203,6 +232,7 @@ impl SegmentReader {
             return Err(LogError::InSegment { path: next, source });
         }
         (self.path, self.current) = (next, reader);
+        self.switches += 1;
         Ok(())
     }
 }
@@ -256,6 +286,24 @@ impl LogSource {
     /// Every record, events and checkpoints, in order; ends after the first error.
     pub fn entries(&mut self) -> impl Iterator<Item = Result<Entry, LogError>> + '_ {
         std::iter::from_fn(move || self.next_entry())
+    }
+
+    /// The next record's bytes appended to `out`, framed but not verified
+    /// (`LogReader::next_frame`).
+    pub(crate) fn next_frame(&mut self, out: &mut Vec<u8>) -> Option<Result<Frame, LogError>> {
+        match self {
+            LogSource::File(reader) => reader.next_frame(out),
+            LogSource::Segments(reader) => reader.next_frame(out),
+        }
+    }
+
+    /// The segment file being read (`None` for a single-file log) and how many times the
+    /// reader moved to the next segment: a frame's file is the one named after it was read.
+    pub(crate) fn file(&self) -> (Option<&Path>, u64) {
+        match self {
+            LogSource::File(_) => (None, 0),
+            LogSource::Segments(reader) => (Some(reader.segment()), reader.switches),
+        }
     }
 
     /// The (current segment's) log header.

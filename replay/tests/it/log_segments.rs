@@ -61,7 +61,8 @@ fn a_segment_directory_reads_as_the_same_log_in_every_command() {
     assert_eq!(export(&dir), export(&file));
     let diff = cli(Command::Diff { a: dir.clone(), b: Some(file.clone()), json: false });
     assert!(diff.starts_with("identical:"), "{diff}");
-    let replayed = cli(Command::Replay { input: dir.clone(), json: false, snapshot: None, no_invariants: false });
+    let replayed =
+        cli(Command::Replay { input: dir.clone(), json: false, snapshot: None, no_invariants: false, jobs: 3 });
     assert!(replayed.starts_with("ok: "), "{replayed}");
 }
 

@@ -11,6 +11,7 @@ mod hardhat;
 mod live;
 mod log_damage;
 mod log_format;
+mod log_pipeline;
 mod log_repair;
 mod log_segments;
 mod log_snapshots;
