@@ -13,7 +13,7 @@
 //!
 //! Measured: default `seqrec replay` (the release binary, invariants on, as a child) wall
 //! time and peak RSS; the 4-day/1-day ratio; the year's time; replay events/s against
-//! `step` alone in the same run; `--jobs 2` if the binary has it; `run`'s restart
+//! `step` alone in the same run, for the default (`--jobs 2`) and `--jobs 1`; `run`'s restart
 //! (`replay::resume::resume`, the library call `seqrec run` makes) with a snapshot one
 //! default snapshot interval (100,000 records) before the end and with one at the very
 //! end; the state's size after the long log; `seqrec simulate` of a quiet mainnet
@@ -120,29 +120,24 @@ fn main() {
             verdict(year_s < 120.0)
         );
     }
-    let replay_rate = long.events as f64 / times[2];
-    let share = replay_rate / step_rate;
+    // The default is two threads (`--jobs 2`); the one-thread figure is `--jobs 1`, on the
+    // 4-day log (the per-record cost is flat, as the ratio above shows).
+    let default_share = long.events as f64 / times[2] / step_rate;
     println!(
-        "  replay at {:.2} M events/s = {:.0}% of step alone (goal >= 50% on one thread) {}",
-        replay_rate / 1e6,
-        100.0 * share,
-        verdict(share >= 0.5)
+        "  default replay (--jobs 2) at {:.2} M events/s = {:.0}% of step alone (goal >= 80% with --jobs 2) {}",
+        long.events as f64 / times[2] / 1e6,
+        100.0 * default_share,
+        verdict(default_share >= 0.8)
     );
-    let help = Command::new(&seqrec).args(["replay", "--help"]).output().expect("seqrec replay --help");
-    if String::from_utf8_lossy(&help.stdout).contains("--jobs") {
-        let run = timed(&seqrec, &["replay", "--jobs", "2", path_str(&long.path)]);
-        let share = long.events as f64 / run.seconds / step_rate;
-        println!(
-            "  --jobs 2 on {} days: {:.2} s, peak RSS {:.1} MiB = {:.0}% of step alone (goal >= 80%) {}",
-            long.days,
-            run.seconds,
-            run.peak_kib as f64 / 1024.0,
-            100.0 * share,
-            verdict(share >= 0.8)
-        );
-    } else {
-        println!("  --jobs 2: not implemented (`seqrec replay --help` has no --jobs) (goal >= 80%) MISSED");
-    }
+    let one = timed_best(&seqrec, &["replay", "--jobs", "1", path_str(&four.path)], 3);
+    let one_share = four.events as f64 / one.seconds / step_rate;
+    println!(
+        "  --jobs 1 on 4 days: {:.2} s (best of 3) = {:.2} M events/s = {:.0}% of step alone (goal >= 50% on one thread) {}",
+        one.seconds,
+        four.events as f64 / one.seconds / 1e6,
+        100.0 * one_share,
+        verdict(one_share >= 0.5)
+    );
 
     restart(&seqrec, &long);
 
@@ -209,14 +204,17 @@ fn step_alone() -> (f64, blake3::Hash) {
     (events.len() as f64 / best, fingerprint.finalize())
 }
 
-/// The cache key: the generator's source, the checkpoint interval and this build's
-/// fingerprint (the format version is in the file names besides).
+/// The cache key: the generator's source, the checkpoint interval, the snapshot version
+/// and state layout (the cached snapshots must be readable) and this build's fingerprint
+/// (the format version is in the file names besides).
 fn cache_key(fingerprint: &blake3::Hash) -> String {
     let mut hasher = blake3::Hasher::new();
     hasher.update(include_str!("../../machine/benches/synthetic.rs").as_bytes());
     hasher.update(&GENERATOR_VERSION.to_le_bytes());
     hasher.update(&CHECKPOINT_EVERY.to_le_bytes());
     hasher.update(&FORMAT_VERSION.to_le_bytes());
+    hasher.update(&replay::snapshot::SNAPSHOT_VERSION.to_le_bytes());
+    hasher.update(&machine::STATE_LAYOUT.to_le_bytes());
     hasher.update(fingerprint.as_bytes());
     hasher.finalize().to_hex()[..16].to_owned()
 }
