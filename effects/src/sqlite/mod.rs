@@ -100,6 +100,21 @@ fn sql(error: rusqlite::Error) -> StoreError {
     StoreError { kind, message: error.to_string() }
 }
 
+/// Switches to WAL. On a new file opened by two processes at once (`run` booting while
+/// the inclusion lane or `seqrec seal` queues a payload), the switch can answer "database
+/// is locked" at once, without waiting on the busy handler: retry it for the busy timeout.
+fn wal_mode(conn: &Connection) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL").map_err(sql) {
+            Err(error) if error.kind == StoreErrorKind::Busy && started.elapsed() < BUSY_TIMEOUT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
 fn int(value: u64) -> i64 {
     // SQLite integers are signed; block numbers, nonces and op ids stay far below 2^63.
     i64::try_from(value).unwrap_or(i64::MAX)
@@ -200,7 +215,7 @@ impl SqliteStore {
     fn setup(conn: Connection, writer: Option<std::fs::File>) -> Result<Self, StoreError> {
         // Other components (the inclusion lane, `seqrec seal`) write concurrently: wait for locks.
         conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sql)?;
+        wal_mode(&conn)?;
         // FULL: a queued seal is the only copy of its payload until its record is durable.
         conn.pragma_update(None, "synchronous", "FULL").map_err(sql)?;
         let mut store = SqliteStore { conn, _writer: writer };

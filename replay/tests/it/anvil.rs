@@ -115,7 +115,8 @@ pub(crate) fn happy_path(node: Node) {
 pub(crate) fn drive_into_danger(url: &str, db: &str, log: &str) -> Miner {
     let miner = Miner::start(url, true);
     let first = start_run(url, db, log);
-    assert!(seqrec(&["seal", "--db", db, "--payload", "0x01"]).status.success());
+    let sealed = seqrec(&["seal", "--db", db, "--payload", "0x01"]);
+    assert!(sealed.status.success(), "seal: {}", String::from_utf8_lossy(&sealed.stderr));
     let (code, stderr) = finish(first);
     assert_eq!(code, Some(10), "the detector exits recovery_required:\n{stderr}");
     assert!(stderr.contains("closed_batch_in_danger") || stderr.contains("estimated_batch_in_danger"), "{stderr}");
