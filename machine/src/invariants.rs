@@ -192,7 +192,6 @@ struct Shape {
     safe_block: Option<crate::units::BlockNumber>,
     direct_inputs: u64,
     last_seal_id: Option<u64>,
-    first_slot: Option<WalletNonce>,
     last_slot: Option<WalletNonce>,
     bronze_below: BatchNonce,
 }
@@ -217,7 +216,6 @@ impl Monotone {
                 safe_block: state.view().safe_block,
                 direct_inputs: state.view().direct_inputs,
                 last_seal_id: state.last_seal_id(),
-                first_slot: slots.first_key_value().map(|(&w, _)| w),
                 last_slot: slots.last_key_value().map(|(&w, _)| w),
                 bronze_below: state.bronze_below(),
             },

@@ -128,7 +128,7 @@ pub enum Command {
         /// reads, checks the hash chain and decodes on a second thread while the first
         /// steps; N > 2 checks the hash chain and decodes on N − 2 threads. The result
         /// and every message are the same for any N. Ignored for a script.
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+        #[arg(long, default_value_t = crate::log::DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
     },
     /// Print the decisions with their reasons, or the state after a step as JSON.

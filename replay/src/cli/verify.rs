@@ -115,7 +115,7 @@ pub struct LogReplay {
 /// # Errors
 /// [`CliError`] for a damaged log or unusable snapshot.
 pub fn run_log(path: &Path, json: bool, snapshot: Option<&Path>, invariants: bool) -> Result<LogReplay, CliError> {
-    run_log_with(path, ReplayOptions { json, snapshot, invariants, jobs: DEFAULT_JOBS })
+    run_log_with(path, ReplayOptions { json, snapshot, invariants, jobs: usize::from(DEFAULT_JOBS) })
 }
 
 /// Whether `effects` serialize to exactly `recorded`, serializing into `buffer`.

@@ -44,7 +44,7 @@ pub const BATCH_BYTES: usize = 1 << 20;
 const DEPTH: usize = 4;
 
 /// The threads `seqrec replay` uses unless told (`--jobs`): the two-stage pipeline.
-pub const DEFAULT_JOBS: usize = 2;
+pub const DEFAULT_JOBS: u16 = 2;
 
 /// The file a frame was read from, to read it again for the exact error.
 #[derive(Debug)]
