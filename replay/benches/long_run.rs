@@ -34,10 +34,11 @@ use std::time::Instant;
 
 use machine::{Hash32, State};
 use replay::log::{
-    CHECKPOINT_EVERY, Checkpoint, FORMAT_VERSION, FsyncPolicy, Header, LogLock, LogWriter, effects_json,
+    CHECKPOINT_EVERY, Checkpoint, FORMAT_VERSION, FsyncPolicy, Header, LogLock, LogWriter, SegmentWriter,
+    effects_json,
 };
 use replay::snapshot::Snapshot;
-use replay::snapshot_dir::SnapshotDir;
+use replay::snapshot_dir::{SnapshotDir, default_dir, file_name};
 
 #[path = "../../machine/benches/synthetic.rs"]
 mod synthetic;
@@ -139,6 +140,8 @@ fn main() {
         verdict(one_share >= 0.5)
     );
 
+    segments_in_parallel(&seqrec, &cache, &key, step_rate);
+
     restart(&seqrec, &long);
 
     // The state after the long log: the snapshot `run` would write at its end.
@@ -152,6 +155,66 @@ fn main() {
 
     simulate(&seqrec, &cache);
     println!("machine load (1, 5, 15 min) at end: {}", load_average());
+}
+
+/// The segment size of the segmented 4-day log: about a dozen segments.
+const BENCH_SEGMENT_BYTES: u64 = 16 << 20;
+
+/// `seqrec replay --jobs N DIR` of the 4 synthetic days as a segment directory with
+/// `run`'s segment-start snapshots: the parts verified in parallel (`cli/parts.rs`).
+fn segments_in_parallel(seqrec: &Path, cache: &Path, key: &str, step_rate: f64) {
+    let dir = cache.join(format!("days4-{key}.seqdir"));
+    let (segments, events) = generate_segments(&dir, 4);
+    println!(
+        "seqrec replay --jobs N DIR, the 4 days as {segments} segments of ~{} MiB with their start snapshots (parts verified in parallel):",
+        BENCH_SEGMENT_BYTES >> 20
+    );
+    for (jobs, goal) in [("1", 0.5), ("2", 0.8)] {
+        let run = timed_best(seqrec, &["replay", "--jobs", jobs, path_str(&dir)], 3);
+        let share = events as f64 / run.seconds / step_rate;
+        println!(
+            "  --jobs {jobs}: {:.2} s (best of 3) = {:.2} M events/s = {:.0}% of step alone (goal >= {:.0}%) {}, peak RSS {:.1} MiB",
+            run.seconds,
+            events as f64 / run.seconds / 1e6,
+            100.0 * share,
+            100.0 * goal,
+            verdict(share >= goal),
+            run.peak_kib as f64 / 1024.0
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(default_dir(&dir));
+}
+
+/// Records `days` synthetic days into the segment directory `dir` as `run --log DIR/`
+/// does (a checkpoint every `CHECKPOINT_EVERY` records, rotation at a checkpoint past
+/// [`BENCH_SEGMENT_BYTES`], a snapshot at each segment's start); returns the segments
+/// and events written.
+fn generate_segments(dir: &Path, days: u64) -> (usize, u64) {
+    let _ = std::fs::remove_dir_all(dir);
+    let snapshots = default_dir(dir);
+    let _ = std::fs::remove_dir_all(&snapshots);
+    std::fs::create_dir_all(&snapshots).expect("snapshot directory");
+    let header = Header::new(Hash32::default());
+    let mut writer =
+        SegmentWriter::open(dir, &header, FsyncPolicy::Group(1 << 16), BENCH_SEGMENT_BYTES, None, |_| {})
+            .expect("segment directory");
+    let (mut shadow, mut segments) = (State::new(), 1);
+    let summary = synthetic::drive(days, |event, step| {
+        writer.append(event, &step.effects).expect("append");
+        shadow = machine::step(std::mem::take(&mut shadow), event).0;
+        if writer.current().checkpoint_due() {
+            let checkpoint = writer.checkpoint_record(shadow.state_hash()).expect("checkpoint");
+            if writer.rotated_at(checkpoint.seq) {
+                segments += 1;
+                let snap = Snapshot::at_checkpoint(&checkpoint, shadow.clone()).expect("snapshot");
+                snap.write(&snapshots.join(file_name(checkpoint.seq + 1))).expect("write snapshot");
+            }
+        }
+    });
+    writer.checkpoint_record(shadow.state_hash()).expect("final checkpoint");
+    writer.sync().expect("sync");
+    (segments, summary.events)
 }
 
 /// A generated log and what its generation recorded.

@@ -6,6 +6,7 @@ mod diff;
 mod input;
 mod inspect;
 mod maintain;
+mod parts;
 mod projection;
 mod recorder;
 mod repair_dir;

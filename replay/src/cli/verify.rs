@@ -12,7 +12,7 @@ use machine::State;
 use machine::drive::{Driver, Failure};
 
 use super::input::is_log;
-use super::{CliError, Outcome, load};
+use super::{CliError, Outcome, load, parts};
 use crate::log::{Checkpoint, DEFAULT_JOBS, Item, LogError, LogSource, effects_json, list_segments, verify_batches};
 use crate::run::{self, Traced};
 use crate::script::{CheckScan, Script, failed_checks};
@@ -132,7 +132,7 @@ fn same_json(effects: &[machine::Effect], recorded: &[u8], buffer: &mut Vec<u8>)
 /// # Errors
 /// [`CliError`] for a damaged log or unusable snapshot.
 pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay, CliError> {
-    let ReplayOptions { json, snapshot, invariants, jobs } = options;
+    let ReplayOptions { snapshot, .. } = options;
     let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let read_error = |source| CliError::Read { path: path.to_owned(), source };
     // A segment directory's progress is shown against the segments' total size.
@@ -141,8 +141,15 @@ pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay
     } else {
         std::fs::metadata(path).map_err(read_error)?.len()
     };
-    let mut state = State::new();
+    let progress = progress_bar(total_bytes);
     let mut notes = Vec::new();
+    if snapshot.is_none()
+        && let Some(parts) = parts::plan(path, options.jobs, &mut notes)?
+    {
+        let replayed = parts::verify(path, parts, options, &progress, notes);
+        progress.finish_and_clear();
+        return replayed;
+    }
     let chosen = match snapshot {
         Some(dir) if dir.is_dir() => newest_valid_snapshot(path, dir, &mut notes)
             .map_err(|source| CliError::Read { path: dir.to_owned(), source })?,
@@ -152,39 +159,83 @@ pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay
         }
         None => None,
     };
-    let reader = match &chosen {
-        Some((_, (_, checkpoint))) => LogSource::resume(path, checkpoint).map_err(log_error)?,
-        None => LogSource::open(path).map_err(log_error)?,
+    let (source, state) = match chosen {
+        Some((snapshot_path, (snap, checkpoint))) => {
+            notes.push(format!(
+                "resumed from {} after record {} (the checkpoint after {} events)",
+                snapshot_path.display(),
+                checkpoint.seq,
+                checkpoint.events
+            ));
+            (LogSource::resume(path, &checkpoint).map_err(log_error)?, snap.state)
+        }
+        None => (LogSource::open(path).map_err(log_error)?, State::new()),
     };
-    if let Some((snapshot_path, (snap, checkpoint))) = chosen {
-        notes.push(format!(
-            "resumed from {} after record {} (the checkpoint after {} events)",
-            snapshot_path.display(),
-            checkpoint.seq,
-            checkpoint.events
-        ));
-        state = snap.state;
+    let part = verify_part(path, source, state, options, &progress)?;
+    progress.finish_and_clear();
+    Ok(LogReplay {
+        records: part.records,
+        checkpoints: part.checkpoints,
+        state: part.state,
+        failure: part.failure,
+        json: part.json,
+        notes,
+    })
+}
+
+/// Drawn on standard error only when it is a terminal: quiet when piped, and then not
+/// even updated (reading the clock per record would cost more than the bar is worth).
+fn progress_bar(total_bytes: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
     }
+    ProgressBar::new(total_bytes).with_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    )
+}
+
+/// What re-executing the records of one [`LogSource`] found.
+#[derive(Debug)]
+pub(super) struct PartReplay {
+    /// Event records before the part's end (those before its start included).
+    pub records: u64,
+    /// Checkpoints matched in the part.
+    pub checkpoints: u64,
+    /// The state after its last record.
+    pub state: State,
+    /// The first failure, as a printable report.
+    pub failure: Option<String>,
+    /// The JSON trace, when asked for.
+    pub json: String,
+    /// The part's last record when it was a checkpoint (a segment ends with one).
+    pub last_checkpoint: Option<Checkpoint>,
+}
+
+/// Re-executes the records `source` gives from `state`, comparing effects, checkpoints
+/// and (when asked) invariants; `path` names the log in errors.
+///
+/// # Errors
+/// [`CliError::Log`] for the log's own damage.
+pub(super) fn verify_part(
+    path: &Path,
+    source: LogSource,
+    state: State,
+    options: ReplayOptions<'_>,
+    progress: &ProgressBar,
+) -> Result<PartReplay, CliError> {
+    let ReplayOptions { json, invariants, jobs, .. } = options;
+    let log_error = |source| CliError::Log { path: path.to_owned(), source };
     let mut driver = Driver::new(state).checking_invariants(invariants);
-    // Drawn on standard error only when it is a terminal: quiet when piped, and then not
-    // even updated (reading the clock per record would cost more than the bar is worth).
-    let progress = if std::io::stderr().is_terminal() {
-        ProgressBar::new(total_bytes).with_style(
-            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
     let show_progress = !progress.is_hidden();
-    let start = reader.position();
-    progress.set_position(start.offset);
+    let start = source.position();
+    progress.inc(start.offset);
     let mut out = String::new();
-    let (mut checkpoints, mut records) = (0, start.events);
+    let (mut checkpoints, mut records, mut last_checkpoint) = (0, start.events, None);
     // This build's effects are serialized into one reused buffer and compared with the
     // recorded bytes where they lie in the batch: no allocation per record.
     let mut replayed_json = Vec::with_capacity(4096);
-    let verified = verify_batches(reader, path, jobs.max(1), |batch| {
+    let verified = verify_batches(source, path, jobs.max(1), |batch| {
         let (items, bytes) = batch.items();
         for item in items {
             let record = match item {
@@ -202,10 +253,12 @@ pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay
                         )));
                     }
                     checkpoints += 1;
+                    last_checkpoint = Some(*checkpoint);
                     continue;
                 }
             };
             records += 1;
+            last_checkpoint = None;
             if show_progress {
                 progress.inc(record.len);
             }
@@ -253,8 +306,7 @@ pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay
         Some(Err(error)) => return Err(log_error(error)),
         None => None,
     };
-    progress.finish_and_clear();
-    Ok(LogReplay { records, checkpoints, state: driver.into_state(), failure, json: out, notes })
+    Ok(PartReplay { records, checkpoints, state: driver.into_state(), failure, json: out, last_checkpoint })
 }
 
 /// The typed error of a checkpoint the replay disagrees with.

@@ -141,6 +141,16 @@ impl SegmentReader {
         })
     }
 
+    /// Stops before the segment starting at record `end` (and every later one): the
+    /// reader then ends where that segment begins, so a part of the log can be verified
+    /// on its own (`seqrec replay --jobs`, segments in parallel).
+    #[must_use]
+    pub fn until(mut self, end: u64) -> Self {
+        let rest: Vec<(u64, PathBuf)> = self.rest.by_ref().filter(|(first, _)| *first < end).collect();
+        self.rest = rest.into_iter();
+        self
+    }
+
     /// The current segment's log header.
     #[must_use]
     pub fn header(&self) -> &Header {

@@ -142,3 +142,84 @@ fn a_reopened_segment_directory_continues_the_chain() {
     assert!(error.to_string().contains("is locked by another process"), "{error}");
     drop(holder);
 }
+
+/// Writes the snapshot `run` keeps at each segment's start into `<dir>.snapshots`.
+fn write_start_snapshots(dir: &Path, checkpoints: &[(replay::log::Checkpoint, State)]) -> PathBuf {
+    let snapshots = replay::snapshot_dir::default_dir(dir);
+    std::fs::create_dir_all(&snapshots).unwrap();
+    for (first_seq, _) in list_segments(dir).unwrap().into_iter().skip(1) {
+        let (checkpoint, state) = checkpoints.iter().find(|(c, _)| c.seq + 1 == first_seq).unwrap().clone();
+        Snapshot::at_checkpoint(&checkpoint, state).unwrap().write(&snapshots.join(file_name(first_seq))).unwrap();
+    }
+    snapshots
+}
+
+fn replay_jobs(dir: &Path, jobs: usize) -> Result<replay::cli::LogReplay, String> {
+    let options = replay::cli::ReplayOptions { json: false, snapshot: None, invariants: true, jobs };
+    replay::cli::run_log_with(dir, options).map_err(|error| error.to_string())
+}
+
+#[test]
+fn segments_are_verified_in_parallel_from_their_start_snapshots_with_the_sequential_verdict() {
+    let work = scratch("segments-parallel");
+    let dir = work.join("run.seqlog");
+    let checkpoints = write_segments(&dir, &script_events("nonce-poisoning"), 3, 1_500);
+    let count = segments(&dir).len();
+    assert!(count >= 4, "{count}");
+    let snapshots = write_start_snapshots(&dir, &checkpoints);
+    let sequential = replay_jobs(&dir, 1).unwrap();
+    assert!(sequential.notes.is_empty(), "{:?}", sequential.notes);
+    for jobs in [2, 3, 8] {
+        let parallel = replay_jobs(&dir, jobs).unwrap();
+        assert_eq!(
+            (&parallel.failure, &parallel.state, parallel.records, parallel.checkpoints),
+            (&sequential.failure, &sequential.state, sequential.records, sequential.checkpoints),
+            "--jobs {jobs}"
+        );
+        let parts = format!("{count} segments verified in {count} parts on {} threads", jobs.min(count));
+        assert!(parallel.notes.iter().any(|note| note.starts_with(&parts)), "{:?}", parallel.notes);
+    }
+    // A start snapshot that does not validate is named and skipped: its segment joins the
+    // part before it.
+    let second = list_segments(&dir).unwrap()[2].0;
+    let bad = snapshots.join(file_name(second));
+    let mut bytes = std::fs::read(&bad).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&bad, &bytes).unwrap();
+    let parallel = replay_jobs(&dir, 2).unwrap();
+    assert_eq!((&parallel.state, parallel.records), (&sequential.state, sequential.records));
+    assert!(parallel.notes.iter().any(|note| note.starts_with(&format!("skipped {}", bad.display()))));
+    assert!(parallel.notes.iter().any(|note| note.contains(&format!("in {} parts", count - 1))), "{:?}", parallel.notes);
+}
+
+#[test]
+fn damage_in_a_later_part_or_a_missing_segment_is_reported_as_the_sequential_replay_does() {
+    let work = scratch("segments-parallel-damage");
+    let dir = work.join("run.seqlog");
+    let checkpoints = write_segments(&dir, &script_events("nonce-poisoning"), 3, 1_500);
+    write_start_snapshots(&dir, &checkpoints);
+    let all = segments(&dir);
+    // A flipped byte in the body of the last segment's last record, and then one in an
+    // earlier segment too: the first by record order is the one reported.
+    for damaged in [all.len() - 1, 1] {
+        let path = &all[damaged];
+        let mut bytes = std::fs::read(path).unwrap();
+        let in_body = bytes.len() - 40;
+        bytes[in_body] ^= 0x01;
+        std::fs::write(path, &bytes).unwrap();
+        let (sequential, parallel) = (replay_jobs(&dir, 1).unwrap_err(), replay_jobs(&dir, 3).unwrap_err());
+        assert_eq!(sequential, parallel);
+        let name = all[damaged].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(sequential.contains(&format!("segment {name}")), "{sequential}");
+    }
+    // A middle segment lost, while the next segment's start snapshot is still there.
+    let dir = work.join("lost.seqlog");
+    let checkpoints = write_segments(&dir, &script_events("nonce-poisoning"), 3, 1_500);
+    write_start_snapshots(&dir, &checkpoints);
+    std::fs::remove_file(&segments(&dir)[1]).unwrap();
+    let (sequential, parallel) = (replay_jobs(&dir, 1).unwrap_err(), replay_jobs(&dir, 2).unwrap_err());
+    for error in [&sequential, &parallel] {
+        assert!(error.contains("does not continue the log") && error.contains("a segment between them is missing"), "{error}");
+    }
+}
