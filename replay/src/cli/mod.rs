@@ -127,8 +127,11 @@ pub enum Command {
         no_invariants: bool,
         /// Threads for a log: 1 reads, verifies and steps on one thread; 2 (the default)
         /// reads, checks the hash chain and decodes on a second thread while the first
-        /// steps; N > 2 checks the hash chain and decodes on N − 2 threads. The result
-        /// and every message are the same for any N. Ignored for a script.
+        /// steps; N > 2 checks the hash chain and decodes on N − 2 threads. For a
+        /// segment directory whose segment-start snapshots `run` kept (in
+        /// `DIR.snapshots`), N ≥ 2 verifies the segments in parallel instead, each part
+        /// from its start snapshot, each part's end checked against the next one's start.
+        /// The result and every message are the same for any N. Ignored for a script.
         #[arg(long, default_value_t = crate::log::DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
     },
