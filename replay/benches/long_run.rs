@@ -34,8 +34,7 @@ use std::time::Instant;
 
 use machine::{Hash32, State};
 use replay::log::{
-    CHECKPOINT_EVERY, Checkpoint, FORMAT_VERSION, FsyncPolicy, Header, LogLock, LogWriter, SegmentWriter,
-    effects_json,
+    CHECKPOINT_EVERY, Checkpoint, FORMAT_VERSION, FsyncPolicy, Header, LogLock, LogWriter, SegmentWriter, effects_json,
 };
 use replay::snapshot::Snapshot;
 use replay::snapshot_dir::{SnapshotDir, default_dir, file_name};
@@ -196,9 +195,8 @@ fn generate_segments(dir: &Path, days: u64) -> (usize, u64) {
     let _ = std::fs::remove_dir_all(&snapshots);
     std::fs::create_dir_all(&snapshots).expect("snapshot directory");
     let header = Header::new(Hash32::default());
-    let mut writer =
-        SegmentWriter::open(dir, &header, FsyncPolicy::Group(1 << 16), BENCH_SEGMENT_BYTES, None, |_| {})
-            .expect("segment directory");
+    let mut writer = SegmentWriter::open(dir, &header, FsyncPolicy::Group(1 << 16), BENCH_SEGMENT_BYTES, None, |_| {})
+        .expect("segment directory");
     let (mut shadow, mut segments) = (State::new(), 1);
     let summary = synthetic::drive(days, |event, step| {
         writer.append(event, &step.effects).expect("append");

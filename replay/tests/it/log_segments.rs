@@ -190,7 +190,11 @@ fn segments_are_verified_in_parallel_from_their_start_snapshots_with_the_sequent
     let parallel = replay_jobs(&dir, 2).unwrap();
     assert_eq!((&parallel.state, parallel.records), (&sequential.state, sequential.records));
     assert!(parallel.notes.iter().any(|note| note.starts_with(&format!("skipped {}", bad.display()))));
-    assert!(parallel.notes.iter().any(|note| note.contains(&format!("in {} parts", count - 1))), "{:?}", parallel.notes);
+    assert!(
+        parallel.notes.iter().any(|note| note.contains(&format!("in {} parts", count - 1))),
+        "{:?}",
+        parallel.notes
+    );
 }
 
 #[test]
@@ -220,6 +224,9 @@ fn damage_in_a_later_part_or_a_missing_segment_is_reported_as_the_sequential_rep
     std::fs::remove_file(&segments(&dir)[1]).unwrap();
     let (sequential, parallel) = (replay_jobs(&dir, 1).unwrap_err(), replay_jobs(&dir, 2).unwrap_err());
     for error in [&sequential, &parallel] {
-        assert!(error.contains("does not continue the log") && error.contains("a segment between them is missing"), "{error}");
+        assert!(
+            error.contains("does not continue the log") && error.contains("a segment between them is missing"),
+            "{error}"
+        );
     }
 }

@@ -1,0 +1,199 @@
+//! The live environment of `seqrec run`: the ports of the executor (L1, store, clock,
+//! inputs, log) on the real node, SQLite, the wall clock and the seal queue.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use effects::eth::EthL1;
+use effects::sqlite::SqliteStore;
+use effects::{
+    ChainIdentity, Clock, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Signed, Store, Wake, WalletCounts,
+};
+use machine::{BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, OpId, UnixMillis, WalletNonce};
+
+use crate::checkpointer::{Checkpointer, Taken};
+use crate::log::{AppendLog, RunLog};
+
+/// The live environment.
+pub(super) struct Live {
+    pub(super) l1: EthL1,
+    pub(super) store: SqliteStore,
+    pub(super) log: RunLog,
+    pub(super) checkpointer: Checkpointer,
+    pub(super) intake_open: bool,
+    /// The last seal queue row offered to the core by this process.
+    pub(super) offered: Option<u64>,
+    /// The reason of the core's exit, printed with the status.
+    pub(super) exit_reason: Option<String>,
+    pub(super) shutdown: Arc<AtomicBool>,
+    pub(super) steps: u64,
+    /// Whether the node's `safe` tag was judged (or `--safe-depth` makes it moot).
+    pub(super) safe_tag_checked: bool,
+    /// Why the node's `safe` tag is unusable, found at the first L1 contact: `run` stops
+    /// and exits `config_invalid` with it.
+    pub(super) safe_tag_unusable: Option<String>,
+}
+
+impl L1 for Live {
+    fn chain_id(&mut self) -> Result<ChainIdentity, effects::L1Error> {
+        let identity = self.l1.chain_id()?;
+        // The node was down when `run` started: its `safe` tag is judged at the first
+        // contact instead, before the core reads anything from it.
+        if !self.safe_tag_checked {
+            match self.l1.check_safe_tag()? {
+                Ok(()) => self.safe_tag_checked = true,
+                Err(why) => {
+                    self.shutdown.store(true, Ordering::Relaxed);
+                    self.safe_tag_unusable = Some(why.clone());
+                    return Err(effects::L1Error::Rpc { code: 0, message: why });
+                }
+            }
+        }
+        Ok(identity)
+    }
+    fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, effects::L1Error> {
+        self.l1.sync_safe(from_block)
+    }
+    fn wallet(&mut self) -> Result<WalletCounts, effects::L1Error> {
+        self.l1.wallet()
+    }
+    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, effects::L1Error> {
+        self.l1.unsafe_landings()
+    }
+    fn send_batch(
+        &mut self,
+        chain_id: u64,
+        w_nonce: WalletNonce,
+        wire: &[u8],
+        bid: Option<Bid>,
+        min_gas: Option<u64>,
+    ) -> Result<Signed, SendError> {
+        self.l1.send_batch(chain_id, w_nonce, wire, bid, min_gas)
+    }
+    fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce, bid: Option<Bid>) -> Result<Signed, SendError> {
+        self.l1.send_noop(chain_id, w_nonce, bid)
+    }
+}
+
+impl Store for Live {
+    fn apply(&mut self, op: OpId, write: &DbWrite) -> Result<(), effects::StoreError> {
+        self.store.apply(op, write)
+    }
+    fn apply_all(&mut self, writes: &[(OpId, DbWrite)]) -> Result<(), (OpId, effects::StoreError)> {
+        self.store.apply_all(writes)
+    }
+}
+
+pub(super) fn wall_clock_ms() -> UnixMillis {
+    UnixMillis(
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+    )
+}
+
+impl Clock for Live {
+    fn now_ms(&mut self) -> UnixMillis {
+        wall_clock_ms()
+    }
+}
+
+impl Inputs for Live {
+    fn set_intake(&mut self, open: bool) {
+        self.intake_open = open;
+    }
+
+    fn wait(&mut self, deadline: Option<UnixMillis>) -> Wake {
+        loop {
+            if self.shutdown.load(Ordering::Relaxed) {
+                return Wake::Shutdown;
+            }
+            if self.intake_open
+                && let Ok(Some((id, payload))) = self.store.peek_seal(self.offered)
+            {
+                // Offered once per process: a row the core did not consume (it had no Tip)
+                // waits for the next boot instead of being stepped in a loop.
+                self.offered = Some(id);
+                return Wake::Seal { id: Some(id), payload };
+            }
+            let now = wall_clock_ms();
+            if deadline.is_some_and(|at| now >= at) {
+                return Wake::Deadline;
+            }
+            let left = deadline.map_or(50, |at| at.0.saturating_sub(now.0)).min(50);
+            std::thread::sleep(Duration::from_millis(left.max(1)));
+        }
+    }
+}
+
+impl LogSink for Live {
+    fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
+        self.log.append(event, effects).map(|_| ()).map_err(|error| error.to_string())
+    }
+}
+
+impl Live {
+    /// Appends the checkpoints and writes the snapshots that are due after a step, or (at
+    /// shutdown, `now`) one of each (FORMAT.md "Checkpoints"). A failed append is undone
+    /// by the writer, which then refuses every later one: the next step stops. A snapshot
+    /// that cannot be written is only a warning: it is a cache.
+    pub(super) fn checkpoint(&mut self, state: &machine::State, now: bool) {
+        let taken = if now {
+            self.checkpointer.snapshot_now(&mut self.log, state)
+        } else {
+            self.checkpointer.after_step(&mut self.log, state)
+        };
+        match taken {
+            Ok(None) => {}
+            Ok(Some(Taken { checkpoint, written: Ok((path, removed)) })) => tracing::info!(
+                snapshot = %path.display(),
+                record = checkpoint.seq,
+                events = checkpoint.events,
+                removed = removed.len(),
+                "snapshot written"
+            ),
+            Ok(Some(Taken { checkpoint, written: Err(error) })) => tracing::warn!(
+                %error,
+                dir = %self.checkpointer.dir().path().display(),
+                record = checkpoint.seq,
+                "the snapshot could not be written; the next restart steps more of the log"
+            ),
+            Err(error) => tracing::error!(%error, "the log could not be written (checkpoint)"),
+        }
+    }
+}
+
+impl Hooks for Live {
+    fn stepped(&mut self, state: &machine::State, event: &Event, step: &machine::Step) {
+        self.steps += 1;
+        self.checkpoint(state, false);
+        if let Some(reason) = step.effects.iter().find_map(|effect| match effect {
+            Effect::Exit { reason, .. } => Some(reason),
+            _ => None,
+        }) {
+            self.exit_reason = Some(reason.to_string());
+        }
+        for note in &step.notes {
+            let danger = note.danger.map_or("", machine::Danger::name);
+            let decision = note.decision.map_or("", machine::Decision::name);
+            let (step_number, event, generation) = (self.steps, event.name(), state.generation());
+            // Verdicts that matter to an operator at info, the rest (every fact) at debug.
+            if let Some(error) = note.why.error() {
+                // live.md §1: an account that cannot pay for its sends needs an operator.
+                tracing::error!(step = step_number, event, error, generation, why = %note.why, "error");
+            } else if let Some(warning) = note.why.warning().filter(|_| note.decision.is_some()) {
+                // A decision that is also a warning: a send held at the fee cap.
+                tracing::warn!(step = step_number, event, warning, decision, generation, why = %note.why, "warning");
+            } else if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
+                tracing::info!(step = step_number, event, danger, decision, generation, why = %note.why, "verdict");
+            } else if let Some(warning) = note.why.warning() {
+                // live.md §3: a tuning change between boots, a refused seal, a lagging node.
+                tracing::warn!(step = step_number, event, warning, generation, why = %note.why, "warning");
+            } else if note.why.audited().is_some() {
+                // Every bid, with its reason (live.md §1).
+                tracing::info!(step = step_number, event, generation, why = %note.why, "bid");
+            } else {
+                tracing::debug!(step = step_number, event, danger, generation, why = %note.why, "step");
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! `run`: the run loop live — the Ethereum node through alloy, the SQLite projection,
+//! the wall clock, the seal queue, SIGTERM/SIGINT — recording every step to the log
+//! before its effects run. The process exit status is the core's (0/10/20/30/78).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use effects::eth::EthL1;
+use effects::sqlite::SqliteStore;
+use effects::{Executor, Stop, StoreErrorKind};
+use machine::event::Boot;
+use machine::{Event, ExitCode, RawConfig};
+
+use crate::checkpointer::Checkpointer;
+use crate::log::{
+    AppendLog, FsyncPolicy, Header, LogError, LogLock, RunLog, SEGMENT_BYTES, SegmentLock, config_digest,
+};
+use crate::resume::{Resumed, resume, resume_segments};
+use crate::snapshot_dir::{SnapshotDir, default_dir};
+
+mod args;
+mod key;
+mod live;
+mod logging;
+
+pub(crate) use args::RunArgs;
+
+use self::args::{check_rpc, raw_config};
+use self::key::read_key;
+use self::live::{Live, wall_clock_ms};
+use self::logging::init_logging;
+use super::{CliError, Outcome};
+
+/// A start-up failure outside the core, with the core's exit status it deserves.
+fn stop(code: ExitCode, message: &str) -> Outcome {
+    Outcome::Exit {
+        status: effects::exit_status(code),
+        text: format!("seqrec run: {message}\nseqrec run: exit {} ({})\n", code.name(), effects::exit_status(code)),
+    }
+}
+
+/// The projection's failures at boot: a busy lock or a full disk may pass (retry); a
+/// read-only or damaged database needs an operator (refuse).
+fn store_exit(kind: StoreErrorKind) -> ExitCode {
+    match kind {
+        StoreErrorKind::Busy | StoreErrorKind::Full | StoreErrorKind::Other => ExitCode::Retry,
+        StoreErrorKind::ReadOnly | StoreErrorKind::Corrupt => ExitCode::Refuse,
+    }
+}
+
+/// Locks the log before anything else, then rebuilds the state from the newest snapshot
+/// the log vouches for and the records after it, or from the whole log, or starts a new
+/// one (`resume`). A log another process holds is `retry`: a second `run` touches
+/// nothing. A damaged log (a torn tail included: interface.md wants it cut only by an
+/// explicit `seqrec repair`) is `refuse`, so an orchestrator waits for the operator
+/// instead of looping.
+fn open_log(
+    path: &Path,
+    segments: Option<u64>,
+    config: &RawConfig,
+    snapshots: &Path,
+) -> Result<Resumed<RunLog>, Outcome> {
+    let refused = |error: LogError| {
+        let code = if matches!(error, LogError::Locked { .. }) { ExitCode::Retry } else { ExitCode::Refuse };
+        stop(code, &format!("log {}: {error}", path.display()))
+    };
+    let header = Header::new(config_digest(config));
+    let policy = FsyncPolicy::EveryRecord;
+    let resumed = match segments {
+        Some(max_bytes) => {
+            let lock = SegmentLock::acquire(path).map_err(refused)?;
+            resume_segments(lock, &header, policy, max_bytes, Some(snapshots))
+                .map_err(refused)?
+                .map_writer(RunLog::Segments)
+        }
+        None => {
+            let lock = LogLock::acquire(path).map_err(refused)?;
+            resume(lock, &header, policy, Some(snapshots)).map_err(refused)?.map_writer(RunLog::File)
+        }
+    };
+    for skipped in &resumed.skipped {
+        tracing::warn!(dir = %snapshots.display(), "{skipped}");
+    }
+    match &resumed.snapshot {
+        Some((snapshot, checkpoint)) => tracing::info!(
+            snapshot = %snapshot.display(),
+            record = checkpoint.seq,
+            tail_events = resumed.stepped,
+            "state resumed from a snapshot; only the tail was stepped"
+        ),
+        None => tracing::info!(events = resumed.stepped, "state rebuilt from the whole log"),
+    }
+    Ok(resumed)
+}
+
+/// The log's path (without a trailing `/`) and, for a segmented log, its segment size.
+/// A directory, or a path ending in `/`, is a segmented log; `--segment-bytes` with a
+/// single-file log is refused rather than ignored, as the operator meant segments.
+fn log_shape(args: &RunArgs) -> Result<(PathBuf, Option<u64>), String> {
+    let given = args.log.as_os_str().to_string_lossy();
+    let trimmed = given.trim_end_matches('/');
+    let (slash, path) = if trimmed.is_empty() {
+        (false, args.log.clone())
+    } else {
+        (trimmed.len() < given.len(), PathBuf::from(trimmed))
+    };
+    let segmented = slash || path.is_dir();
+    if segmented && path.exists() && !path.is_dir() {
+        return Err(format!(
+            "--log {given}: a path ending in `/` names a segmented log (a directory), but {} is a file; drop the `/` to use that single-file log",
+            path.display()
+        ));
+    }
+    match (segmented, args.segment_bytes) {
+        (_, Some(0)) => Err("--segment-bytes: must be > 0".to_owned()),
+        (false, Some(_)) => Err(format!(
+            "--segment-bytes: {} is a single-file log; segments need a directory: give --log a directory (end the path with `/` for a new one)",
+            path.display()
+        )),
+        (true, bytes) => Ok((path, Some(bytes.unwrap_or(SEGMENT_BYTES)))),
+        (false, None) => Ok((path, None)),
+    }
+}
+
+/// Sets the flag on SIGTERM or SIGINT, from a thread of its own.
+fn watch_signals(flag: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
+        runtime.block_on(async {
+            let Ok(mut terminate) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+                return;
+            };
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            flag.store(true, Ordering::Relaxed);
+        });
+    });
+}
+
+pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
+    // Everything an operator can get wrong is checked before any file is touched.
+    let key = match read_key(args) {
+        Ok(key) => key,
+        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &message)),
+    };
+    if let Err(message) = check_rpc(args) {
+        return Ok(stop(ExitCode::ConfigInvalid, &message));
+    }
+    if args.snapshots_kept == 0 {
+        return Ok(stop(ExitCode::ConfigInvalid, "--snapshots-kept: must be > 0 (the newest snapshot is kept)"));
+    }
+    let (log_path, segments) = match log_shape(args) {
+        Ok(shape) => shape,
+        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &message)),
+    };
+    let config = match raw_config(args, key.address()) {
+        Ok(config) => config,
+        Err(error) => return Ok(stop(ExitCode::ConfigInvalid, &error.to_string())),
+    };
+    let inbox = config.inbox.unwrap_or_default();
+    let l1 = match EthL1::connect(&args.rpc, key, inbox, Duration::from_millis(args.rpc_timeout_ms)) {
+        Ok(l1) => l1.with_safe_depth(args.safe_depth),
+        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &format!("--rpc: {message}"))),
+    };
+    init_logging(args.log_format == "json");
+    // Choice 46: the safe head's source is judged before any file is touched. An
+    // unreachable node cannot be judged: the core's boot rules apply (a warm node admits
+    // from its stored view) and the check runs at the first contact (`Live::chain_id`).
+    let safe_tag_checked = match (args.safe_depth, l1.check_safe_tag()) {
+        (Some(depth), _) => {
+            tracing::warn!(
+                safe_depth = depth,
+                "--safe-depth {depth}: the safe head is latest - {depth}; the node's `safe` tag is not used"
+            );
+            true
+        }
+        (None, Ok(Ok(()))) => true,
+        (None, Ok(Err(why))) => return Ok(stop(ExitCode::ConfigInvalid, &why)),
+        (None, Err(error)) => {
+            tracing::warn!(%error, "the node's `safe` tag could not be checked now; it is checked at the first contact");
+            false
+        }
+    };
+    let snapshot_dir = args.snapshot_dir.clone().unwrap_or_else(|| default_dir(&log_path));
+    let Resumed { writer: log, state, .. } = match open_log(&log_path, segments, &config, &snapshot_dir) {
+        Ok(resumed) => resumed,
+        Err(stopped) => return Ok(stopped),
+    };
+    let mut snapshots = SnapshotDir::new(snapshot_dir, args.snapshots_kept);
+    if segments.is_some() {
+        snapshots = snapshots.keeping_segment_starts(log_path.clone());
+    }
+    let checkpointer = Checkpointer::new(
+        snapshots,
+        args.snapshot_every_records,
+        Duration::from_secs(args.snapshot_every_minutes.saturating_mul(60)),
+        log.events(),
+    );
+    let mut store = match SqliteStore::open_writer(&args.db) {
+        Ok(store) => store,
+        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", args.db.display()))),
+    };
+    // Boot reconciles the projection from the log's state (writes lost in a crash come back).
+    if let Err(error) = store.reconcile(&state) {
+        return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", args.db.display())));
+    }
+    let shutdown = Arc::new(AtomicBool::new(false));
+    watch_signals(Arc::clone(&shutdown));
+    let mut live = Live {
+        l1,
+        store,
+        log,
+        checkpointer,
+        intake_open: false,
+        offered: None,
+        exit_reason: None,
+        shutdown,
+        steps: 0,
+        safe_tag_checked,
+        safe_tag_unusable: None,
+    };
+    let mut executor = Executor::resume(state);
+    let boot = Event::Boot(Boot { now_ms: wall_clock_ms(), config });
+    let stopped = executor.run(&mut live, boot);
+    // A closing checkpoint vouches for the final state, and its snapshot makes the next
+    // start step nothing.
+    if !matches!(stopped, Stop::LogFailed(_)) {
+        live.checkpoint(executor.state(), true);
+    }
+    if let Some(why) = live.safe_tag_unusable {
+        return Ok(stop(ExitCode::ConfigInvalid, &why));
+    }
+    match stopped {
+        Stop::Exited(code) => Ok(Outcome::Exit {
+            status: effects::exit_status(code),
+            text: format!(
+                "seqrec run: exit {} ({}): {}\n",
+                code.name(),
+                effects::exit_status(code),
+                live.exit_reason.as_deref().unwrap_or("no reason recorded")
+            ),
+        }),
+        Stop::LogFailed(message) => {
+            Ok(Outcome::Exit { status: 20, text: format!("seqrec run: the log could not be written: {message}\n") })
+        }
+        Stop::Crashed(_) | Stop::Idle => {
+            Ok(Outcome::Exit { status: 20, text: "seqrec run: stopped with nothing left to do\n".to_owned() })
+        }
+    }
+}
