@@ -270,6 +270,19 @@ pub enum RpcCall {
     UnsafeLandings,
 }
 
+impl RpcCall {
+    /// The interface.md name of the read.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            RpcCall::ChainId => "chain_id",
+            RpcCall::L1 => "l1",
+            RpcCall::Wallet => "wallet",
+            RpcCall::UnsafeLandings => "unsafe_landings",
+        }
+    }
+}
+
 /// One inbox input, in L1 order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]

@@ -17,6 +17,7 @@ mod batch_tree;
 mod bytes;
 mod cascade;
 mod config;
+mod config_problems;
 mod danger;
 pub mod drive;
 mod effect;

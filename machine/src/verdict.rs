@@ -441,7 +441,7 @@ impl fmt::Display for Why {
             }
             Why::ChainIdVerified { chain_id } => write!(f, "chain id {chain_id} verified"),
             Why::InitialSyncFailed { call } => {
-                write!(f, "initial sync: {} read failed; inspecting from the stored view", call_name(*call))
+                write!(f, "initial sync: {} read failed; inspecting from the stored view", call.name())
             }
             Why::TipOpened { batch, nonce, first_frame_safe_block, drain_from, drain_to } => write!(
                 f,
@@ -498,7 +498,7 @@ impl fmt::Display for Why {
                 write!(f, "flush: {failed} no-op send(s) failed (first at wallet nonce {first}); exit and retry")
             }
             Why::RpcFailedNoRetry { call, decision } => {
-                write!(f, "{} read failed during {}; no internal retry", call_name(*call), decision.name())
+                write!(f, "{} read failed during {}; no internal retry", call.name(), decision.name())
             }
             Why::FlushOutcome { w_nonce, outstanding } => {
                 write!(f, "flush: outcome at wallet nonce {w_nonce}; {outstanding} outstanding")
@@ -529,7 +529,7 @@ impl fmt::Display for Why {
             Why::ChainIdFirst => write!(f, "chain id not verified by this process yet: checking it before any L1 read"),
             Why::Observed => write!(f, "fact stored; nothing due"),
             Why::SendRecorded { w_nonce } => write!(f, "send at wallet nonce {w_nonce} recorded"),
-            Why::Transient { call } => write!(f, "{} read failed; retried on the next cadence", call_name(*call)),
+            Why::Transient { call } => write!(f, "{} read failed; retried on the next cadence", call.name()),
             Why::SendRetryLater { w_nonce, class: None } => {
                 write!(f, "send at wallet nonce {w_nonce} failed; retried on the next tick with fresh fees")
             }
@@ -630,15 +630,6 @@ impl Why {
             Why::Pruned { .. } => Some("pruned"),
             _ => self.warning(),
         }
-    }
-}
-
-fn call_name(call: RpcCall) -> &'static str {
-    match call {
-        RpcCall::ChainId => "chain_id",
-        RpcCall::L1 => "l1",
-        RpcCall::Wallet => "wallet",
-        RpcCall::UnsafeLandings => "unsafe_landings",
     }
 }
 

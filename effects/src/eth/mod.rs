@@ -64,6 +64,26 @@ impl SigningKey {
             .map_err(|_| "the signing key is not a 32-byte hex private key".to_owned())
     }
 
+    /// Decrypts an encrypted JSON keystore (Web3 Secret Storage v3, as geth, clef and
+    /// foundry's `cast wallet` write it) with `password`. The error never repeats the
+    /// password or the key.
+    ///
+    /// # Errors
+    /// A message naming the file and what went wrong (unreadable, not a keystore, wrong
+    /// password: the MAC does not match).
+    pub fn from_keystore(path: &std::path::Path, password: &str) -> Result<Self, String> {
+        PrivateKeySigner::decrypt_keystore(path, password).map(SigningKey).map_err(|error| {
+            let reason = error.to_string();
+            // eth-keystore says only "Mac Mismatch" for a wrong password.
+            let reason = if reason.contains("Mac Mismatch") {
+                "wrong password (the keystore's MAC does not match)".to_owned()
+            } else {
+                reason
+            };
+            format!("{}: cannot decrypt the keystore: {reason}", path.display())
+        })
+    }
+
     /// The submitter address.
     #[must_use]
     pub fn address(&self) -> machine::Address {

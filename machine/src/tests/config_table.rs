@@ -89,3 +89,58 @@ fn defaults_and_derived_values() {
     let tight = raw(&[("max_wait_blocks", 2), ("preemptive_margin_blocks", 1)]).validate();
     assert_eq!(tight, Err(ConfigError::StaleAfterZero));
 }
+
+#[test]
+fn an_invalid_config_lists_every_failed_rule_with_its_key() {
+    use ConfigError as E;
+    let mut broken = raw(&[("max_wait_blocks", 0), ("seconds_per_block", 0), ("submit_interval_ms", 0)]);
+    broken.inbox = None;
+    broken.flush_cap_multiplier = Some(0);
+    let problems = broken.problems();
+    assert_eq!(
+        problems,
+        [
+            E::MaxWaitZero,
+            E::SecondsPerBlockZero,
+            E::Missing { field: "inbox" },
+            E::SubmitIntervalZero,
+            E::FlushCapMultiplierZero
+        ]
+    );
+    let keys: Vec<&str> = problems.iter().map(ConfigError::key).collect();
+    assert_eq!(keys, ["max_wait_blocks", "seconds_per_block", "inbox", "submit_interval_ms", "flush_cap_multiplier"]);
+    assert!(raw(&[]).problems().is_empty());
+}
+
+proptest::proptest! {
+    /// The list starts with the rule the core refuses the config by: the operator's first
+    /// line is the boot's reason.
+    #[test]
+    fn the_first_problem_is_the_rule_validate_refuses(
+        values in proptest::collection::vec(
+            proptest::option::of(proptest::sample::select(vec![0_u64, 1, 2, 3, 19, 20, 300, 899, 900, 1200, u64::MAX / 2, u64::MAX])),
+            10,
+        ),
+        missing in proptest::sample::select(vec![0_usize, 1, 2, 3]),
+    ) {
+        let mut config = raw(&[]);
+        config.max_wait_blocks = values[0];
+        config.preemptive_margin_blocks = values[1];
+        config.l1_read_stale_after_blocks = values[2];
+        config.seconds_per_block = values[3];
+        config.detector_interval_ms = values[4];
+        config.submit_interval_ms = values[5];
+        config.max_batch_bytes = values[6];
+        config.flush_cap_multiplier = values[7];
+        config.resubmit_after_blocks = values[8];
+        config.max_fee_cap_wei = values[9].map(|wei| crate::Wei(u128::from(wei)));
+        match missing {
+            1 => config.chain_id = None,
+            2 => config.inbox = None,
+            3 => config.batch_submitter = None,
+            _ => {}
+        }
+        let problems = config.problems();
+        proptest::prop_assert_eq!(problems.first().copied(), config.validate().err());
+    }
+}

@@ -356,7 +356,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         )),
         Command::Repair { log } if log.is_dir() => repair_dir::repair(&log),
         Command::Repair { log } => maintain::repair(&log),
-        Command::Run(args) => run::run(&args),
+        Command::Run(args) => run::run(*args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),
         Command::Status { db, log } => projection::status(&db, log.as_deref()),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),

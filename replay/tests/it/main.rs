@@ -19,6 +19,7 @@ mod log_writer;
 mod logs;
 mod rpc_calls;
 mod run_segments;
+mod run_settings;
 mod run_snapshots;
 mod scenarios;
 mod support;

@@ -5,37 +5,58 @@ use std::path::PathBuf;
 
 use machine::{Address, RawConfig, Wei};
 
-use crate::checkpointer::{SNAPSHOT_EVERY_MINUTES, SNAPSHOT_EVERY_RECORDS, SNAPSHOTS_KEPT};
-use crate::cli::CliError;
+use super::settings::Settings;
 
 /// `seqrec run`'s settings; every flag can also come from its environment variable.
-#[derive(Debug, clap::Args)]
+///
+/// A config file (`--config FILE`, TOML) may give any of them under the flag's name with
+/// `_` for `-` (`max_wait_blocks = 1200`); a flag wins over its environment variable, which
+/// wins over the file, which wins over the default.
+#[derive(Debug, Default, clap::Args, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct RunArgs {
+    /// A TOML file with any of the settings below (keys: the flags' names with `_`).
+    #[arg(long, env = "SEQREC_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Print the effective settings, each with where it came from (flag, environment,
+    /// file or default), and exit without touching anything. The key is never shown.
+    #[arg(long)]
+    #[serde(skip)]
+    pub print_config: bool,
     /// The L1 node's JSON-RPC URL (HTTP).
     #[arg(long, env = "SEQREC_RPC")]
-    pub rpc: String,
+    pub rpc: Option<String>,
     /// The SQLite projection.
     #[arg(long, env = "SEQREC_DB")]
-    pub db: PathBuf,
+    pub db: Option<PathBuf>,
     /// The replay log (created if missing; appended to, after verification, if present).
     /// A directory (an existing one, or a path ending in `/` for a new one) is a
     /// segmented log: a new segment starts at a checkpoint after `--segment-bytes`.
     #[arg(long, env = "SEQREC_LOG")]
-    pub log: PathBuf,
+    pub log: Option<PathBuf>,
     /// A segmented log's segment size in bytes: the current segment is closed at the
     /// first checkpoint at or past it (default 268435456, 256 MiB). Only for a directory
     /// `--log`.
     #[arg(long, env = "SEQREC_SEGMENT_BYTES")]
     pub segment_bytes: Option<u64>,
-    /// A file holding the submitter's private key (hex); or set SEQREC_KEY.
+    /// A file holding the submitter's private key (hex; mode 0600 required); or set
+    /// SEQREC_KEY, or give --keystore.
     #[arg(long, env = "SEQREC_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// An encrypted JSON keystore (as geth, clef and `cast wallet` write it) holding the
+    /// submitter's key; needs --password-file.
+    #[arg(long, env = "SEQREC_KEYSTORE")]
+    pub keystore: Option<PathBuf>,
+    /// The file holding the keystore's password (mode 0600 required).
+    #[arg(long, env = "SEQREC_PASSWORD_FILE")]
+    pub password_file: Option<PathBuf>,
     /// The deployment's chain id.
     #[arg(long, env = "SEQREC_CHAIN_ID")]
-    pub chain_id: u64,
+    pub chain_id: Option<u64>,
     /// The inbox address.
     #[arg(long, env = "SEQREC_INBOX")]
-    pub inbox: String,
+    pub inbox: Option<String>,
     /// Scheduler staleness bound (default 1200).
     #[arg(long, env = "SEQREC_MAX_WAIT_BLOCKS")]
     pub max_wait_blocks: Option<u64>,
@@ -93,34 +114,43 @@ pub struct RunArgs {
     /// checks the node's tag at the first L1 contact and exits 78 if it is unusable.
     #[arg(long, env = "SEQREC_SAFE_DEPTH")]
     pub safe_depth: Option<u64>,
-    /// How each step is reported on standard error: `text` or `json` (one object per step).
-    #[arg(long, env = "SEQREC_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
-    pub log_format: String,
-    /// Milliseconds an RPC call may take before it counts as failed.
-    #[arg(long, env = "SEQREC_RPC_TIMEOUT_MS", default_value_t = 10_000)]
-    pub rpc_timeout_ms: u64,
+    /// How each step is reported on standard error: `text` (the default) or `json` (one
+    /// object per line).
+    #[arg(long, env = "SEQREC_LOG_FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+    /// What is logged: a level (`error`, `warn`, `info`, `debug`, `trace`) or a `tracing`
+    /// filter directive; overrides `RUST_LOG`, which applies when this is not given
+    /// (default `info`).
+    #[arg(long, env = "SEQREC_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Milliseconds an RPC call may take before it counts as failed (default 10000).
+    #[arg(long, env = "SEQREC_RPC_TIMEOUT_MS")]
+    pub rpc_timeout_ms: Option<u64>,
     /// Where snapshots of the state are written and a restart looks for them (default:
     /// `<log>.snapshots` next to the log).
     #[arg(long, env = "SEQREC_SNAPSHOT_DIR")]
     pub snapshot_dir: Option<PathBuf>,
-    /// A snapshot (at a checkpoint of the log) after this many event records; 0: never by count.
-    #[arg(long, env = "SEQREC_SNAPSHOT_EVERY_RECORDS", default_value_t = SNAPSHOT_EVERY_RECORDS)]
-    pub snapshot_every_records: u64,
-    /// A snapshot after this many minutes; 0: never by time.
-    #[arg(long, env = "SEQREC_SNAPSHOT_EVERY_MINUTES", default_value_t = SNAPSHOT_EVERY_MINUTES)]
-    pub snapshot_every_minutes: u64,
-    /// How many snapshots are kept (the newest; at least 1).
-    #[arg(long, env = "SEQREC_SNAPSHOTS_KEPT", default_value_t = SNAPSHOTS_KEPT)]
-    pub snapshots_kept: usize,
+    /// A snapshot (at a checkpoint of the log) after this many event records; 0: never by
+    /// count (default 100000).
+    #[arg(long, env = "SEQREC_SNAPSHOT_EVERY_RECORDS")]
+    pub snapshot_every_records: Option<u64>,
+    /// A snapshot after this many minutes; 0: never by time (default 10).
+    #[arg(long, env = "SEQREC_SNAPSHOT_EVERY_MINUTES")]
+    pub snapshot_every_minutes: Option<u64>,
+    /// How many snapshots are kept (the newest; at least 1; default 3).
+    #[arg(long, env = "SEQREC_SNAPSHOTS_KEPT")]
+    pub snapshots_kept: Option<usize>,
 }
 
-pub(super) fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig, CliError> {
-    let inbox = args.inbox.parse::<Address>().map_err(|error| CliError::Invalid {
-        path: "--inbox".into(),
-        message: format!("{error}: expected a 0x-prefixed 20-byte address"),
-    })?;
+/// The core's boot config from the settings, the submitter being the key's address.
+pub(super) fn raw_config(settings: &Settings, submitter: Address) -> Result<RawConfig, String> {
+    let args = &settings.args;
+    let inbox = settings
+        .inbox
+        .parse::<Address>()
+        .map_err(|error| format!("inbox: {error}: expected a 0x-prefixed 20-byte address"))?;
     Ok(RawConfig {
-        chain_id: Some(args.chain_id),
+        chain_id: Some(settings.chain_id),
         batch_submitter: Some(submitter),
         inbox: Some(inbox),
         max_wait_blocks: args.max_wait_blocks,
@@ -142,14 +172,31 @@ pub(super) fn raw_config(args: &RunArgs, submitter: Address) -> Result<RawConfig
     })
 }
 
+/// Every rule of the core's config that fails, each with the setting to change
+/// (`RawConfig::problems`): an operator fixes them all in one go.
+pub(super) fn config_problems(config: &RawConfig) -> Vec<String> {
+    config
+        .problems()
+        .iter()
+        .map(|problem| {
+            let key = problem.key();
+            format!(
+                "{problem} (set by --{}, SEQREC_{} or `{key}` in the --config file)",
+                key.replace('_', "-"),
+                key.to_uppercase()
+            )
+        })
+        .collect()
+}
+
 /// The RPC endpoint must be an http(s) URL with a host, and calls need a positive timeout.
-pub(super) fn check_rpc(args: &RunArgs) -> Result<(), String> {
-    let url = args.rpc.trim();
+pub(super) fn check_rpc(settings: &Settings) -> Result<(), String> {
+    let url = settings.rpc.trim();
     let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
     if rest.is_none_or(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with(':')) {
         return Err(format!("--rpc: {url:?} is not usable: expected http://HOST[:PORT] or https://HOST[:PORT]"));
     }
-    if args.rpc_timeout_ms == 0 {
+    if settings.rpc_timeout_ms == 0 {
         return Err("--rpc-timeout-ms: must be > 0 (an RPC call needs time to answer)".to_owned());
     }
     Ok(())

@@ -12,6 +12,7 @@ use effects::{
 };
 use machine::{BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, OpId, UnixMillis, WalletNonce};
 
+use super::logging::StepLog;
 use crate::checkpointer::{Checkpointer, Taken};
 use crate::log::{AppendLog, RunLog};
 
@@ -27,7 +28,7 @@ pub(super) struct Live {
     /// The reason of the core's exit, printed with the status.
     pub(super) exit_reason: Option<String>,
     pub(super) shutdown: Arc<AtomicBool>,
-    pub(super) steps: u64,
+    pub(super) step_log: StepLog,
     /// Whether the node's `safe` tag was judged (or `--safe-depth` makes it moot).
     pub(super) safe_tag_checked: bool,
     /// Why the node's `safe` tag is unusable, found at the first L1 contact: `run` stops
@@ -164,7 +165,6 @@ impl Live {
 
 impl Hooks for Live {
     fn stepped(&mut self, state: &machine::State, event: &Event, step: &machine::Step) {
-        self.steps += 1;
         self.checkpoint(state, false);
         if let Some(reason) = step.effects.iter().find_map(|effect| match effect {
             Effect::Exit { reason, .. } => Some(reason),
@@ -172,28 +172,6 @@ impl Hooks for Live {
         }) {
             self.exit_reason = Some(reason.to_string());
         }
-        for note in &step.notes {
-            let danger = note.danger.map_or("", machine::Danger::name);
-            let decision = note.decision.map_or("", machine::Decision::name);
-            let (step_number, event, generation) = (self.steps, event.name(), state.generation());
-            // Verdicts that matter to an operator at info, the rest (every fact) at debug.
-            if let Some(error) = note.why.error() {
-                // live.md §1: an account that cannot pay for its sends needs an operator.
-                tracing::error!(step = step_number, event, error, generation, why = %note.why, "error");
-            } else if let Some(warning) = note.why.warning().filter(|_| note.decision.is_some()) {
-                // A decision that is also a warning: a send held at the fee cap.
-                tracing::warn!(step = step_number, event, warning, decision, generation, why = %note.why, "warning");
-            } else if note.decision.is_some() || note.danger.is_some_and(|d| d != machine::Danger::Safe) {
-                tracing::info!(step = step_number, event, danger, decision, generation, why = %note.why, "verdict");
-            } else if let Some(warning) = note.why.warning() {
-                // live.md §3: a tuning change between boots, a refused seal, a lagging node.
-                tracing::warn!(step = step_number, event, warning, generation, why = %note.why, "warning");
-            } else if note.why.audited().is_some() {
-                // Every bid, with its reason (live.md §1).
-                tracing::info!(step = step_number, event, generation, why = %note.why, "bid");
-            } else {
-                tracing::debug!(step = step_number, event, danger, generation, why = %note.why, "step");
-            }
-        }
+        self.step_log.stepped(state, event, step);
     }
 }

@@ -24,14 +24,24 @@ mod args;
 mod key;
 mod live;
 mod logging;
+mod settings;
 
 pub(crate) use args::RunArgs;
 
-use self::args::{check_rpc, raw_config};
+use self::args::{check_rpc, config_problems, raw_config};
 use self::key::read_key;
 use self::live::{Live, wall_clock_ms};
-use self::logging::init_logging;
+use self::logging::{StepLog, init_logging};
+use self::settings::{Settings, settings};
 use super::{CliError, Outcome};
+
+/// Start-up failures outside the core, every one listed, with the core's exit status
+/// they deserve.
+fn stop_all(code: ExitCode, problems: &[String]) -> Outcome {
+    let mut text: String = problems.iter().map(|problem| format!("seqrec run: {problem}\n")).collect();
+    text.push_str(&format!("seqrec run: exit {} ({})\n", code.name(), effects::exit_status(code)));
+    Outcome::Exit { status: effects::exit_status(code), text }
+}
 
 /// A start-up failure outside the core, with the core's exit status it deserves.
 fn stop(code: ExitCode, message: &str) -> Outcome {
@@ -98,11 +108,11 @@ fn open_log(
 /// The log's path (without a trailing `/`) and, for a segmented log, its segment size.
 /// A directory, or a path ending in `/`, is a segmented log; `--segment-bytes` with a
 /// single-file log is refused rather than ignored, as the operator meant segments.
-fn log_shape(args: &RunArgs) -> Result<(PathBuf, Option<u64>), String> {
-    let given = args.log.as_os_str().to_string_lossy();
+fn log_shape(settings: &Settings) -> Result<(PathBuf, Option<u64>), String> {
+    let given = settings.log.as_os_str().to_string_lossy();
     let trimmed = given.trim_end_matches('/');
     let (slash, path) = if trimmed.is_empty() {
-        (false, args.log.clone())
+        (false, settings.log.clone())
     } else {
         (trimmed.len() < given.len(), PathBuf::from(trimmed))
     };
@@ -113,7 +123,7 @@ fn log_shape(args: &RunArgs) -> Result<(PathBuf, Option<u64>), String> {
             path.display()
         ));
     }
-    match (segmented, args.segment_bytes) {
+    match (segmented, settings.args.segment_bytes) {
         (_, Some(0)) => Err("--segment-bytes: must be > 0".to_owned()),
         (false, Some(_)) => Err(format!(
             "--segment-bytes: {} is a single-file log; segments need a directory: give --log a directory (end the path with `/` for a new one)",
@@ -141,32 +151,43 @@ fn watch_signals(flag: Arc<AtomicBool>) {
     });
 }
 
-pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
-    // Everything an operator can get wrong is checked before any file is touched.
-    let key = match read_key(args) {
-        Ok(key) => key,
-        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &message)),
+pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
+    let print_config = args.print_config;
+    let settings = match settings(args) {
+        Ok(settings) => settings,
+        Err(problems) => return Ok(stop_all(ExitCode::ConfigInvalid, &problems)),
     };
-    if let Err(message) = check_rpc(args) {
-        return Ok(stop(ExitCode::ConfigInvalid, &message));
+    if print_config {
+        return Ok(Outcome::Done(settings.render()));
     }
-    if args.snapshots_kept == 0 {
-        return Ok(stop(ExitCode::ConfigInvalid, "--snapshots-kept: must be > 0 (the newest snapshot is kept)"));
+    // Everything an operator can get wrong is checked before any file is touched, and
+    // every problem is listed, not only the first.
+    let mut problems = Vec::new();
+    let key = read_key(&settings.args).map_err(|message| problems.push(message)).ok();
+    if let Err(message) = check_rpc(&settings) {
+        problems.push(message);
     }
-    let (log_path, segments) = match log_shape(args) {
-        Ok(shape) => shape,
-        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &message)),
+    if settings.snapshots_kept == 0 {
+        problems.push("--snapshots-kept: must be > 0 (the newest snapshot is kept)".to_owned());
+    }
+    let shape = log_shape(&settings).map_err(|message| problems.push(message)).ok();
+    let submitter = key.as_ref().map_or_else(machine::Address::default, effects::eth::SigningKey::address);
+    let config = raw_config(&settings, submitter).map_err(|message| problems.push(message)).ok();
+    if let Some(config) = &config {
+        problems.extend(config_problems(config));
+    }
+    if let Err(message) = init_logging(settings.json_logs, settings.args.log_level.as_deref()) {
+        problems.push(message);
+    }
+    let (Some(key), Some((log_path, segments)), Some(config), true) = (key, shape, config, problems.is_empty()) else {
+        return Ok(stop_all(ExitCode::ConfigInvalid, &problems));
     };
-    let config = match raw_config(args, key.address()) {
-        Ok(config) => config,
-        Err(error) => return Ok(stop(ExitCode::ConfigInvalid, &error.to_string())),
-    };
+    let args = &settings.args;
     let inbox = config.inbox.unwrap_or_default();
-    let l1 = match EthL1::connect(&args.rpc, key, inbox, Duration::from_millis(args.rpc_timeout_ms)) {
+    let l1 = match EthL1::connect(&settings.rpc, key, inbox, Duration::from_millis(settings.rpc_timeout_ms)) {
         Ok(l1) => l1.with_safe_depth(args.safe_depth),
         Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &format!("--rpc: {message}"))),
     };
-    init_logging(args.log_format == "json");
     // Choice 46: the safe head's source is judged before any file is touched. An
     // unreachable node cannot be judged: the core's boot rules apply (a warm node admits
     // from its stored view) and the check runs at the first contact (`Live::chain_id`).
@@ -190,23 +211,23 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
         Ok(resumed) => resumed,
         Err(stopped) => return Ok(stopped),
     };
-    let mut snapshots = SnapshotDir::new(snapshot_dir, args.snapshots_kept);
+    let mut snapshots = SnapshotDir::new(snapshot_dir, settings.snapshots_kept);
     if segments.is_some() {
         snapshots = snapshots.keeping_segment_starts(log_path.clone());
     }
     let checkpointer = Checkpointer::new(
         snapshots,
-        args.snapshot_every_records,
-        Duration::from_secs(args.snapshot_every_minutes.saturating_mul(60)),
+        settings.snapshot_every_records,
+        Duration::from_secs(settings.snapshot_every_minutes.saturating_mul(60)),
         log.events(),
     );
-    let mut store = match SqliteStore::open_writer(&args.db) {
+    let mut store = match SqliteStore::open_writer(&settings.db) {
         Ok(store) => store,
-        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", args.db.display()))),
+        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", settings.db.display()))),
     };
     // Boot reconciles the projection from the log's state (writes lost in a crash come back).
     if let Err(error) = store.reconcile(&state) {
-        return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", args.db.display())));
+        return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", settings.db.display())));
     }
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));
@@ -219,7 +240,7 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome, CliError> {
         offered: None,
         exit_reason: None,
         shutdown,
-        steps: 0,
+        step_log: StepLog::default(),
         safe_tag_checked,
         safe_tag_unusable: None,
     };
