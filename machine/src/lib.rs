@@ -34,6 +34,7 @@ mod step;
 mod submitter;
 mod units;
 mod verdict;
+mod watch;
 pub mod wire;
 
 /// Test-only switches that break the core on purpose, so tests can show that the
@@ -66,6 +67,7 @@ pub use step::{Step, step};
 pub use submitter::MAX_SUBMIT_BYTES_PER_ROUND;
 pub use units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 pub use verdict::{Danger, Decision, FactError, Note, Why};
+pub use watch::{Unresolved, Watch, watch};
 
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,7 @@ mod log_segments;
 mod log_snapshots;
 mod log_writer;
 mod logs;
+mod metrics_live;
 mod rpc_calls;
 mod run_segments;
 mod run_settings;

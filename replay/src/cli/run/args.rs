@@ -123,6 +123,14 @@ pub struct RunArgs {
     /// (default `info`).
     #[arg(long, env = "SEQREC_LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// Serve Prometheus metrics on `http://ADDR/metrics`, with `/healthz` and `/readyz`
+    /// (for example `127.0.0.1:9464`). Off by default.
+    #[arg(long, env = "SEQREC_METRICS")]
+    pub metrics: Option<String>,
+    /// With --metrics: keep serving this long after the run stops (`/readyz` then says
+    /// not ready), for a last scrape (default 0).
+    #[arg(long, env = "SEQREC_METRICS_LINGER_MS")]
+    pub metrics_linger_ms: Option<u64>,
     /// Milliseconds an RPC call may take before it counts as failed (default 10000).
     #[arg(long, env = "SEQREC_RPC_TIMEOUT_MS")]
     pub rpc_timeout_ms: Option<u64>,
@@ -148,7 +156,7 @@ pub(super) fn raw_config(settings: &Settings, submitter: Address) -> Result<RawC
     let inbox = settings
         .inbox
         .parse::<Address>()
-        .map_err(|error| format!("inbox: {error}: expected a 0x-prefixed 20-byte address"))?;
+        .map_err(|error| format!("--inbox: {error}: expected a 0x-prefixed 20-byte address"))?;
     Ok(RawConfig {
         chain_id: Some(settings.chain_id),
         batch_submitter: Some(submitter),

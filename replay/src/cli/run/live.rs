@@ -13,6 +13,7 @@ use effects::{
 use machine::{BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, OpId, UnixMillis, WalletNonce};
 
 use super::logging::StepLog;
+use super::metrics::Metrics;
 use crate::checkpointer::{Checkpointer, Taken};
 use crate::log::{AppendLog, RunLog};
 
@@ -29,6 +30,8 @@ pub(super) struct Live {
     pub(super) exit_reason: Option<String>,
     pub(super) shutdown: Arc<AtomicBool>,
     pub(super) step_log: StepLog,
+    /// `--metrics`: what the run loop shows to the metrics server.
+    pub(super) metrics: Option<Arc<Metrics>>,
     /// Whether the node's `safe` tag was judged (or `--safe-depth` makes it moot).
     pub(super) safe_tag_checked: bool,
     /// Why the node's `safe` tag is unusable, found at the first L1 contact: `run` stops
@@ -38,7 +41,9 @@ pub(super) struct Live {
 
 impl L1 for Live {
     fn chain_id(&mut self) -> Result<ChainIdentity, effects::L1Error> {
-        let identity = self.l1.chain_id()?;
+        let identity = self.l1.chain_id();
+        self.rpc("chain_id", identity.is_ok());
+        let identity = identity?;
         // The node was down when `run` started: its `safe` tag is judged at the first
         // contact instead, before the core reads anything from it.
         if !self.safe_tag_checked {
@@ -54,13 +59,19 @@ impl L1 for Live {
         Ok(identity)
     }
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, effects::L1Error> {
-        self.l1.sync_safe(from_block)
+        let answer = self.l1.sync_safe(from_block);
+        self.rpc("sync_safe", answer.is_ok());
+        answer
     }
     fn wallet(&mut self) -> Result<WalletCounts, effects::L1Error> {
-        self.l1.wallet()
+        let answer = self.l1.wallet();
+        self.rpc("wallet", answer.is_ok());
+        answer
     }
     fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, effects::L1Error> {
-        self.l1.unsafe_landings()
+        let answer = self.l1.unsafe_landings();
+        self.rpc("unsafe_landings", answer.is_ok());
+        answer
     }
     fn send_batch(
         &mut self,
@@ -70,10 +81,14 @@ impl L1 for Live {
         bid: Option<Bid>,
         min_gas: Option<u64>,
     ) -> Result<Signed, SendError> {
-        self.l1.send_batch(chain_id, w_nonce, wire, bid, min_gas)
+        let answer = self.l1.send_batch(chain_id, w_nonce, wire, bid, min_gas);
+        self.rpc("send_batch", answer.is_ok());
+        answer
     }
     fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce, bid: Option<Bid>) -> Result<Signed, SendError> {
-        self.l1.send_noop(chain_id, w_nonce, bid)
+        let answer = self.l1.send_noop(chain_id, w_nonce, bid);
+        self.rpc("send_noop", answer.is_ok());
+        answer
     }
 }
 
@@ -128,11 +143,23 @@ impl Inputs for Live {
 
 impl LogSink for Live {
     fn append(&mut self, event: &Event, effects: &[Effect]) -> Result<(), String> {
-        self.log.append(event, effects).map(|_| ()).map_err(|error| error.to_string())
+        let started = std::time::Instant::now();
+        let appended = self.log.append(event, effects).map(|_| ()).map_err(|error| error.to_string());
+        if let Some(metrics) = &self.metrics {
+            metrics.appended(started.elapsed(), appended.is_ok());
+        }
+        appended
     }
 }
 
 impl Live {
+    /// Counts one call of the L1 port for `--metrics`.
+    fn rpc(&self, method: &'static str, ok: bool) {
+        if let Some(metrics) = &self.metrics {
+            metrics.rpc(method, ok);
+        }
+    }
+
     /// Appends the checkpoints and writes the snapshots that are due after a step, or (at
     /// shutdown, `now`) one of each (FORMAT.md "Checkpoints"). A failed append is undone
     /// by the writer, which then refuses every later one: the next step stops. A snapshot
@@ -173,5 +200,8 @@ impl Hooks for Live {
             self.exit_reason = Some(reason.to_string());
         }
         self.step_log.stepped(state, event, step);
+        if let Some(metrics) = &self.metrics {
+            metrics.stepped(state, event, step);
+        }
     }
 }

@@ -24,6 +24,7 @@ mod args;
 mod key;
 mod live;
 mod logging;
+mod metrics;
 mod settings;
 
 pub(crate) use args::RunArgs;
@@ -32,6 +33,7 @@ use self::args::{check_rpc, config_problems, raw_config};
 use self::key::read_key;
 use self::live::{Live, wall_clock_ms};
 use self::logging::{StepLog, init_logging};
+use self::metrics::Metrics;
 use self::settings::{Settings, settings};
 use super::{CliError, Outcome};
 
@@ -183,6 +185,18 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
         return Ok(stop_all(ExitCode::ConfigInvalid, &problems));
     };
     let args = &settings.args;
+    // Served from before the log is opened, so `/healthz` answers while a long log is
+    // verified; `/readyz` says not ready until the core admits the process.
+    let metrics = match &args.metrics {
+        Some(addr) => {
+            let metrics = Arc::new(Metrics::new());
+            if let Err(message) = metrics::serve(addr, Arc::clone(&metrics)) {
+                return Ok(stop(ExitCode::ConfigInvalid, &message));
+            }
+            Some(metrics)
+        }
+        None => None,
+    };
     let inbox = config.inbox.unwrap_or_default();
     let l1 = match EthL1::connect(&settings.rpc, key, inbox, Duration::from_millis(settings.rpc_timeout_ms)) {
         Ok(l1) => l1.with_safe_depth(args.safe_depth),
@@ -241,6 +255,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
         exit_reason: None,
         shutdown,
         step_log: StepLog::default(),
+        metrics: metrics.clone(),
         safe_tag_checked,
         safe_tag_unusable: None,
     };
@@ -251,6 +266,10 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
     // start step nothing.
     if !matches!(stopped, Stop::LogFailed(_)) {
         live.checkpoint(executor.state(), true);
+    }
+    if let Some(metrics) = &metrics {
+        metrics.set_ready(false, "stopped");
+        std::thread::sleep(Duration::from_millis(args.metrics_linger_ms.unwrap_or(0)));
     }
     if let Some(why) = live.safe_tag_unusable {
         return Ok(stop(ExitCode::ConfigInvalid, &why));

@@ -94,7 +94,8 @@ pub(super) fn settings(mut args: RunArgs) -> Result<Settings, Vec<String>> {
         rpc, db, log, segment_bytes, key_file, keystore, password_file, chain_id, inbox, max_wait_blocks,
         preemptive_margin_blocks, l1_read_stale_after_blocks, seconds_per_block, confirmation_depth,
         detector_interval_ms, submit_interval_ms, max_batch_bytes, start_block, min_tip_wei, max_fee_cap_wei,
-        flush_cap_multiplier, resubmit_after_blocks, prune_after_blocks, safe_depth, log_format, log_level,
+        flush_cap_multiplier, resubmit_after_blocks, prune_after_blocks, safe_depth, log_format, log_level, metrics,
+        metrics_linger_ms,
         rpc_timeout_ms, snapshot_dir, snapshot_every_records, snapshot_every_minutes, snapshots_kept,
     );
     let adopt = if args.adopt_l1_history {
@@ -209,6 +210,8 @@ fn default_of(key: &str) -> String {
         "snapshot_every_minutes" => format!("default {SNAPSHOT_EVERY_MINUTES}"),
         "snapshots_kept" => format!("default {SNAPSHOTS_KEPT}"),
         "log_format" => "default \"text\"".to_owned(),
+        "metrics" => "not set: no metrics server".to_owned(),
+        "metrics_linger_ms" => "default 0".to_owned(),
         "log_level" => "default RUST_LOG, else \"info\"".to_owned(),
         "snapshot_dir" => "default <log>.snapshots".to_owned(),
         "segment_bytes" => format!("default {} (a directory --log only)", crate::log::SEGMENT_BYTES),
