@@ -68,14 +68,14 @@ fn a_scraper_sees_the_batch_age_reach_the_danger_threshold_and_readiness_end_at_
             break true;
         }
         // The exit step sets the gauges and readiness; the server lingers 3 s after it.
-        if let Some((503, why)) = get(&addr, "/readyz").filter(|_| sealed && !ages.is_empty()) {
-            if why.contains("exiting") || why.contains("stopped") {
-                let (status, metrics) = get(&addr, "/metrics").unwrap_or_default();
-                if status == 200 {
-                    last = metrics;
-                }
-                break false;
+        if let Some((503, why)) = get(&addr, "/readyz").filter(|_| sealed && !ages.is_empty())
+            && (why.contains("exiting") || why.contains("stopped"))
+        {
+            let (status, metrics) = get(&addr, "/metrics").unwrap_or_default();
+            if status == 200 {
+                last = metrics;
             }
+            break false;
         }
         assert!(Instant::now() < deadline, "no exit within 120 s; last scrape:\n{last}");
         std::thread::sleep(Duration::from_millis(100));
