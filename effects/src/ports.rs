@@ -150,6 +150,8 @@ pub enum Wake {
     },
     /// SIGTERM or SIGINT.
     Shutdown,
+    /// An operator paused submissions (`Some(reason)`) or resumed them (`None`).
+    Pause(Option<String>),
     /// Nothing will ever happen again (no deadline and no input): stop.
     Idle,
 }

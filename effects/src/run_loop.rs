@@ -112,6 +112,8 @@ impl Executor {
             }
             Wake::Seal { id, payload } => Some(Event::Seal(ev::Seal { id, payload: Bytes(payload) })),
             Wake::Shutdown => Some(Event::Shutdown),
+            Wake::Pause(Some(reason)) => Some(Event::Pause(ev::Pause { reason })),
+            Wake::Pause(None) => Some(Event::Resume),
             Wake::Idle => None,
         }
     }

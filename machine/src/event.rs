@@ -41,6 +41,21 @@ pub enum Event {
     Db(Db),
     /// SIGTERM or SIGINT: a clean shutdown was requested.
     Shutdown,
+    /// An operator paused submissions (`seqrec pause`): no batch is sent for the first
+    /// time until `resume`; the detector, re-pricing of sends already made and startup's
+    /// flush go on (ARCHITECTURE.md choice 61).
+    Pause(Pause),
+    /// An operator resumed submissions (`seqrec resume`).
+    Resume,
+}
+
+/// `pause`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pause {
+    /// Why, as the operator gave it (may be empty).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// `boot`.
@@ -352,7 +367,9 @@ impl Event {
             | Event::SendFailed(_)
             | Event::RpcFailed(_)
             | Event::Db(_)
-            | Event::Shutdown => None,
+            | Event::Shutdown
+            | Event::Pause(_)
+            | Event::Resume => None,
         }
     }
 
@@ -372,6 +389,8 @@ impl Event {
             Event::RpcFailed(_) => "rpc_failed",
             Event::Db(_) => "db",
             Event::Shutdown => "shutdown",
+            Event::Pause(_) => "pause",
+            Event::Resume => "resume",
         }
     }
 }

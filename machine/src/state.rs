@@ -15,8 +15,8 @@ use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, Wallet
 /// of `State` or of a type inside it (the `state_layout_is_pinned` test fails until then),
 /// so a snapshot written by another build is refused by number instead of misread when
 /// the archive would still validate (fields of one type reordered, say). 2: pruning
-/// (live.md §6).
-pub const STATE_LAYOUT: u32 = 2;
+/// (live.md §6). 3: the operator's pause.
+pub const STATE_LAYOUT: u32 = 3;
 
 /// Everything `step` knows.
 #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
@@ -37,6 +37,8 @@ pub struct State {
     pub(crate) next_op: OpId,
     pub(crate) now_ms: UnixMillis,
     pub(crate) process: Process,
+    /// Submissions paused by an operator, with the reason given (`Event::Pause`).
+    pub(crate) paused: Option<String>,
 }
 
 /// What the core has read from safe L1 blocks.
@@ -262,6 +264,12 @@ impl State {
     #[must_use]
     pub fn new() -> Self {
         State::default()
+    }
+
+    /// Why submissions are paused (`seqrec pause`), if they are.
+    #[must_use]
+    pub fn paused(&self) -> Option<&str> {
+        self.paused.as_deref()
     }
 
     /// The validated config of the last valid boot.

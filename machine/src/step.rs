@@ -83,6 +83,8 @@ impl Ctx<'_> {
             Event::RpcFailed(failed) => self.on_rpc_failed(failed.call),
             Event::Db(db) => self.on_db(db.op, db.ok, db.error.as_deref()),
             Event::Shutdown => self.on_shutdown(),
+            Event::Pause(pause) => self.on_pause(Some(&pause.reason)),
+            Event::Resume => self.on_pause(None),
         }
     }
 
@@ -559,6 +561,18 @@ impl Ctx<'_> {
         } else {
             self.exit(ExitCode::Retry, Why::DbFailed { op, error: error.map(str::to_owned) });
         }
+    }
+
+    /// Pausing is the operator's, at any time: it changes no batch and asks for no effect,
+    /// only which sends the submitter may start (`submitter::plan`).
+    fn on_pause(&mut self, reason: Option<&str>) {
+        let was = self.state.paused.is_some();
+        self.state.paused = reason.map(str::to_owned);
+        let why = match reason {
+            Some(reason) => Why::Paused { reason: reason.to_owned(), already: was },
+            None => Why::Resumed { was_paused: was },
+        };
+        self.note(why);
     }
 
     fn on_shutdown(&mut self) {

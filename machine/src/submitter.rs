@@ -146,9 +146,17 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
     // that one anyway, so the rest of the round is held with it. The detector remains
     // the safety net.
     let (mut hold, mut held) = (None, 0_u64);
+    // Paused (choice 61): a batch due for its first send is held, and every later one
+    // with it; sends already made are still re-priced, so they keep their chance to land.
+    let (mut pause_hold, mut paused_held) = (None, 0_u64);
     for (w_nonce, batch_index, nonce, wire_hash, wire, resend) in due {
         if hold.is_some() {
             held += 1;
+            continue;
+        }
+        if pause_hold.is_some() || (ctx.state.paused.is_some() && matches!(resend, Resend::New)) {
+            pause_hold = pause_hold.or(Some((w_nonce, batch_index)));
+            paused_held += 1;
             continue;
         }
         let (bid, min_gas) = match fee_view {
@@ -174,6 +182,10 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
             bid,
             min_gas,
         });
+    }
+    if let Some((w_nonce, batch)) = pause_hold {
+        let reason = ctx.state.paused.clone().unwrap_or_default();
+        ctx.note(Why::HoldPaused { w_nonce, batch, held: paused_held, reason });
     }
     if let Some((w_nonce, batch, bid, cap)) = hold {
         ctx.verdict(None, Some(Decision::HoldFeeCap), Why::HoldFeeCap { w_nonce, batch: Some(batch), bid, cap, held });

@@ -336,6 +336,13 @@ pub enum Why {
     Bid { w_nonce: WalletNonce, batch: Option<BatchIndex>, bid: Bid, reason: BidReason },
     /// A bid over the cap was not sent; `held` sends wait with it (live.md §1).
     HoldFeeCap { w_nonce: WalletNonce, batch: Option<BatchIndex>, bid: Bid, cap: Wei, held: u64 },
+    /// Submissions paused by an operator; `already`: they were paused before.
+    Paused { reason: String, already: bool },
+    /// Submissions resumed by an operator; `was_paused`: they were paused.
+    Resumed { was_paused: bool },
+    /// While paused, the batch at wallet nonce `w_nonce` was due for its first send and
+    /// was not sent; `held` sends wait with it (ARCHITECTURE.md choice 61).
+    HoldPaused { w_nonce: WalletNonce, batch: BatchIndex, held: u64, reason: String },
     /// A local write committed.
     DbCommitted { op: OpId },
     /// A local write failed.
@@ -577,6 +584,19 @@ impl fmt::Display for Why {
                     "hold: the bid for {what} at wallet nonce {w_nonce} ({bid}) exceeds the fee cap {cap} wei; {held} send(s) not sent this round (the danger detector remains the safety net)"
                 )
             }
+            Why::Paused { reason, already } => write!(
+                f,
+                "submissions paused by the operator{}{}: no batch is sent for the first time until resume; the detector, re-pricing and flushes go on",
+                if reason.is_empty() { String::new() } else { format!(" ({reason})") },
+                if *already { ", already paused" } else { "" }
+            ),
+            Why::Resumed { was_paused: true } => write!(f, "submissions resumed by the operator"),
+            Why::Resumed { was_paused: false } => write!(f, "resume asked while not paused: nothing changes"),
+            Why::HoldPaused { w_nonce, batch, held, reason } => write!(
+                f,
+                "hold: paused{}: batch {batch} at wallet nonce {w_nonce} is not sent; {held} send(s) wait for resume",
+                if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+            ),
             Why::DbCommitted { op } => write!(f, "db op {op} committed"),
             Why::DbFailed { op, error: None } => {
                 write!(f, "db op {op} failed; exit and retry (boot reconciles the projection)")
@@ -603,6 +623,8 @@ impl Why {
             Why::SafeHeadBehind { .. } => Some("lagging_replica"),
             Why::Rejected(_) => Some("rejected"),
             Why::HoldFeeCap { .. } => Some("hold_fee_cap"),
+            Why::Paused { .. } => Some("paused"),
+            Why::HoldPaused { .. } => Some("hold_paused"),
             Why::SendRetryLater { class: Some(_), .. } | Why::SendRefused { class: Some(_), .. } => {
                 Some("send_refused")
             }
@@ -628,6 +650,7 @@ impl Why {
             Why::Bid { .. } => Some("bid"),
             Why::Adopted { .. } => Some("adopted"),
             Why::Pruned { .. } => Some("pruned"),
+            Why::Resumed { .. } => Some("resumed"),
             _ => self.warning(),
         }
     }

@@ -201,12 +201,16 @@ fn parse_event(text: &str) -> Result<Event, (String, String)> {
             Some(key) => return Err((key.clone(), "unknown field: `shutdown` takes no fields".to_owned())),
             None => Event::Shutdown,
         },
+        "pause" => Event::Pause(fields(body)?),
+        "resume" => match body.as_object().and_then(|rest| rest.keys().next()) {
+            Some(key) => return Err((key.clone(), "unknown field: `resume` takes no fields".to_owned())),
+            None => Event::Resume,
+        },
         other => return Err(("ev".to_owned(), format!("unknown event `{other}`, expected one of {EVENT_NAMES}"))),
     })
 }
 
-const EVENT_NAMES: &str =
-    "boot, chain_id, l1, unsafe_landings, wallet, tick, seal, sent, send_failed, rpc_failed, db, shutdown";
+const EVENT_NAMES: &str = "boot, chain_id, l1, unsafe_landings, wallet, tick, seal, sent, send_failed, rpc_failed, db, shutdown, pause, resume";
 
 /// Deserializes an event body, keeping the path of the first bad field.
 fn fields<T: DeserializeOwned>(body: Value) -> Result<T, (String, String)> {

@@ -13,8 +13,11 @@ use crate::error::{StoreError, StoreErrorKind};
 use crate::ports::Store;
 
 /// Every migration, in order; `user_version` says how many ran.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_seal_outcome.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_seal_outcome.sql"),
+    include_str!("migrations/0003_admin.sql"),
+];
 
 /// The projection.
 #[derive(Debug)]
@@ -333,6 +336,33 @@ impl SqliteStore {
             )
             .optional()
             .map_err(sql)
+    }
+
+    /// Pauses submissions with `reason` (`Some`), or resumes them (`None`): what `seqrec
+    /// pause` and `seqrec resume` write; the run loop reads it ([`Self::paused`]).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn set_paused(&mut self, reason: Option<&str>, now_ms: u64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE admin SET paused = ?1, reason = ?2, changed_at_ms = ?3 WHERE id = 1",
+                params![reason.is_some(), reason.unwrap_or_default(), int(now_ms)],
+            )
+            .map_err(sql)?;
+        Ok(())
+    }
+
+    /// Why submissions are paused, if an operator paused them.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn paused(&self) -> Result<Option<String>, StoreError> {
+        let (paused, reason): (bool, String) = self
+            .conn
+            .query_row("SELECT paused, reason FROM admin WHERE id = 1", [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(sql)?;
+        Ok(paused.then_some(reason))
     }
 
     /// What became of each queued seal: `(id, taken, batch_index, reason)`, by id.

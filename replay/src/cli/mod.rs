@@ -198,6 +198,23 @@ pub enum Command {
         #[arg(long)]
         payload: String,
     },
+    /// Pause submissions of the `seqrec run` using this projection: no batch is sent for
+    /// the first time until `resume`; the detector, re-pricing of sends already made and a
+    /// restart's flush go on. Recorded in the log as a `pause` event.
+    Pause {
+        /// The projection database.
+        #[arg(long)]
+        db: PathBuf,
+        /// Why (recorded in the log and shown by `status` and `audit`).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Resume submissions paused by `seqrec pause`.
+    Resume {
+        /// The projection database.
+        #[arg(long)]
+        db: PathBuf,
+    },
     /// Print the SQLite projection: tree, generation, watermark, divergence; with `--log`,
     /// also colors, gold frontier and danger, which the core derives.
     Status {
@@ -358,6 +375,8 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Repair { log } => maintain::repair(&log),
         Command::Run(args) => run::run(*args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),
+        Command::Pause { db, reason } => projection::pause(&db, Some(&reason)),
+        Command::Resume { db } => projection::pause(&db, None),
         Command::Status { db, log } => projection::status(&db, log.as_deref()),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
     }

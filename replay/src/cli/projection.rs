@@ -26,6 +26,30 @@ pub(super) fn seal(db: &Path, payload: &str) -> Result<Outcome, CliError> {
     )))
 }
 
+/// `seqrec pause` (`Some(reason)`) and `seqrec resume` (`None`): the flag the run loop
+/// reads and records as an event; the database must exist (`run` creates it).
+pub(super) fn pause(db: &Path, reason: Option<&str>) -> Result<Outcome, CliError> {
+    if !db.exists() {
+        return Err(CliError::Invalid {
+            path: db.to_owned(),
+            message: "the projection does not exist (`seqrec run` creates the projection)".to_owned(),
+        });
+    }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX));
+    open(db)?
+        .set_paused(reason, now_ms)
+        .map_err(|source| CliError::Write { path: db.to_owned(), source: Box::new(source) })?;
+    Ok(Outcome::Done(match reason {
+        Some(_) => format!(
+            "{}: submissions paused; `seqrec run` records it at its next poll (the detector keeps running)\n",
+            db.display()
+        ),
+        None => format!("{}: submissions resumed; `seqrec run` records it at its next poll\n", db.display()),
+    }))
+}
+
 pub(super) fn status(db: &Path, log: Option<&Path>) -> Result<Outcome, CliError> {
     // Read only: a status query never creates or migrates a database.
     let store = SqliteStore::open_read_only(db)
@@ -42,6 +66,10 @@ pub(super) fn status(db: &Path, log: Option<&Path>) -> Result<Outcome, CliError>
         meta.divergence_nonce
             .map_or_else(|| "none".to_owned(), |n| format!("at nonce {n} (terminal: every boot refuses)"))
     );
+    if let Some(reason) = store.paused().map_err(read_error)? {
+        let reason = if reason.is_empty() { String::new() } else { format!(" ({reason})") };
+        let _ = writeln!(out, "submissions PAUSED by the operator{reason}: `seqrec resume --db …` resumes them");
+    }
     let seals = store.seal_rows().map_err(read_error)?;
     let count = |status| seals.iter().filter(|row| row.status == status).count();
     let _ = writeln!(

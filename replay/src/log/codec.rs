@@ -111,6 +111,11 @@ pub(crate) enum LogEvent {
         error: String,
         class: Option<u8>,
     },
+    // Appended for the operator's pause (issue 11).
+    Pause {
+        reason: String,
+    },
+    Resume,
 }
 
 /// `SendClass` on disk, in the order of live.md §1.
@@ -370,6 +375,8 @@ impl From<&Event> for LogEvent {
             Event::Db(event::Db { op, ok, error: None }) => LogEvent::Db { op: op.0, ok: *ok },
             Event::Db(event::Db { op, ok, error }) => LogEvent::DbExt { op: op.0, ok: *ok, error: error.clone() },
             Event::Shutdown => LogEvent::Shutdown,
+            Event::Pause(pause) => LogEvent::Pause { reason: pause.reason.clone() },
+            Event::Resume => LogEvent::Resume,
         }
     }
 }
@@ -538,6 +545,8 @@ impl LogEvent {
             LogEvent::Db { op, ok } => Event::Db(event::Db { op: OpId(op), ok, error: None }),
             LogEvent::DbExt { op, ok, error } => Event::Db(event::Db { op: OpId(op), ok, error }),
             LogEvent::Shutdown => Event::Shutdown,
+            LogEvent::Pause { reason } => Event::Pause(event::Pause { reason }),
+            LogEvent::Resume => Event::Resume,
         })
     }
 }

@@ -18,6 +18,7 @@ mod log_snapshots;
 mod log_writer;
 mod logs;
 mod metrics_live;
+mod pause_live;
 mod rpc_calls;
 mod run_segments;
 mod run_settings;

@@ -24,6 +24,9 @@ pub(super) struct Live {
     pub(super) log: RunLog,
     pub(super) checkpointer: Checkpointer,
     pub(super) intake_open: bool,
+    /// The pause the core was last told of (`Some(reason)`), starting from the state's:
+    /// a change of the database's flag is handed over once, as an event.
+    pub(super) announced_pause: Option<String>,
     /// The last seal queue row offered to the core by this process.
     pub(super) offered: Option<u64>,
     /// The reason of the core's exit, printed with the status.
@@ -122,6 +125,12 @@ impl Inputs for Live {
         loop {
             if self.shutdown.load(Ordering::Relaxed) {
                 return Wake::Shutdown;
+            }
+            if let Ok(paused) = self.store.paused()
+                && paused != self.announced_pause
+            {
+                self.announced_pause.clone_from(&paused);
+                return Wake::Pause(paused);
             }
             if self.intake_open
                 && let Ok(Some((id, payload))) = self.store.peek_seal(self.offered)

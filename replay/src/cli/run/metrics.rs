@@ -31,6 +31,7 @@ pub(super) struct Metrics {
     safe_head: Gauge,
     generation: Gauge,
     admitted: Gauge,
+    paused: Gauge,
     danger: Family<Labels, Gauge>,
     base_fee: FloatGauge,
     bid_max_fee: FloatGauge,
@@ -63,6 +64,7 @@ impl Metrics {
             safe_head: Gauge::default(),
             generation: Gauge::default(),
             admitted: Gauge::default(),
+            paused: Gauge::default(),
             danger: Family::default(),
             base_fee: FloatGauge::default(),
             bid_max_fee: FloatGauge::default(),
@@ -99,6 +101,7 @@ impl Metrics {
         r.register("safe_head_block", "The L1 safe head the core knows", metrics.safe_head.clone());
         r.register("generation", "Recoveries so far (recovery.md §2)", metrics.generation.clone());
         r.register("admitted", "1 when the process is admitted (submitting)", metrics.admitted.clone());
+        r.register("paused", "1 while an operator has paused submissions (`seqrec pause`)", metrics.paused.clone());
         r.register("danger", "1 for the danger the core classifies now", metrics.danger.clone());
         r.register("base_fee_wei", "The pending block's base fee, last read", metrics.base_fee.clone());
         r.register("bid_max_fee_per_gas_wei", "maxFeePerGas of our last signed send", metrics.bid_max_fee.clone());
@@ -160,6 +163,7 @@ impl Metrics {
 
     /// The gauges of `machine::watch`, and readiness.
     fn watch(&self, state: &State, now: UnixMillis, exiting: bool) {
+        self.paused.set(i64::from(state.paused().is_some()));
         let Some(watch) = machine::watch(state, now) else {
             self.set_ready(false, "no valid boot config yet");
             return;

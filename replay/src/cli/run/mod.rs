@@ -251,6 +251,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
         log,
         checkpointer,
         intake_open: false,
+        announced_pause: state.paused().map(str::to_owned),
         offered: None,
         exit_reason: None,
         shutdown,
