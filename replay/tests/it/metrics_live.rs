@@ -98,10 +98,32 @@ fn a_scraper_sees_the_batch_age_reach_the_danger_threshold_and_readiness_end_at_
         let (status, why) = get(&addr, "/readyz").unwrap_or_default();
         assert!(status == 503 || status == 0, "not ready at the exit: {status} {why}");
     }
+    documented(&last);
     let (code, stderr) = finish(run);
     assert_eq!(code, Some(10), "the detector exits recovery_required:\n{stderr}");
     // The logs speak: the send, with its hash and bid, and the exit at ERROR.
     assert!(stderr.contains(" INFO") && stderr.contains("sent") && stderr.contains("tx_hash="), "{stderr}");
     assert!(stderr.contains("ERROR") && stderr.contains("code=\"recovery_required\""), "{stderr}");
     assert!(stderr.contains(" WARN") && stderr.contains("danger"), "{stderr}");
+}
+
+/// Every metric the scrape shows is in docs/metrics.md, and every metric the alert rules
+/// use is too: the documentation and the rules cannot name what `run` does not export.
+fn documented(scrape: &str) {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    let page = std::fs::read_to_string(docs.join("metrics.md")).unwrap();
+    let rules = std::fs::read_to_string(docs.join("alerts.rules.yml")).unwrap();
+    let names = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("seqrec_"))
+            .map(|word| {
+                let word = word.trim_end_matches("_bucket").trim_end_matches("_sum").trim_end_matches("_count");
+                word.trim_end_matches("_total").to_owned()
+            })
+            .collect()
+    };
+    let in_page = names(&page);
+    for name in names(scrape).into_iter().chain(names(&rules)) {
+        assert!(in_page.contains(&name), "{name} is not documented in docs/metrics.md");
+    }
 }
