@@ -18,7 +18,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, config: &Config, witness: BlockNumber) -> W
             .filter(|tip| safe_head.blocks_since(tip.first_frame_safe_block) >= config.danger_threshold_blocks())
             .map(|tip| tip.index)
     });
-    #[cfg(feature = "sabotage")]
+    #[cfg(seqrec_sabotage)]
     let pivot = if crate::sabotage::CASCADE_PIVOT_ONE_LATE.load(core::sync::atomic::Ordering::Relaxed) {
         pivot.and_then(|p| ctx.state.tree.batches().iter().find(|b| b.valid && b.parent == Some(p)).map(|b| b.index))
     } else {

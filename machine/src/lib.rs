@@ -38,9 +38,9 @@ mod watch;
 pub mod wire;
 
 /// Test-only switches that break the core on purpose, so tests can show that the
-/// simulator's world checks fail when the core is wrong. Compiled only with the
-/// `sabotage` feature, which no shipped binary enables.
-#[cfg(feature = "sabotage")]
+/// simulator's world checks fail when the core is wrong. Compiled only with
+/// `RUSTFLAGS="--cfg seqrec_sabotage"`: no Cargo feature can turn it on in a dependent.
+#[cfg(seqrec_sabotage)]
 pub mod sabotage {
     use core::sync::atomic::AtomicBool;
 

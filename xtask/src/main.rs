@@ -67,7 +67,34 @@ fn ci() -> Result<(), String> {
     cargo(&["fmt", "--all", "--", "--check"])?;
     cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     cargo(&["run", "--quiet", "--package", "xtask", "--", "tidy"])?;
-    test_with_total()
+    test_with_total()?;
+    sabotage()
+}
+
+/// The sabotage test, with the core's deliberate bug compiled in (`--cfg
+/// seqrec_sabotage`, which no Cargo feature can set) in a target directory of its own so
+/// the normal build is untouched; it must run and pass, not be skipped.
+fn sabotage() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let target = workspace_root().join("target/sabotage");
+    eprintln!("$ RUSTFLAGS='--cfg seqrec_sabotage' cargo test -p effects --test sabotage --locked");
+    let output = Command::new(&cargo)
+        .args(["test", "-p", "effects", "--test", "sabotage", "--locked"])
+        .env("RUSTFLAGS", "--cfg seqrec_sabotage")
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|error| format!("cannot run cargo: {error}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    print!("{stdout}");
+    if !output.status.success() {
+        eprint!("{}", String::from_utf8_lossy(&output.stderr));
+        return Err("the sabotage test failed".to_owned());
+    }
+    if !stdout.contains("test a_cascade_pivot_one_batch_late_is_caught ... ok") {
+        return Err("the sabotage test did not run (was `--cfg seqrec_sabotage` applied?)".to_owned());
+    }
+    Ok(())
 }
 
 /// Runs every test, echoing cargo's output, and closes with one line that totals all
