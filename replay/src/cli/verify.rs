@@ -185,12 +185,17 @@ pub fn run_log_with(path: &Path, options: ReplayOptions<'_>) -> Result<LogReplay
 
 /// Drawn on standard error only when it is a terminal: quiet when piped, and then not
 /// even updated (reading the clock per record would cost more than the bar is worth).
+/// The rate is in bytes, since the bar counts bytes; no ETA, because indicatif's estimate
+/// follows the last seconds' rate and jumps with every slower stretch of the log, while
+/// the elapsed time and the percentage never go back.
 fn progress_bar(total_bytes: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     ProgressBar::new(total_bytes).with_style(
-        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
+        ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} elapsed {elapsed_precise}",
+        )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     )
 }
