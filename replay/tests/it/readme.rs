@@ -60,7 +60,7 @@ fn sh_lines(readme: &str) -> Vec<Line> {
         // A trailing backslash continues the command on the next line, as in a shell.
         match trimmed.strip_suffix('\\') {
             Some(head) => {
-                line.text.push_str(head);
+                line.text.push_str(head.trim_end());
                 line.text.push(' ');
             }
             None => {
