@@ -68,7 +68,8 @@ pub(super) fn snapshot(path: &Path, records: Option<u64>, output: &Path) -> Resu
     // `-o snaps/latest.snap` into a directory that does not exist yet is what an operator
     // starting a snapshot directory types; creating it spares a failure after the replay.
     if let Some(dir) = output.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| CliError::Write { path: dir.to_owned(), source: source.into() })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| CliError::Write { path: dir.to_owned(), source: source.into() })?;
     }
     snap.write(output).map_err(|source| CliError::Snapshot { path: output.to_owned(), source })?;
     // A snapshot that does not reproduce a full replay is worse than none: check it now.

@@ -7,6 +7,7 @@
 //! wrote). A line must exit 0 unless its comment says `# exits N`; a line whose comment
 //! says `needs a node` is not run, and every other line of a block must be a `cargo`
 //! command (build, install, CI), so no `seqrec` line is ever skipped silently.
+//! The example script of docs/protocol.md §10.1 is run the same way.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -100,11 +101,13 @@ fn every_readme_command_runs_as_written() {
             }
             "seqrec" => {}
             other => {
-                failures.push(format!("README line {}: `{other}` is neither seqrec nor cargo: {}", line.number, line.text));
+                failures
+                    .push(format!("README line {}: `{other}` is neither seqrec nor cargo: {}", line.number, line.text));
                 continue;
             }
         }
-        let output = Command::new("sh").arg("-c").arg(&line.text).current_dir(&work).env("PATH", &path).output().unwrap();
+        let output =
+            Command::new("sh").arg("-c").arg(&line.text).current_dir(&work).env("PATH", &path).output().unwrap();
         let status = output.status.code().unwrap_or(-1);
         if status != line.expected_status() {
             failures.push(format!(
@@ -138,4 +141,27 @@ fn readme_lines_are_joined_and_read_like_a_shell() {
         .collect();
     assert_eq!(read, [(4, "seqrec", 0, true), (6, "seqrec", 1, false)]);
     assert_eq!(lines[0].text, "A=1 seqrec run --x --y 2  # needs a node");
+}
+
+/// The example script of docs/protocol.md §10.1 is a valid script the core runs through.
+#[test]
+fn the_protocol_example_script_replays() {
+    let protocol = std::fs::read_to_string(root().join("docs/protocol.md")).unwrap();
+    let section = protocol.split("### 10.1").nth(1).and_then(|rest| rest.split("### 10.2").next()).unwrap();
+    let script: String = section.lines().filter(|line| line.starts_with('{')).map(|line| format!("{line}\n")).collect();
+    let work = crate::support::scratch("protocol-example");
+    let path = work.join("example.jsonl");
+    std::fs::write(&path, &script).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_seqrec")).arg("replay").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with(&format!("ok: {} steps", script.lines().count())), "{stdout}");
+    let trace = Command::new(env!("CARGO_BIN_EXE_seqrec")).arg("trace").arg(&path).output().unwrap();
+    // The prose above the example promises the watermark and the send.
+    let trace = String::from_utf8_lossy(&trace.stdout);
+    assert!(
+        trace.contains(r#""write":"raise_watermark","to":0"#) && trace.contains(r#""fx":"submit","batch_index":0"#),
+        "{trace}"
+    );
+    let _ = std::fs::remove_dir_all(&work);
 }
