@@ -65,6 +65,12 @@ pub(super) fn snapshot(path: &Path, records: Option<u64>, output: &Path) -> Resu
     let (checkpoint, state) = chosen.ok_or(snapshot_error(SnapshotError::NoCheckpoint { records: keep }))?;
     // A state the checkpoint disagrees with means this build does not replay the log.
     let snap = Snapshot::at_checkpoint(&checkpoint, state).map_err(snapshot_error)?;
+    // `-o snaps/latest.snap` into a directory that does not exist yet is what an operator
+    // starting a snapshot directory types; creating it spares a failure after the replay.
+    if let Some(dir) = output.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| CliError::Write { path: dir.to_owned(), source: source.into() })?;
+    }
     snap.write(output).map_err(|source| CliError::Snapshot { path: output.to_owned(), source })?;
     // A snapshot that does not reproduce a full replay is worse than none: check it now.
     let full = run_log(path, false, None, false)?;

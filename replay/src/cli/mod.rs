@@ -29,8 +29,8 @@ use crate::snapshot::SnapshotError;
 
 const AFTER_HELP: &str = "\
 Inputs: every command that reads events takes a binary log (*.seqlog) or an event
-script (*.jsonl, the JSON-lines format of interface.md); the kind is told by the
-log's magic bytes, not the file name.
+script (*.jsonl, the JSON-lines format of docs/protocol.md §10); the kind is told by
+the log's magic bytes, not the file name. docs/operations.md covers running live.
 
 Examples:
   seqrec demo
@@ -50,7 +50,7 @@ Examples:
 Exit codes:
   0  ok
   1  verification failed: a replay or diff found a divergence, an invariant of
-     recovery.md §9 broke, or a `# check:` comment of a script does not hold
+     docs/protocol.md §9 broke, or a `# check:` comment of a script does not hold
   2  bad input: unreadable, corrupt or truncated file, unknown format version, invalid
      script; the message names the file, the line or byte offset, and what was expected";
 
@@ -122,7 +122,7 @@ pub enum Command {
         /// the log vouches for (others are skipped and named; none means a full replay).
         #[arg(long)]
         snapshot: Option<PathBuf>,
-        /// Skip the recovery.md §9 invariant checks after each step (faster on long logs).
+        /// Skip the invariant checks of docs/protocol.md §9 after each step (faster on long logs).
         #[arg(long)]
         no_invariants: bool,
         /// Threads for a log: 1 reads, verifies and steps on one thread; 2 (the default)
@@ -256,7 +256,7 @@ pub enum Outcome {
     Failed(String),
     /// A live run ended: exit with the core's process status.
     Exit {
-        /// The process exit status (interface.md).
+        /// The process exit status (docs/protocol.md §10.5).
         status: u8,
         /// What to print on standard error.
         text: String,

@@ -105,7 +105,7 @@ pub struct RunArgs {
     #[arg(long, env = "SEQREC_ADOPT_L1_HISTORY")]
     pub adopt_l1_history: bool,
     /// Blocks below the safe head an accepted batch stays in the state before it is
-    /// pruned (live.md §6); default 2 × max_wait_blocks.
+    /// pruned (docs/protocol.md §11.6); default 2 × max_wait_blocks.
     #[arg(long, env = "SEQREC_PRUNE_AFTER_BLOCKS")]
     pub prune_after_blocks: Option<u64>,
     /// Take `latest − N` as the safe head instead of the node's `safe` tag, for nodes whose
