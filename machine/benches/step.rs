@@ -3,6 +3,10 @@
 //! part steps them from the empty state. The goal (issue 2) is at least 5 million
 //! events/s on one core.
 
+// The library is `seqrec_machine`; `synthetic.rs`, shared with replay's benches, names
+// it `machine` as the workspace does.
+extern crate seqrec_machine as machine;
+
 use std::hint::black_box;
 use std::time::Instant;
 

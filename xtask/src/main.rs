@@ -68,7 +68,9 @@ fn ci() -> Result<(), String> {
     cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     cargo(&["run", "--quiet", "--package", "xtask", "--", "tidy"])?;
     test_with_total()?;
-    sabotage()
+    sabotage()?;
+    // The core is published on its own: its package must build from what it ships.
+    cargo(&["publish", "--dry-run", "--locked", "-p", "seqrec-machine"])
 }
 
 /// The sabotage test, with the core's deliberate bug compiled in (`--cfg
