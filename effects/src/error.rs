@@ -33,7 +33,7 @@ pub enum SendError {
         /// The node's chain id.
         found: u64,
     },
-    /// The node answered with a JSON-RPC error: a refusal, classified (live.md §1).
+    /// The node answered with a JSON-RPC error: a refusal, classified (docs/protocol.md §11.1).
     #[error("{}: {message} (code {code})", class.name())]
     Node {
         /// What the refusal means.

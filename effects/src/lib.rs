@@ -26,7 +26,7 @@ pub use writer_lock::{LOCK_GRACE, try_lock_exclusive};
 
 use machine::ExitCode;
 
-/// The process exit number for a core exit status (interface.md), the one place this
+/// The process exit number for a core exit status (docs/protocol.md §10), the one place this
 /// mapping lives: 0 admitted shutdown, 10 recovery required, 20 retry, 30 refuse,
 /// 78 config invalid. An orchestrator restarts on 10 and 20 and stops on 30 and 78.
 #[must_use]

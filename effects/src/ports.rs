@@ -16,11 +16,11 @@ pub struct SafeSync {
     /// Its timestamp, in seconds.
     pub safe_timestamp: u64,
     /// Inbox inputs in blocks `from_block ..= safe_block`, in L1 order; our landings carry
-    /// their wire bytes (the run loop keeps them only when the core asks, live.md §7).
+    /// their wire bytes (the run loop keeps them only when the core asks, docs/protocol.md §11.7).
     pub inputs: Vec<Input>,
-    /// The hash of `safe_block`, when the node gives block hashes (live.md §2).
+    /// The hash of `safe_block`, when the node gives block hashes (docs/protocol.md §11.2).
     pub safe_hash: Option<Hash32>,
-    /// The parent hash of block `from_block` (live.md §2).
+    /// The parent hash of block `from_block` (docs/protocol.md §11.2).
     pub parent_hash: Option<Hash32>,
     /// The node's safe head is beyond `safe_block`: the answer stopped at its byte budget.
     pub partial: bool,
@@ -31,7 +31,7 @@ pub struct SafeSync {
 pub struct ChainIdentity {
     /// `eth_chainId`.
     pub chain_id: u64,
-    /// The hash of block 0 (live.md §2); `None` where the node has no such notion.
+    /// The hash of block 0 (docs/protocol.md §11.2); `None` where the node has no such notion.
     pub genesis_hash: Option<Hash32>,
 }
 
@@ -47,7 +47,7 @@ pub struct WalletCounts {
     /// The safe block at which `safe` was read.
     pub safe_block: BlockNumber,
     /// The pending block's base fee and the node's tip suggestion, read in the same round
-    /// (live.md §1); `None` where the node gives none.
+    /// (docs/protocol.md §11.1); `None` where the node gives none.
     pub fees: Option<FeeView>,
 }
 
@@ -86,7 +86,7 @@ pub trait L1 {
     /// As [`L1::chain_id`].
     fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error>;
     /// Checks the chain id, then broadcasts `wire` to the inbox at `w_nonce`, signed at
-    /// exactly `bid` with a gas limit of at least `min_gas` (live.md §1). Without a bid
+    /// exactly `bid` with a gas limit of at least `min_gas` (docs/protocol.md §11.1). Without a bid
     /// (a log from before fee observations) it prices at the node's estimate.
     ///
     /// # Errors

@@ -215,7 +215,7 @@ fn rpc_failed(call: RpcCall, error: &crate::error::L1Error) -> Event {
 }
 
 /// A send's outcome; a wrong chain is reported as the chain id the node gave, which the
-/// core refuses on (recovery.md §6).
+/// core refuses on (docs/protocol.md §6).
 fn sent(w_nonce: machine::WalletNonce, result: Result<Signed, SendError>) -> Event {
     match result {
         Ok(Signed { tx_hash, bid, gas_limit }) => Event::Sent(ev::Sent {

@@ -124,7 +124,7 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
                 pending: WalletNonce(self.mined + self.pool.len() as u64),
                 safe: WalletNonce(self.mined),
                 safe_block: BlockNumber(self.block),
-                // Production adapters always report fees (live.md §1): bids are priced.
+                // Production adapters always report fees (docs/protocol.md §11.1): bids are priced.
                 base_fee_wei: Some(machine::Wei(10_000_000_000)),
                 tip_wei: Some(machine::Wei(1_000_000_000)),
             })),

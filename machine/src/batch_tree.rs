@@ -1,7 +1,7 @@
-//! recovery.md §2: the batch tree. Batches are stored by index (creation order, never
+//! docs/protocol.md §2: the batch tree. Batches are stored by index (creation order, never
 //! reused); the valid path lists the indices from the root to the Tip, so the batch
 //! with nonce `first_nonce + i` on the valid path is `valid_path[i]`. Old Gold batches
-//! and dead branches leave the tree (live.md §6, `prune.rs`): `base` is the index of the
+//! and dead branches leave the tree (docs/protocol.md §11.6, `prune.rs`): `base` is the index of the
 //! first batch still stored, and `pruned` summarizes what left.
 
 use crate::bytes::{Bytes, Hash32};
@@ -29,7 +29,7 @@ pub struct Batch {
     /// The scheduler accepted these exact bytes (Gold).
     pub accepted: bool,
     /// The safe block and wallet nonce of the landing the scheduler accepted, once Gold:
-    /// what pruning waits on (live.md §6).
+    /// what pruning waits on (docs/protocol.md §11.6).
     pub accepted_at: Option<(BlockNumber, WalletNonce)>,
     /// Landed in a safe block but was skipped (Silver until a cascade).
     pub landed_safe: bool,
@@ -42,11 +42,11 @@ pub struct Sealed {
     pub wire: Bytes,
     /// blake3 of `wire`.
     pub wire_hash: Hash32,
-    /// The seal queue row it came from, when the seal carried one (live.md §5).
+    /// The seal queue row it came from, when the seal carried one (docs/protocol.md §11.5).
     pub seal_id: Option<u64>,
 }
 
-/// The colors of recovery.md §2, in the only order they may appear along the valid path.
+/// The colors of docs/protocol.md §2, in the only order they may appear along the valid path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Color {
     /// Accepted.
@@ -92,7 +92,7 @@ pub struct BatchTree {
     invalidated: u64,
 }
 
-/// The running summary of the batches pruned (live.md §6), so the state hash still
+/// The running summary of the batches pruned (docs/protocol.md §11.6), so the state hash still
 /// commits to the whole history.
 #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Pruned {

@@ -1,5 +1,5 @@
 //! Byte strings, hashes and addresses, written as `0x` hex in scripts and traces
-//! (interface.md).
+//! (docs/protocol.md §10).
 //!
 //! Hex is hand-written here because `machine` may depend only on serde, rkyv,
 //! thiserror and blake3; it is twenty lines and fully tested.

@@ -1,4 +1,4 @@
-//! recovery.md §8: the cascade — one atomic local transaction (the executor commits the
+//! docs/protocol.md §8: the cascade — one atomic local transaction (the executor commits the
 //! `db` effects of one step together). Everything past gold is doomed: stale, poisoned,
 //! no-op'd or never sent, all are dropped so recovery converges in one cycle.
 

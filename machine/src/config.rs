@@ -1,4 +1,4 @@
-//! recovery.md §3: the configuration, validated once, before anything is derived
+//! docs/protocol.md §3: the configuration, validated once, before anything is derived
 //! from it or logged. `RawConfig` is the script's shape; `Config` is only built by
 //! [`RawConfig::validate`], so holding one proves every rule held.
 
@@ -42,32 +42,32 @@ pub struct RawConfig {
     /// Submitter cadence, default 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit_interval_ms: Option<u64>,
-    /// The scheduler's starting `expected_nonce`, default 0 (recovery.md §1).
+    /// The scheduler's starting `expected_nonce`, default 0 (docs/protocol.md §1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anchor_nonce: Option<u64>,
-    /// The largest encoded batch a seal may produce, default 122,880 (live.md §4).
+    /// The largest encoded batch a seal may produce, default 122,880 (docs/protocol.md §11.4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_batch_bytes: Option<u64>,
-    /// The block a first sync starts at: the inbox's deployment block, default 0 (live.md §4).
+    /// The block a first sync starts at: the inbox's deployment block, default 0 (docs/protocol.md §11.4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_block: Option<u64>,
-    /// The lowest priority fee a send bids, in wei, default 1 gwei (live.md §1).
+    /// The lowest priority fee a send bids, in wei, default 1 gwei (docs/protocol.md §11.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_tip_wei: Option<Wei>,
-    /// A bid whose max fee would exceed this is held, not sent; default none (live.md §1).
+    /// A bid whose max fee would exceed this is held, not sent; default none (docs/protocol.md §11.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_cap_wei: Option<Wei>,
-    /// How far a flush's no-op may exceed `max_fee_cap_wei`, default 3 (live.md §1).
+    /// How far a flush's no-op may exceed `max_fee_cap_wei`, default 3 (docs/protocol.md §11.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flush_cap_multiplier: Option<u64>,
-    /// Block-times a pending send waits before it is re-priced, default 5 (live.md §1).
+    /// Block-times a pending send waits before it is re-priced, default 5 (docs/protocol.md §11.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resubmit_after_blocks: Option<u64>,
-    /// Rebuild the Gold prefix from our own landings until the first seal (live.md §7).
+    /// Rebuild the Gold prefix from our own landings until the first seal (docs/protocol.md §11.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopt_l1_history: Option<bool>,
     /// Blocks below the safe head an accepted batch stays in the state before it is
-    /// pruned, default `2 × max_wait_blocks` (live.md §6).
+    /// pruned, default `2 × max_wait_blocks` (docs/protocol.md §11.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune_after_blocks: Option<u64>,
 }
@@ -77,14 +77,14 @@ pub struct RawConfig {
 pub const DEFAULT_MIN_TIP_WEI: Wei = Wei(1_000_000_000);
 
 /// The default `max_batch_bytes`: under geth's 128 KiB transaction size limit with room
-/// for the transaction envelope (live.md §4).
+/// for the transaction envelope (docs/protocol.md §11.4).
 pub const DEFAULT_MAX_BATCH_BYTES: u64 = 122_880;
 
 /// The largest `max_batch_bytes` accepted: a seal's record (payload plus the effects
 /// that echo its wire bytes) must stay well inside the log's 64 MiB record limit.
 pub const MAX_MAX_BATCH_BYTES: u64 = 32 * 1024 * 1024;
 
-/// One variant per rule of recovery.md §3, so tests match on the rule, not on prose.
+/// One variant per rule of docs/protocol.md §3, so tests match on the rule, not on prose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A required identity field is absent.
@@ -169,7 +169,7 @@ pub enum ConfigError {
     },
 }
 
-/// A configuration that passed every rule of recovery.md §3.
+/// A configuration that passed every rule of docs/protocol.md §3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Config {
     chain_id: u64,
@@ -194,7 +194,7 @@ pub struct Config {
 }
 
 impl RawConfig {
-    /// Applies defaults and checks every rule, in the order of recovery.md §3.
+    /// Applies defaults and checks every rule, in the order of docs/protocol.md §3.
     /// Nothing is derived before the rule that makes the derivation safe has passed.
     ///
     /// # Errors
@@ -394,17 +394,17 @@ impl Config {
     pub fn resubmit_after_blocks(&self) -> u64 {
         self.resubmit_after_blocks
     }
-    /// Whether our own landings rebuild the Gold prefix until the first seal (live.md §7).
+    /// Whether our own landings rebuild the Gold prefix until the first seal (docs/protocol.md §11.7).
     #[must_use]
     pub fn adopt_l1_history(&self) -> bool {
         self.adopt_l1_history
     }
-    /// Blocks below the safe head an accepted batch stays before it is pruned (live.md §6).
+    /// Blocks below the safe head an accepted batch stays before it is pruned (docs/protocol.md §11.6).
     #[must_use]
     pub fn prune_after_blocks(&self) -> u64 {
         self.prune_after_blocks
     }
-    /// The log's identity fields (live.md §3) that differ between `self` (the stored
+    /// The log's identity fields (docs/protocol.md §11.3) that differ between `self` (the stored
     /// config) and `next` (a later boot's), first difference first.
     #[must_use]
     pub fn identity_change(&self, next: &Config) -> Option<IdentityChange> {
@@ -422,7 +422,7 @@ impl Config {
         }
         None
     }
-    /// Every other field that differs, as `(name, old, new)` (live.md §3: noted, allowed).
+    /// Every other field that differs, as `(name, old, new)` (docs/protocol.md §11.3: noted, allowed).
     /// Values are `None` where a field is unset (no fee cap).
     #[must_use]
     pub fn tuning_changes(&self, next: &Config) -> Vec<(&'static str, Option<u128>, Option<u128>)> {
@@ -456,14 +456,14 @@ impl Config {
         self.block_time_ms().saturating_mul(self.confirmation_depth.max(1))
     }
 
-    /// A flush watch times out after ten block-times (recovery.md §7 step 5).
+    /// A flush watch times out after ten block-times (docs/protocol.md §7 step 5).
     #[must_use]
     pub fn flush_watch_ms(&self) -> u64 {
         self.block_time_ms().saturating_mul(10)
     }
 }
 
-/// A change of the log's identity between boots (live.md §3): refused.
+/// A change of the log's identity between boots (docs/protocol.md §11.3): refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[expect(missing_docs, reason = "`old` is the stored value, `new` the later boot's")]
 pub enum IdentityChange {

@@ -1,6 +1,6 @@
 //! Every rule of a configuration that fails, not only the first: what `seqrec run`
 //! prints before it touches a file, so an operator fixes a config in one go. The core
-//! still decides with [`RawConfig::validate`] (the first failing rule, in recovery.md §3
+//! still decides with [`RawConfig::validate`] (the first failing rule, in docs/protocol.md §3
 //! order); a test checks that both agree on which rule comes first.
 
 use crate::config::{ConfigError, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MIN_TIP_WEI, MAX_MAX_BATCH_BYTES, RawConfig};

@@ -1,4 +1,4 @@
-//! recovery.md §4: the danger classification. First match wins, and the order is
+//! docs/protocol.md §4: the danger classification. First match wins, and the order is
 //! visible in [`classify`]: observed danger (arms 3, 4) is pure block arithmetic and
 //! is classified before clock faults (arm 5) so a broken clock cannot mask it.
 

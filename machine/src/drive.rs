@@ -10,7 +10,7 @@
 use crate::invariants::{self, Monotone, Violation};
 use crate::{Effect, Event, State, Step, step};
 
-/// The invariant checks of one step (recovery.md §9), captured before and judged after.
+/// The invariant checks of one step (docs/protocol.md §9), captured before and judged after.
 ///
 /// Every caller checks through here. The check is incremental ([`Monotone::check_step`]):
 /// the whole state is checked again only when the step changed what that check reads,

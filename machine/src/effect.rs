@@ -1,4 +1,4 @@
-//! Output effects: requests to the executor, in execution order (style.md §8.6).
+//! Output effects: requests to the executor, in execution order.
 //!
 //! Effects run in order; a durable write always precedes the sends that depend on it,
 //! and the executor stops at the first failed `db` write. The answer to a read arrives
@@ -23,7 +23,7 @@ pub enum Effect {
         /// The first block whose inputs are wanted.
         from_block: BlockNumber,
         /// Our own landings must carry their wire bytes: the node is adopting history
-        /// from L1 (live.md §7). Omitted when false.
+        /// from L1 (docs/protocol.md §11.7). Omitted when false.
         #[serde(skip_serializing_if = "is_false")]
         with_wire: bool,
     },
@@ -34,7 +34,7 @@ pub enum Effect {
     /// Broadcast a batch at a wallet nonce, signed at exactly `bid` (or, without one, at
     /// the node's estimate: scripts without fee observations). The executor first checks
     /// that the node's chain id equals `chain_id` and reports a mismatch as a `chain_id`
-    /// event instead of sending (recovery.md §5, §6).
+    /// event instead of sending (docs/protocol.md §5, §6).
     Submit {
         /// The batch.
         batch_index: BatchIndex,
@@ -48,7 +48,7 @@ pub enum Effect {
         wire: Bytes,
         /// The chain id the node must report before anything is sent.
         chain_id: u64,
-        /// The bid to sign (live.md §1); omitted (null) when no fee was ever observed.
+        /// The bid to sign (docs/protocol.md §11.1); omitted (null) when no fee was ever observed.
         #[serde(flatten, skip_serializing_if = "Option::is_none")]
         bid: Option<Bid>,
         /// The calldata's intrinsic gas (EIP-2028, EIP-7623 floor): the gas limit is at
@@ -63,7 +63,7 @@ pub enum Effect {
         w_nonce: WalletNonce,
         /// The chain id the node must report before anything is sent.
         chain_id: u64,
-        /// The bid to sign (live.md §1); omitted (null) when no fee was ever observed.
+        /// The bid to sign (docs/protocol.md §11.1); omitted (null) when no fee was ever observed.
         #[serde(flatten, skip_serializing_if = "Option::is_none")]
         bid: Option<Bid>,
     },
@@ -95,7 +95,7 @@ pub enum Effect {
     },
 }
 
-/// The local writes of interface.md, tagged by `write`.
+/// The local writes of docs/protocol.md §10, tagged by `write`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "write", rename_all = "snake_case")]
 pub enum DbWrite {
@@ -120,11 +120,11 @@ pub enum DbWrite {
         batch_index: BatchIndex,
         /// blake3 of its wire bytes.
         wire_hash: Hash32,
-        /// The seal queue row it came from: marked taken in the same write (live.md §5).
+        /// The seal queue row it came from: marked taken in the same write (docs/protocol.md §11.5).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         seal_id: Option<u64>,
     },
-    /// A seal queue row was refused: its batch would exceed `max_batch_bytes` (live.md §4).
+    /// A seal queue row was refused: its batch would exceed `max_batch_bytes` (docs/protocol.md §11.4).
     RejectSeal {
         /// The queue row.
         seal_id: u64,
@@ -169,7 +169,7 @@ pub enum DbWrite {
     },
 }
 
-/// The process exit statuses of interface.md. `effects` maps them to numbers.
+/// The process exit statuses of docs/protocol.md §10. `effects` maps them to numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitCode {
@@ -186,7 +186,7 @@ pub enum ExitCode {
 }
 
 impl ExitCode {
-    /// The process exit number (interface.md).
+    /// The process exit number (docs/protocol.md §10).
     #[must_use]
     pub fn number(self) -> u8 {
         match self {
@@ -198,7 +198,7 @@ impl ExitCode {
         }
     }
 
-    /// The interface.md name.
+    /// The docs/protocol.md §10 name.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -212,7 +212,7 @@ impl ExitCode {
 }
 
 impl DbWrite {
-    /// The interface.md name of the write.
+    /// The docs/protocol.md §10 name of the write.
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {

@@ -1,4 +1,4 @@
-//! Input events: facts that happened, never replies (interface.md). The serde shape
+//! Input events: facts that happened, never replies (docs/protocol.md §10). The serde shape
 //! is the event script's JSON line, tagged by `ev`.
 
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ pub struct Boot {
 pub struct ChainId {
     /// The chain id the node reported.
     pub chain_id: u64,
-    /// The hash of the node's genesis block (live.md §2); omitted in older scripts.
+    /// The hash of the node's genesis block (docs/protocol.md §11.2); omitted in older scripts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genesis_hash: Option<Hash32>,
 }
@@ -96,14 +96,14 @@ pub struct L1 {
     /// `parent_hash` it lets the core check that history below was not rewritten.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_block: Option<BlockNumber>,
-    /// The hash of `safe_block` (live.md §2).
+    /// The hash of `safe_block` (docs/protocol.md §11.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safe_hash: Option<Hash32>,
-    /// The parent hash of block `from_block` (live.md §2).
+    /// The parent hash of block `from_block` (docs/protocol.md §11.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_hash: Option<Hash32>,
     /// The node's safe head lies beyond `safe_block`: the adapter stopped at its byte
-    /// budget (live.md §4) and the core asks for the rest.
+    /// budget (docs/protocol.md §11.4) and the core asks for the rest.
     #[serde(default, skip_serializing_if = "is_false")]
     pub partial: bool,
 }
@@ -128,11 +128,11 @@ pub struct Wallet {
     pub safe: WalletNonce,
     /// The safe block at which `safe` was read.
     pub safe_block: BlockNumber,
-    /// The pending block's base fee, read in the same round (live.md §1); omitted in
+    /// The pending block's base fee, read in the same round (docs/protocol.md §11.1); omitted in
     /// older scripts, whose sends then carry no bid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_fee_wei: Option<Wei>,
-    /// The node's priority-fee suggestion (live.md §1).
+    /// The node's priority-fee suggestion (docs/protocol.md §11.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tip_wei: Option<Wei>,
 }
@@ -157,7 +157,7 @@ pub struct Tick {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seal {
-    /// The seal queue row id (live.md §5); a repeated id is ignored. Omitted in older scripts.
+    /// The seal queue row id (docs/protocol.md §11.5); a repeated id is ignored. Omitted in older scripts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
     /// The batch payload.
@@ -172,7 +172,7 @@ pub struct Sent {
     pub w_nonce: WalletNonce,
     /// The transaction hash.
     pub tx_hash: Hash32,
-    /// The `maxFeePerGas` signed (live.md §1); omitted in older scripts (the bid asked for
+    /// The `maxFeePerGas` signed (docs/protocol.md §11.1); omitted in older scripts (the bid asked for
     /// is then taken as the one signed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_per_gas: Option<Wei>,
@@ -200,13 +200,13 @@ pub struct SendFailed {
     pub w_nonce: WalletNonce,
     /// The node's error, as reported.
     pub error: String,
-    /// What the adapter made of the node's answer (live.md §1); omitted in older scripts.
+    /// What the adapter made of the node's answer (docs/protocol.md §11.1); omitted in older scripts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class: Option<SendClass>,
 }
 
 /// The class of a failed send, decided by the adapter from the node's structured answer
-/// (live.md §1); the raw message stays in `error`.
+/// (docs/protocol.md §11.1); the raw message stays in `error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SendClass {
@@ -228,7 +228,7 @@ pub enum SendClass {
 }
 
 impl SendClass {
-    /// The live.md name.
+    /// The docs/protocol.md §11 name.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -286,7 +286,7 @@ pub enum RpcCall {
 }
 
 impl RpcCall {
-    /// The interface.md name of the read.
+    /// The docs/protocol.md §10 name of the read.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -332,11 +332,11 @@ pub struct BatchLanding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire_hash: Option<Hash32>,
     /// Whether the wire bytes decode; omitted means they do. The scheduler skips a
-    /// landing whose bytes do not decode (recovery.md §1).
+    /// landing whose bytes do not decode (docs/protocol.md §1).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub decodes: bool,
     /// The wire bytes themselves, given only when a sync asked for them (`with_wire`:
-    /// adopting history from L1, live.md §7).
+    /// adopting history from L1, docs/protocol.md §11.7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire: Option<Bytes>,
 }
@@ -373,7 +373,7 @@ impl Event {
         }
     }
 
-    /// The `ev` name, as in interface.md.
+    /// The `ev` name, as in docs/protocol.md §10.
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {

@@ -1,4 +1,4 @@
-//! live.md §1: fees and gas are decided here, so every bid is in the log with its reason.
+//! docs/protocol.md §11.1: fees and gas are decided here, so every bid is in the log with its reason.
 //! The adapter reports the node's fee observations in `wallet` and signs exactly the bid
 //! a `submit` or `noop` effect carries.
 
@@ -89,7 +89,7 @@ impl fmt::Display for Bid {
 }
 
 impl Bid {
-    /// Both fields bumped (live.md §1: a replacement raises both by at least 10%).
+    /// Both fields bumped (docs/protocol.md §11.1: a replacement raises both by at least 10%).
     #[must_use]
     pub fn bumped(self) -> Bid {
         Bid::new(self.max_fee_per_gas.bumped(), self.max_priority_fee_per_gas.bumped())
@@ -176,7 +176,7 @@ impl fmt::Display for BidReason {
     }
 }
 
-/// What makes a send due at a slot (live.md §1), before the bid is priced.
+/// What makes a send due at a slot (docs/protocol.md §11.1), before the bid is priced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Resend {
     /// Nothing of this content was asked for here yet.
@@ -213,7 +213,7 @@ pub(crate) fn resend(
 }
 
 /// The bid for a send at a slot: fresh, or the higher of fresh and 10% over our floor
-/// there (live.md §1: `new = max(fresh, bump(previous))`).
+/// there (docs/protocol.md §11.1: `new = max(fresh, bump(previous))`).
 pub(crate) fn bid_for(slot: Option<&Slot>, fees: FeeView, config: &Config, why: Resend) -> (Bid, BidReason) {
     let fresh = fees.fresh(config);
     let Some(previous) = slot.and_then(Slot::floor) else { return (fresh, BidReason::Fresh) };
@@ -226,7 +226,7 @@ pub(crate) fn bid_for(slot: Option<&Slot>, fees: FeeView, config: &Config, why: 
     (fresh.max(previous.bumped()), reason)
 }
 
-/// recovery.md §7 step 4 on the fresh bid: tripled, then bumped by 10% + 1, so the no-op
+/// docs/protocol.md §7 step 4 on the fresh bid: tripled, then bumped by 10% + 1, so the no-op
 /// out-bids any batch we sent at that slot; and at least 10% over our floor there.
 pub(crate) fn noop_bid(slot: Option<&Slot>, fees: FeeView, config: &Config) -> (Bid, BidReason) {
     let fresh = fees.fresh(config);

@@ -1,4 +1,4 @@
-//! recovery.md §7: the flush. Every wallet slot this deployment ever used (bounded by
+//! docs/protocol.md §7: the flush. Every wallet slot this deployment ever used (bounded by
 //! the durable watermark `W`, not by the node's `pending`, so zombies are covered) is
 //! consumed at safe depth before anything local changes.
 
@@ -33,7 +33,7 @@ pub struct Fees {
     pub max_priority_fee_per_gas: u128,
 }
 
-/// recovery.md §7 step 4: no-op fees from a fresh estimate — tripled, then bumped by
+/// docs/protocol.md §7 step 4: no-op fees from a fresh estimate — tripled, then bumped by
 /// `max(x * 11 / 10 + 1, x + 1)`, saturating, the priority fee clamped to the max fee.
 /// This out-bids any batch sent at that slot by at least 10%, as replacement requires.
 #[must_use]
@@ -115,7 +115,7 @@ fn send_round(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
             Some(view) => {
                 let (bid, reason) = fees::noop_bid(ctx.state.wallet.slots.get(&w_nonce), view, config);
                 if let Some(cap) = fees::exceeded_cap(bid, config, true) {
-                    // live.md §1: held like a batch; the round then fails and startup retries.
+                    // docs/protocol.md §11.1: held like a batch; the round then fails and startup retries.
                     hold.get_or_insert((w_nonce, bid, cap));
                     failed.push(w_nonce);
                     continue;
@@ -195,7 +195,7 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
         &mut FlushStage::Sending { since_ms, ref outstanding, ref failed }
             if now_ms.0.saturating_sub(since_ms.0) >= watch_ms =>
         {
-            // recovery.md §7 step 6: a failure already known is not forgotten because
+            // docs/protocol.md §7 step 6: a failure already known is not forgotten because
             // another outcome never came.
             if let Some(&first) = failed.iter().min() {
                 let why = Why::FlushSendsFailed { failed: failed.len() as u64, first };

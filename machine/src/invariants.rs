@@ -1,7 +1,7 @@
-//! recovery.md §9 as code: [`check`] holds after every step whatever the events, and
+//! docs/protocol.md §9 as code: [`check`] holds after every step whatever the events, and
 //! [`Monotone::check_step`] checks what one step may change.
 //!
-//! `check` walks the whole (bounded, live.md §6) state. `check_step` is incremental: it
+//! `check` walks the whole (bounded, docs/protocol.md §11.6) state. `check_step` is incremental: it
 //! captures a fingerprint of everything `check` depends on before the step (the tree's
 //! shape, the frontier, the safe head, the drainable inputs, the seal ids, the watermark)
 //! and runs `check` only when the step changed it. Most steps (ticks, wallet answers,
@@ -16,7 +16,7 @@ use crate::step::Step;
 use crate::units::{BatchIndex, BatchNonce, WalletNonce};
 use crate::verdict::Decision;
 
-/// A broken invariant, named by its number in recovery.md §9.
+/// A broken invariant, named by its number in docs/protocol.md §9.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[expect(missing_docs, reason = "each variant's message documents its fields")]
 pub enum Violation {
@@ -61,7 +61,7 @@ pub enum Violation {
     #[error("invariant 8: after divergence the step decided {decision:?} or sent something")]
     ActedAfterDivergence { decision: Option<Decision> },
     #[error(
-        "seal once (live.md §5): batch {batch} holds seal id {seal_id}, not above the previous sealed id {previous:?} or above the last consumed {last:?}"
+        "seal once (docs/protocol.md §11.5): batch {batch} holds seal id {seal_id}, not above the previous sealed id {previous:?} or above the last consumed {last:?}"
     )]
     SealedTwice { batch: BatchIndex, seal_id: u64, previous: Option<u64>, last: Option<u64> },
 }
@@ -73,7 +73,7 @@ pub enum Violation {
 pub fn check(state: &State) -> Result<(), Violation> {
     let tree = state.tree();
     let n_path = tree.path_len() as u64;
-    // The path continues the pruned prefix (live.md §6): its nonces, parent and drain.
+    // The path continues the pruned prefix (docs/protocol.md §11.6): its nonces, parent and drain.
     let mut expected_nonce = tree.first_nonce();
     let mut expected_drain = tree.pruned().drain_to;
     let mut parent = tree.pruned().last_index;

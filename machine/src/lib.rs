@@ -10,7 +10,7 @@
 //! The core never reads a clock, a file, a socket or a random number, never spawns a
 //! thread and never panics on any event: a fact it cannot use is a [`FactError`] in the
 //! step's notes and leaves the state as it was. The behaviour is specified in
-//! `shared/spec/recovery.md`; each module's doc names the section it implements.
+//! `docs/protocol.md`; each module's doc names the section it implements.
 #![warn(missing_docs)]
 
 mod batch_tree;
@@ -44,7 +44,7 @@ pub mod wire;
 pub mod sabotage {
     use core::sync::atomic::AtomicBool;
 
-    /// When set, the cascade pivots one batch too late (recovery.md §8 step 1 broken).
+    /// When set, the cascade pivots one batch too late (docs/protocol.md §8 step 1 broken).
     pub static CASCADE_PIVOT_ONE_LATE: AtomicBool = AtomicBool::new(false);
 }
 

@@ -1,4 +1,4 @@
-//! live.md §6, bounded state: what is settled leaves the state. An accepted (Gold) batch
+//! docs/protocol.md §11.6, bounded state: what is settled leaves the state. An accepted (Gold) batch
 //! whose landing is more than `prune_after_blocks` below the safe head leaves the tree,
 //! with every invalidated batch created before it and every wallet slot at or below the
 //! wallet nonce it landed at. The tree keeps a running summary of what left

@@ -1,4 +1,4 @@
-//! recovery.md §1, §5: the L1 reader's side of the core. A safe-head sync is checked
+//! docs/protocol.md §1, §5: the L1 reader's side of the core. A safe-head sync is checked
 //! whole before any of it is applied, then its new inputs are folded in L1 order.
 
 use crate::batch_tree::Sealed;
@@ -15,11 +15,11 @@ use crate::verdict::{FactError, Why};
 #[derive(Debug)]
 pub(crate) enum Applied {
     /// Its new inputs were folded; the block of a diverged landing, if any, and the
-    /// landings adopted as Gold batches (live.md §7).
+    /// landings adopted as Gold batches (docs/protocol.md §11.7).
     Folded { why: Why, diverged: Option<BlockNumber>, adopted: Vec<Adopted> },
-    /// Its safe head is below the stored one: ignored and counted (live.md §2).
+    /// Its safe head is below the stored one: ignored and counted (docs/protocol.md §11.2).
     Behind(Why),
-    /// A block we stored has another hash now: nothing was applied (live.md §2).
+    /// A block we stored has another hash now: nothing was applied (docs/protocol.md §11.2).
     Rewritten(Why),
 }
 
@@ -60,7 +60,7 @@ pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Resul
             }
             Input::Batch(landing) => {
                 landings += 1;
-                // interface.md: an omitted hash means the exact bytes we sent at this w_nonce.
+                // docs/protocol.md §10: an omitted hash means the exact bytes we sent at this w_nonce.
                 let mut wire_hash = landing.wire_hash.or_else(|| {
                     state.wallet.slots.get(&landing.w_nonce).and_then(|slot| slot.sent_hash(landing.nonce))
                 });
@@ -97,7 +97,7 @@ pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Resul
     Ok(Applied::Folded { why, diverged, adopted })
 }
 
-/// A landing of ours rebuilt as a Gold batch from L1 (live.md §7).
+/// A landing of ours rebuilt as a Gold batch from L1 (docs/protocol.md §11.7).
 #[derive(Clone, Debug)]
 pub(crate) struct Adopted {
     /// The unsealed Tip at its nonce took the bytes (no batch was opened for them).
@@ -109,7 +109,7 @@ pub(crate) struct Adopted {
     pub(crate) block: BlockNumber,
 }
 
-/// live.md §7: while the log has sealed nothing, an accepted landing from our submitter
+/// docs/protocol.md §11.7: while the log has sealed nothing, an accepted landing from our submitter
 /// at the expected nonce whose bytes decode (and that matches no batch of ours) becomes
 /// a batch with the bytes read from L1, which the fold then accepts as Gold. Its drain
 /// range is every direct input seen before it: the payload is opaque to the core.
@@ -149,7 +149,7 @@ fn adopt(state: &mut State, config: &Config, landing: &BatchLanding, wire_hash: 
     Some(Adopted { tip_taken, opened, wire_hash, w_nonce: landing.w_nonce, block: landing.block })
 }
 
-/// live.md §2: a block whose hash we stored must keep it, whether the answer names it
+/// docs/protocol.md §11.2: a block whose hash we stored must keep it, whether the answer names it
 /// as its safe head or as the parent of its range.
 fn rewritten(view: &L1View, sync: &L1) -> Option<Why> {
     let check = |block: BlockNumber, found: Option<Hash32>| {

@@ -1,4 +1,4 @@
-//! recovery.md §1–§2: the core's mirror of the on-chain scheduler. Safe batch landings
+//! docs/protocol.md §1–§2: the core's mirror of the on-chain scheduler. Safe batch landings
 //! are folded in L1 order into `expected_nonce` (the gold frontier); an accepted
 //! landing whose bytes match no valid local batch is canonical divergence.
 
@@ -37,7 +37,7 @@ pub enum Judgement {
 }
 
 /// Is a batch with first-frame safe block `first_frame` stale when included at `inclusion`?
-/// A batch with no frames is never stale (recovery.md §1).
+/// A batch with no frames is never stale (docs/protocol.md §1).
 #[must_use]
 pub fn stale_by_inclusion(inclusion: BlockNumber, first_frame: Option<BlockNumber>, max_wait_blocks: u64) -> bool {
     first_frame.is_some_and(|first_frame| inclusion.blocks_since(first_frame) >= max_wait_blocks)
@@ -85,7 +85,7 @@ impl Scheduler {
     }
 }
 
-/// recovery.md §5: the submitter's start nonce — the frontier advanced by our unsafe
+/// docs/protocol.md §5: the submitter's start nonce — the frontier advanced by our unsafe
 /// landings, in L1 order, each equal to the running expectation.
 #[must_use]
 pub fn submit_start(frontier: BatchNonce, unsafe_nonces: &[BatchNonce]) -> BatchNonce {

@@ -1,4 +1,4 @@
-//! recovery.md §6: startup, one decision at a time. [`inspect`] is the decision table:
+//! docs/protocol.md §6: startup, one decision at a time. [`inspect`] is the decision table:
 //! it classifies, picks at most one phase and runs it. Phases that need L1 answers
 //! (`InitialSync`, `Flush`, `PostFlushSync`) continue when their answers arrive; the
 //! local repairs run at once and inspect again.
@@ -46,7 +46,7 @@ pub(crate) fn inspect(ctx: &mut Ctx<'_>, config: &Config, progress: Progress) {
             inspect(ctx, config, Progress::Repaired);
         }
         (Progress::Synced, Danger::L1ViewStale | Danger::EstimatedBatchInDanger(_)) => {
-            // An estimate alone never mutates (recovery.md §4, arm 6).
+            // An estimate alone never mutates (docs/protocol.md §4, arm 6).
             decide_exit(ctx, danger, Decision::Retry, ExitCode::Retry, why);
         }
         (Progress::Synced, Danger::TipInDanger(_)) => {

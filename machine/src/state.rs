@@ -1,5 +1,5 @@
 //! The core's whole state: durable facts (everything the log rebuilds after a crash)
-//! and the boot-local `Process` (reset by every `boot`, recovery.md §6). It derives
+//! and the boot-local `Process` (reset by every `boot`, docs/protocol.md §6). It derives
 //! rkyv so snapshots and state hashes see exactly what `step` sees.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, Wallet
 /// of `State` or of a type inside it (the `state_layout_is_pinned` test fails until then),
 /// so a snapshot written by another build is refused by number instead of misread when
 /// the archive would still validate (fields of one type reordered, say). 2: pruning
-/// (live.md §6). 3: the operator's pause.
+/// (docs/protocol.md §11.6). 3: the operator's pause.
 pub const STATE_LAYOUT: u32 = 3;
 
 /// Everything `step` knows.
@@ -28,11 +28,11 @@ pub struct State {
     pub(crate) wallet: WalletBook,
     pub(crate) unsafe_nonces: Vec<BatchNonce>,
     pub(crate) generation: u64,
-    /// The genesis hash of the first chain this log saw (live.md §2).
+    /// The genesis hash of the first chain this log saw (docs/protocol.md §11.2).
     pub(crate) genesis_hash: Option<Hash32>,
     /// The highest seal queue id consumed (sealed or rejected); ids are strictly increasing.
     pub(crate) last_seal_id: Option<u64>,
-    /// A `seal` closed a batch of this log: adopting history from L1 ends (live.md §7).
+    /// A `seal` closed a batch of this log: adopting history from L1 ends (docs/protocol.md §11.7).
     pub(crate) sealed_own: bool,
     pub(crate) next_op: OpId,
     pub(crate) now_ms: UnixMillis,
@@ -51,10 +51,10 @@ pub struct L1View {
     /// The local time at which the safe head last advanced.
     pub last_progress_ms: UnixMillis,
     /// How many direct inputs were seen: the next one's position. Only the count is
-    /// kept, so the state does not grow with history (live.md §6).
+    /// kept, so the state does not grow with history (docs/protocol.md §11.6).
     pub direct_inputs: u64,
     /// The hashes of the most recent safe heads, oldest first, at most
-    /// [`RECENT_HEADS`]: what a later sync's `parent_hash` must match (live.md §2).
+    /// [`RECENT_HEADS`]: what a later sync's `parent_hash` must match (docs/protocol.md §11.2).
     pub recent_heads: Vec<(BlockNumber, Hash32)>,
     /// Answers whose safe head was below the stored one (lagging replicas), ignored.
     pub lagging_answers: u64,
@@ -79,10 +79,10 @@ pub struct WalletBook {
     pub watermark: Option<WalletNonce>,
     /// What was last asked to be sent at each wallet nonce.
     pub slots: BTreeMap<WalletNonce, Slot>,
-    /// The latest fee observation (live.md §1); `None` until a `wallet` event carries one,
+    /// The latest fee observation (docs/protocol.md §11.1); `None` until a `wallet` event carries one,
     /// and then sends carry no bid (the adapter prices at the node's estimate).
     pub fees: Option<FeeView>,
-    /// Slots at or below this wallet nonce were pruned (live.md §6): consumed on L1 at or
+    /// Slots at or below this wallet nonce were pruned (docs/protocol.md §11.6): consumed on L1 at or
     /// before a Gold landing that left the state.
     pub pruned_through: Option<WalletNonce>,
 }
@@ -103,7 +103,7 @@ pub struct Slot {
     /// The bid of the last send asked for here, if it carried one.
     pub asked: Option<Bid>,
     /// Our highest bid the node took here, or refused as underpriced: a replacement must
-    /// beat it by 10% (live.md §1). Survives restarts because `sent` is in the log.
+    /// beat it by 10% (docs/protocol.md §11.1). Survives restarts because `sent` is in the log.
     pub floor: Option<Bid>,
     /// The last send here was refused: it is due again at the next submit round.
     pub failed: bool,
@@ -171,7 +171,7 @@ impl Slot {
     }
 
     /// The wire hash of the batch with `nonce` we sent here, if any: what a landing at
-    /// this slot that omits its hash carries (interface.md).
+    /// this slot that omits its hash carries (docs/protocol.md §10).
     #[must_use]
     pub fn sent_hash(&self, nonce: BatchNonce) -> Option<Hash32> {
         self.batches.iter().rev().find(|&&(_, sent, _)| sent == nonce).map(|&(_, _, hash)| hash)
@@ -216,7 +216,7 @@ pub enum Mode {
     Admitted(Runtime),
 }
 
-/// Where a flush stands (recovery.md §7).
+/// Where a flush stands (docs/protocol.md §7).
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub enum FlushStage {
     /// The flush is this process's first L1 contact: chain id first.
@@ -239,7 +239,7 @@ pub enum FlushStage {
     },
 }
 
-/// The admitted runtime's cadences (recovery.md §5).
+/// The admitted runtime's cadences (docs/protocol.md §5).
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 pub struct Runtime {
     /// When the detector last ran (or the process was admitted).
@@ -344,7 +344,7 @@ impl State {
         matches!(&self.process, Process::Running(Running { mode: Mode::Admitted(_), .. }))
     }
 
-    /// Colors along the valid path (recovery.md §2).
+    /// Colors along the valid path (docs/protocol.md §2).
     #[must_use]
     pub fn colors(&self) -> Vec<(BatchIndex, Color)> {
         self.tree.colors(self.bronze_below())

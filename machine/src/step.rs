@@ -101,7 +101,7 @@ impl Ctx<'_> {
     }
 
     /// Emits a startup read and arms a timer one block-time later: answers may be lost
-    /// (interface.md), and a tick with the answer still missing asks again.
+    /// (docs/protocol.md §10), and a tick with the answer still missing asks again.
     pub(crate) fn ask(&mut self, request: Effect, config: &Config) {
         self.emit(request);
         let at_ms = UnixMillis(self.state.now_ms.0.saturating_add(config.block_time_ms()));
@@ -180,20 +180,20 @@ impl Ctx<'_> {
     }
 
     /// The first block the next sync reads: after the stored safe head, or the configured
-    /// `start_block` (the inbox's deployment block) before any (live.md §4).
+    /// `start_block` (the inbox's deployment block) before any (docs/protocol.md §11.4).
     pub(crate) fn sync_from(&self) -> BlockNumber {
         let start = self.state.config.map_or(BlockNumber(0), |config| config.start_block());
         self.state.view.safe_block.map_or(start, |head| BlockNumber(head.0.saturating_add(1)))
     }
 
-    /// Whether our own landings are adopted as Gold batches (live.md §7): the config asks
+    /// Whether our own landings are adopted as Gold batches (docs/protocol.md §11.7): the config asks
     /// for it and nothing was sealed by this log yet.
     pub(crate) fn adopting(&self) -> bool {
         self.state.config.is_some_and(|config| config.adopt_l1_history()) && !self.state.sealed_own
     }
 
     /// Opens a Tip on the valid path at the current safe head, draining every direct
-    /// input not drained by a valid batch (recovery.md §2, §8).
+    /// input not drained by a valid batch (docs/protocol.md §2, §8).
     pub(crate) fn open_tip(&mut self) -> Opened {
         // A Tip is opened only after a `Safe` classification or by an admitted seal, both
         // of which imply a safe head; 0 is never used in practice.
@@ -218,7 +218,7 @@ impl Ctx<'_> {
             Err(error) => return self.exit(ExitCode::ConfigInvalid, Why::ConfigInvalid(error)),
         };
         if let Some(stored) = self.state.config {
-            // live.md §3: a log belongs to one deployment; tuning may change, noted.
+            // docs/protocol.md §11.3: a log belongs to one deployment; tuning may change, noted.
             if let Some(change) = stored.identity_change(&config) {
                 return self.exit(ExitCode::ConfigInvalid, Why::IdentityChanged(change));
             }
@@ -235,7 +235,7 @@ impl Ctx<'_> {
         self.state.process =
             Process::Running(Running { chain_id_verified: false, mode: Mode::InitialSync { chain_checked: false } });
         if let Some(nonce) = self.state.scheduler.divergence {
-            // recovery.md §6: a divergence marker refuses at once, before any L1 call.
+            // docs/protocol.md §6: a divergence marker refuses at once, before any L1 call.
             let why = Why::DivergenceMarker { nonce };
             self.verdict(Some(Danger::CanonicalDivergence(nonce)), Some(Decision::Refuse), why.clone());
             return self.exit(ExitCode::Refuse, why);
@@ -252,7 +252,7 @@ impl Ctx<'_> {
             self.verdict(None, Some(Decision::Refuse), why.clone());
             return self.exit(ExitCode::Refuse, why);
         }
-        // live.md §2: the chain is its id and its genesis; the first genesis seen is kept.
+        // docs/protocol.md §11.2: the chain is its id and its genesis; the first genesis seen is kept.
         match (self.state.genesis_hash, genesis_hash) {
             (Some(stored), Some(found)) if stored != found => {
                 let why = Why::GenesisMismatch { stored, found };
@@ -303,7 +303,7 @@ impl Ctx<'_> {
             }
             Ok(reader::Applied::Behind(why)) => self.note(why),
             Ok(reader::Applied::Rewritten(why)) => {
-                // live.md §2: an operator must look; no restart can fix this by itself.
+                // docs/protocol.md §11.2: an operator must look; no restart can fix this by itself.
                 self.verdict(Some(Danger::L1HistoryRewritten), Some(Decision::Refuse), why.clone());
                 return self.exit(ExitCode::Refuse, why);
             }
@@ -315,7 +315,7 @@ impl Ctx<'_> {
             self.db(DbWrite::MarkDivergence { nonce });
             let why = Why::DivergenceDetected { nonce, block: diverged_at.unwrap_or(sync.safe_block) };
             let danger = Some(Danger::CanonicalDivergence(nonce));
-            // recovery.md §5: divergence exits at once, whatever the process was doing.
+            // docs/protocol.md §5: divergence exits at once, whatever the process was doing.
             return if self.state.intake_open() {
                 self.verdict(danger, None, why.clone());
                 self.exit(ExitCode::RecoveryRequired, why)
@@ -329,7 +329,7 @@ impl Ctx<'_> {
             self.note(why);
         }
         if !complete {
-            // live.md §4: a catch-up stopped at its byte budget; the sync goes on.
+            // docs/protocol.md §11.4: a catch-up stopped at its byte budget; the sync goes on.
             return self.continue_sync(&config);
         }
         // Any complete answer, used or rejected, completes a sync that startup waits for.
@@ -344,7 +344,7 @@ impl Ctx<'_> {
         }
     }
 
-    /// live.md §7: the projection learns the adopted batches; `W` covers their wallet
+    /// docs/protocol.md §11.7: the projection learns the adopted batches; `W` covers their wallet
     /// nonces; an admitted process whose Tip took a landing's bytes opens a new one.
     fn record_adopted(&mut self, adopted: Vec<reader::Adopted>) {
         for reader::Adopted { tip_taken, opened, wire_hash, w_nonce, block } in adopted {
@@ -407,7 +407,7 @@ impl Ctx<'_> {
             return self.reject(FactError::WalletInconsistent { latest, pending, safe });
         }
         if let Some(fees) = wallet.fees() {
-            // live.md §1: the round's sends are priced from this observation.
+            // docs/protocol.md §11.1: the round's sends are priced from this observation.
             self.state.wallet.fees = Some(fees);
         }
         match self.mode_mut() {
@@ -426,7 +426,7 @@ impl Ctx<'_> {
             Some(Mode::Admitted(_)) => submitter::on_tick(self, &config, now_ms),
             Some(Mode::Flush(_)) => flush::on_tick(self, &config, now_ms),
             Some(&mut Mode::InitialSync { chain_checked }) => {
-                // The answer is overdue: ask again (interface.md: answers may never come).
+                // The answer is overdue: ask again (docs/protocol.md §10: answers may never come).
                 let request = if chain_checked {
                     Effect::SyncL1 { from_block: self.sync_from(), with_wire: self.adopting() }
                 } else {
@@ -449,7 +449,7 @@ impl Ctx<'_> {
         if let (Some(seal_id), Some(last)) = (seal_id, self.state.last_seal_id)
             && seal_id <= last
         {
-            // live.md §5: a row whose record is durable but that was not marked taken yet.
+            // docs/protocol.md §11.5: a row whose record is durable but that was not marked taken yet.
             self.note(Why::SealRepeated { seal_id, last });
             return self.db(DbWrite::AckSeal { seal_id });
         }
@@ -462,7 +462,7 @@ impl Ctx<'_> {
         let (batch, nonce, first_frame_safe_block) = (tip.index, tip.nonce, tip.first_frame_safe_block);
         let wire_bytes = (wire::HEADER_LEN as u64).saturating_add(payload.0.len() as u64);
         if wire_bytes > config.max_batch_bytes() {
-            // live.md §4: refused back to the lane, never dropped, never a crash.
+            // docs/protocol.md §11.4: refused back to the lane, never dropped, never a crash.
             self.state.last_seal_id = seal_id.or(self.state.last_seal_id);
             let max_batch_bytes = config.max_batch_bytes();
             self.note(Why::SealTooLarge { seal_id, wire_bytes, max_batch_bytes });
@@ -488,13 +488,13 @@ impl Ctx<'_> {
         let event = if outcome.is_ok() { "sent" } else { "send_failed" };
         let Some(config) = self.live_config(event) else { return };
         if let Some(pruned_through) = self.state.wallet.pruned_through.filter(|&through| w_nonce <= through) {
-            // live.md §6: the nonce was consumed on L1 long ago; no decision depends on it.
+            // docs/protocol.md §11.6: the nonce was consumed on L1 long ago; no decision depends on it.
             return self.reject(FactError::SendOutcomeForPrunedSlot { w_nonce, pruned_through });
         }
         let Some(slot) = self.state.wallet.slots.get_mut(&w_nonce) else {
             return self.reject(FactError::SendOutcomeForUnknownSlot { w_nonce });
         };
-        // live.md §1: the node holding the identical transaction is the outcome asked for.
+        // docs/protocol.md §11.1: the node holding the identical transaction is the outcome asked for.
         let sent = match outcome {
             Ok((tx_hash, bid)) => {
                 slot.took(Some(tx_hash), bid);
@@ -528,16 +528,16 @@ impl Ctx<'_> {
         let Some(config) = self.live_config("rpc_failed") else { return };
         match (self.mode_mut(), call) {
             (Some(Mode::InitialSync { .. }), RpcCall::ChainId | RpcCall::L1) => {
-                // recovery.md §6: inspection goes on from the stored view.
+                // docs/protocol.md §6: inspection goes on from the stored view.
                 self.note(Why::InitialSyncFailed { call });
                 startup::inspect(self, &config, startup::Progress::Synced);
             }
             (Some(Mode::Flush(_)), RpcCall::ChainId | RpcCall::Wallet) => {
-                // recovery.md §7 step 6: no internal retry.
+                // docs/protocol.md §7 step 6: no internal retry.
                 self.exit(ExitCode::Retry, Why::RpcFailedNoRetry { call, decision: Decision::Flush });
             }
             (Some(Mode::PostFlushSync { .. }), RpcCall::L1) => {
-                // recovery.md §8: L1 is flushed but nothing local changed; the next boot repeats.
+                // docs/protocol.md §8: L1 is flushed but nothing local changed; the next boot repeats.
                 self.exit(ExitCode::Retry, Why::RpcFailedNoRetry { call, decision: Decision::PostFlushSync });
             }
             (Some(Mode::Admitted(runtime)), RpcCall::Wallet | RpcCall::UnsafeLandings) => {

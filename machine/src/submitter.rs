@@ -1,4 +1,4 @@
-//! recovery.md §5: the admitted runtime — detector, reader and submitter cadences on
+//! docs/protocol.md §5: the admitted runtime — detector, reader and submitter cadences on
 //! `tick`, and the submitter's plan when a round's answers are in. The submitter never
 //! looks at danger; the detector never sends.
 
@@ -18,7 +18,7 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
     let Some(Mode::Admitted(runtime)) = ctx.mode_mut() else { return };
     // Due when an interval has passed since the last run, or when the clock reads earlier
     // than the last run: a clock that stepped back (or a reading that glitched ahead)
-    // must never silence the detector (recovery.md §4: a broken clock masks nothing).
+    // must never silence the detector (docs/protocol.md §4: a broken clock masks nothing).
     let due = |last: UnixMillis, interval_ms: u64| now_ms < last || now_ms.0 - last.0 >= interval_ms;
     let detector_due = due(runtime.last_detector_ms, config.detector_interval_ms());
     let submit_due = due(runtime.last_submit_ms, config.submit_interval_ms());
@@ -111,7 +111,7 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
     let start = submit_start(ctx.state.scheduler.expected_nonce, unsafe_nonces);
     let (now_ms, watch_ms, fee_view) = (ctx.state.now_ms, config.submission_watch_ms(), ctx.state.wallet.fees);
     // One pass to count the plan and pick the sends that are due, and usually few are.
-    // With fee observations a pending send is re-priced by live.md §1's rules; without
+    // With fee observations a pending send is re-priced by docs/protocol.md §11.1's rules; without
     // (scripts written before it), it is watched for `confirmation_depth` block-times.
     let (mut count, mut due, mut due_bytes, mut deferred) = (0_u64, Vec::new(), 0_usize, 0_u64);
     for batch in ctx.state.tree.valid_from(start) {
@@ -142,7 +142,7 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
         ctx.db(DbWrite::RaiseWatermark { to: last_w_nonce });
     }
     let watched = count - due.len() as u64 - deferred;
-    // live.md §1: a bid over the cap is not sent; a later batch could not land before
+    // docs/protocol.md §11.1: a bid over the cap is not sent; a later batch could not land before
     // that one anyway, so the rest of the round is held with it. The detector remains
     // the safety net.
     let (mut hold, mut held) = (None, 0_u64);

@@ -1,5 +1,5 @@
-//! Newtypes for the quantities of recovery.md, so that a wallet nonce can never be
-//! passed where a batch nonce is expected (style.md §3.6).
+//! Newtypes for the quantities of docs/protocol.md, so that a wallet nonce can never be
+//! passed where a batch nonce is expected.
 
 use core::fmt;
 
@@ -29,15 +29,15 @@ unit!(
     BlockNumber
 );
 unit!(
-    /// A batch's creation index: unique, never reused (recovery.md §2).
+    /// A batch's creation index: unique, never reused (docs/protocol.md §2).
     BatchIndex
 );
 unit!(
-    /// A batch's scheduler nonce: its depth in the batch tree (recovery.md §2).
+    /// A batch's scheduler nonce: its depth in the batch tree (docs/protocol.md §2).
     BatchNonce
 );
 unit!(
-    /// The submitter account's Ethereum transaction nonce (recovery.md §1).
+    /// The submitter account's Ethereum transaction nonce (docs/protocol.md §1).
     WalletNonce
 );
 unit!(
@@ -50,7 +50,7 @@ unit!(
 );
 
 impl BlockNumber {
-    /// Blocks from `earlier` to `self`, saturating at zero (recovery.md §1).
+    /// Blocks from `earlier` to `self`, saturating at zero (docs/protocol.md §1).
     #[must_use]
     pub fn blocks_since(self, earlier: BlockNumber) -> u64 {
         self.0.saturating_sub(earlier.0)

@@ -1,6 +1,6 @@
 //! Decisions as data: the danger a step classified, the startup decision it took, and
 //! a structured `Why` with the numbers. Sentences are rendered by `Display`, outside
-//! `step` (style.md §1).
+//! `step`.
 
 use core::fmt;
 
@@ -12,7 +12,7 @@ use crate::event::{RpcCall, SendClass};
 use crate::fees::{Bid, BidReason, Wei};
 use crate::units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 
-/// recovery.md §4: the danger classification, in its order.
+/// docs/protocol.md §4: the danger classification, in its order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Danger {
@@ -28,13 +28,13 @@ pub enum Danger {
     EstimatedBatchInDanger(BatchIndex),
     /// Arm 7.
     Safe,
-    /// Not an arm of recovery.md §4: a sync showed that history at or below the stored
-    /// safe head was rewritten (live.md §2). Found by the reader, never by `classify`.
+    /// Not an arm of docs/protocol.md §4: a sync showed that history at or below the stored
+    /// safe head was rewritten (docs/protocol.md §11.2). Found by the reader, never by `classify`.
     L1HistoryRewritten,
 }
 
 impl Danger {
-    /// The interface.md name.
+    /// The docs/protocol.md §10 name.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -60,7 +60,7 @@ impl Danger {
     }
 }
 
-/// recovery.md §6: the startup decisions.
+/// docs/protocol.md §6: the startup decisions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -70,11 +70,11 @@ pub enum Decision {
     EnsureOpenTip,
     /// Invalidate the Tip only and open a fresh one.
     RecoverTip,
-    /// Consume every wallet slot ever used (recovery.md §7).
+    /// Consume every wallet slot ever used (docs/protocol.md §7).
     Flush,
     /// Re-read safe inputs after a flush.
     PostFlushSync,
-    /// Invalidate everything past gold and open the recovery batch (recovery.md §8).
+    /// Invalidate everything past gold and open the recovery batch (docs/protocol.md §8).
     Cascade,
     /// Start detector, submitter, reader; open intake.
     Admit,
@@ -82,13 +82,13 @@ pub enum Decision {
     Retry,
     /// Terminal exit.
     Refuse,
-    /// Not a startup decision of recovery.md §6: a send whose bid would exceed
-    /// `max_fee_cap_wei` is not sent (live.md §1).
+    /// Not a startup decision of docs/protocol.md §6: a send whose bid would exceed
+    /// `max_fee_cap_wei` is not sent (docs/protocol.md §11.1).
     HoldFeeCap,
 }
 
 impl Decision {
-    /// The interface.md name.
+    /// The docs/protocol.md §10 name.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -162,7 +162,7 @@ pub enum FactError {
         /// The wallet nonce.
         w_nonce: WalletNonce,
     },
-    /// A send outcome for a wallet nonce that was consumed on L1 and pruned (live.md §6).
+    /// A send outcome for a wallet nonce that was consumed on L1 and pruned (docs/protocol.md §11.6).
     #[error(
         "send outcome for wallet nonce {w_nonce}, which was consumed on L1 and pruned with the slots through {pruned_through}: it can no longer matter"
     )]
@@ -198,7 +198,7 @@ pub enum FactError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[expect(missing_docs, reason = "the fields are named for what they hold; `Display` below is their documentation")]
 pub enum Why {
-    // --- danger classification (recovery.md §4) ---
+    // --- danger classification (docs/protocol.md §4) ---
     /// Arm 1.
     DivergenceMarker { nonce: BatchNonce },
     /// Arm 2, no observation yet.
@@ -218,16 +218,16 @@ pub enum Why {
     /// Arm 7.
     AllWithinThreshold { oldest: Option<(BatchIndex, u64)>, threshold_blocks: u64 },
 
-    // --- startup (recovery.md §6) ---
+    // --- startup (docs/protocol.md §6) ---
     /// A boot starts with a chain-id check and a sync.
     Booted { chain_id: u64 },
     /// The config broke a rule.
     ConfigInvalid(ConfigError),
-    /// The config names another deployment than the one this log was started for (live.md §3).
+    /// The config names another deployment than the one this log was started for (docs/protocol.md §11.3).
     IdentityChanged(IdentityChange),
-    /// A tuning field changed since the last boot: allowed, noted (live.md §3).
+    /// A tuning field changed since the last boot: allowed, noted (docs/protocol.md §11.3).
     ConfigChanged { field: &'static str, old: Option<u128>, new: Option<u128> },
-    /// The node's genesis block is not the one this log first saw (live.md §2).
+    /// The node's genesis block is not the one this log first saw (docs/protocol.md §11.2).
     GenesisMismatch { stored: Hash32, found: Hash32 },
     /// The first genesis hash seen was stored.
     GenesisStored { genesis_hash: Hash32 },
@@ -264,7 +264,7 @@ pub enum Why {
     /// `Safe` but no Tip after a repair: cannot happen unless the tree is torn again.
     NoTipAfterRepair,
 
-    // --- flush (recovery.md §7) ---
+    // --- flush (docs/protocol.md §7) ---
     /// No-ops were sent at `from .. to`.
     FlushSending { from: WalletNonce, to: WalletNonce, watermark: WalletNonce },
     /// Every slot below `end` is used but not yet consumed at safe depth.
@@ -286,7 +286,7 @@ pub enum Why {
     /// The send outcome was recorded; the round waits for others.
     FlushOutcome { w_nonce: WalletNonce, outstanding: u64 },
 
-    // --- runtime (recovery.md §5) ---
+    // --- runtime (docs/protocol.md §5) ---
     /// The L1 view advanced.
     Synced { safe_block: BlockNumber, direct: u64, landings: u64, accepted: u64, frontier: BatchNonce },
     /// The hash the node gives for a block we stored differs: history was rewritten.
@@ -328,13 +328,13 @@ pub enum Why {
     SendRetryLater { w_nonce: WalletNonce, class: Option<SendClass> },
     /// A flush's no-op was refused, with the adapter's class.
     SendRefused { w_nonce: WalletNonce, class: Option<SendClass> },
-    /// Settled batches and slots left the state (live.md §6).
+    /// Settled batches and slots left the state (docs/protocol.md §11.6).
     Pruned { batches: u64, slots: u64, through_nonce: Option<BatchNonce>, total: u64 },
-    /// A landing of ours was adopted from L1 as a Gold batch (live.md §7).
+    /// A landing of ours was adopted from L1 as a Gold batch (docs/protocol.md §11.7).
     Adopted { batch: BatchIndex, nonce: BatchNonce, w_nonce: WalletNonce, block: BlockNumber, tip_taken: bool },
-    /// A send's bid and why (live.md §1); `batch` is `None` for a no-op.
+    /// A send's bid and why (docs/protocol.md §11.1); `batch` is `None` for a no-op.
     Bid { w_nonce: WalletNonce, batch: Option<BatchIndex>, bid: Bid, reason: BidReason },
-    /// A bid over the cap was not sent; `held` sends wait with it (live.md §1).
+    /// A bid over the cap was not sent; `held` sends wait with it (docs/protocol.md §11.1).
     HoldFeeCap { w_nonce: WalletNonce, batch: Option<BatchIndex>, bid: Bid, cap: Wei, held: u64 },
     /// Submissions paused by an operator; `already`: they were paused before.
     Paused { reason: String, already: bool },
@@ -632,7 +632,7 @@ impl Why {
         }
     }
 
-    /// Reasons `run` logs as errors: an operator must act (live.md §1: an account that
+    /// Reasons `run` logs as errors: an operator must act (docs/protocol.md §11.1: an account that
     /// cannot pay for its sends).
     #[must_use]
     pub fn error(&self) -> Option<&'static str> {
@@ -643,7 +643,7 @@ impl Why {
         }
     }
 
-    /// Facts the audit lists besides decisions and warnings: every bid (live.md §1).
+    /// Facts the audit lists besides decisions and warnings: every bid (docs/protocol.md §11.1).
     #[must_use]
     pub fn audited(&self) -> Option<&'static str> {
         match self {

@@ -37,9 +37,9 @@ pub struct Watch {
     pub margin_blocks: Option<u64>,
     /// The process is admitted (past startup's recovery, submitting).
     pub admitted: bool,
-    /// The danger classification now (recovery.md §4).
+    /// The danger classification now (docs/protocol.md §4).
     pub danger: Danger,
-    /// The generation (recovery.md §2).
+    /// The generation (docs/protocol.md §2).
     pub generation: u64,
 }
 

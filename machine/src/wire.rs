@@ -1,4 +1,4 @@
-//! recovery.md §2: the pure batch encoder. The bytes submitted are exactly the bytes
+//! docs/protocol.md §2: the pure batch encoder. The bytes submitted are exactly the bytes
 //! judged, so the nonce and first-frame safe block are baked into them here.
 //!
 //! Layout (version 1), all integers big-endian:

@@ -75,7 +75,7 @@ pub fn render_decisions_json(steps: &[Traced]) -> String {
 }
 
 /// The state as JSON: config identity, tree with colors, frontier, watermark, generation,
-/// and the summary of what was pruned (live.md §6).
+/// and the summary of what was pruned (docs/protocol.md §11.6).
 #[must_use]
 pub fn state_json(state: &State) -> Value {
     let colors = state.colors();

@@ -1,4 +1,4 @@
-//! Runs events through the core, checking the invariants of recovery.md §9 after every
+//! Runs events through the core, checking the invariants of docs/protocol.md §9 after every
 //! step: [`Steps`] streams what the trace and audit render, one step at a time, and
 //! [`run`] collects it for the commands that print every step.
 

@@ -1,4 +1,4 @@
-//! Event scripts: JSON lines in the format of interface.md. `#` lines and blank lines
+//! Event scripts: JSON lines in the format of docs/protocol.md §10. `#` lines and blank lines
 //! are comments; `# check: TEXT` comments are expectations that the trace must contain
 //! lines with TEXT, in order; `# check-not: TEXT` comments say no trace line contains
 //! TEXT. Both are asserted by `seqrec replay` and the tests, not only snapshotted.

@@ -1,4 +1,4 @@
-//! Renders steps as the trace of interface.md: stable text for people and snapshots,
+//! Renders steps as the trace of docs/protocol.md §10: stable text for people and snapshots,
 //! one JSON object per step for machines.
 
 use std::fmt::Write as _;

@@ -47,7 +47,7 @@ The bench prints `met` or `MISSED` after each goal, from the figures of that run
 - The year in under 2 minutes: met (~110 M events, ~15 GiB; default replay, two threads, invariants on).\n\
 - Replay >= 50% of `step` alone on one thread (`--jobs 1`): missed (18-20% here); >= 80% with `--jobs 2`: missed (28-35%). Per record, replay also checks the chain hash (blake3 over a ~175-byte body: about 38% of replay's CPU on one thread), decodes the event, serializes the effects into a reused buffer to compare them and runs the incremental invariant checks; `step` is the small part of that. The two-thread pipeline (choice 57) doubles the throughput, but with two cores the hashing, decoding and stepping cannot fit into 1.25 times `step`'s own time. Stepping segments in parallel from their start snapshots is not built.\n\
 - Restart under 1 s (snapshot load + tail): met; with `run`'s default of a snapshot every 100,000 records the tail is at most ~100,000 records, whatever the log's age. The fixed cost (a snapshot at the end, zero tail) is well under 5 ms: met.\n\
-- State after the long log under 1 MiB: met (a few KiB: settled batches are pruned, live.md §6).\n\
+- State after the long log under 1 MiB: met (a few KiB: settled batches are pruned, docs/protocol.md §11.6).\n\
 - `seqrec simulate` of a quiet scenario: linear time, met. Memory: the log is streamed to its sink (none kept), the simulated projection keeps no rows and the simulated chain forgets transactions below the deepest reorg, so a week peaks at ~16 MiB (1.1 GiB before); what still grows is the simulated chain's own history (its blocks, ~1.3 MiB per simulated day), which a real chain keeps too, so the goal of bounded memory is met for the node's side and missed for the world's.\n\
 ";
 

@@ -114,7 +114,7 @@ fn decode_block(block: &Block, inbox: Address, from: Address) -> Fetched {
                 first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
                 wire_hash: Some(machine::wire::wire_hash(&data)),
                 decodes: decoded.is_ok(),
-                // The run loop keeps them only where the core adopts history (live.md §7).
+                // The run loop keeps them only where the core adopts history (docs/protocol.md §11.7).
                 wire: Some(Bytes(data)),
             }));
         } else {

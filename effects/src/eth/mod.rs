@@ -121,7 +121,7 @@ struct BlockFacts {
     parent_hash: Hash32,
 }
 
-/// The input bytes one `l1` event may carry (live.md §4): a catch-up over more stops at
+/// The input bytes one `l1` event may carry (docs/protocol.md §11.4): a catch-up over more stops at
 /// a block boundary and says `partial`. Far below the log's 64 MiB record limit, and a
 /// single block's calldata (at most a few MiB under any gas limit) always fits.
 pub const SYNC_BYTE_BUDGET: usize = 8 * 1024 * 1024;
@@ -310,7 +310,7 @@ impl EthL1 {
         }
     }
 
-    /// live.md §1: `max(min_gas, eth_estimateGas × 1.2)`. A failed estimate (the node
+    /// docs/protocol.md §11.1: `max(min_gas, eth_estimateGas × 1.2)`. A failed estimate (the node
     /// refusing to simulate, say for lack of funds) falls back to the floor × 1.2: the send
     /// then reports the node's real objection.
     fn gas_limit(&self, request: &TransactionRequest, min_gas: u64) -> u64 {
@@ -379,7 +379,7 @@ impl L1 for EthL1 {
             .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Latest))?
             .ok_or_else(|| L1Error::Rpc { code: 0, message: "no latest block".to_owned() })?;
         let head = latest.header.number;
-        // live.md §1: the fee observation of the same round. The pending block's base fee
+        // docs/protocol.md §11.1: the fee observation of the same round. The pending block's base fee
         // follows from the head by EIP-1559's rule; a pre-London chain has none.
         let base_fee = latest.header.inner.next_block_base_fee(BaseFeeParams::ethereum());
         let tip = self.block_on(self.provider.get_max_priority_fee_per_gas())?;

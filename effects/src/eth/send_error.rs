@@ -1,4 +1,4 @@
-//! What a node's refusal of `eth_sendRawTransaction` means (live.md §1): the JSON-RPC
+//! What a node's refusal of `eth_sendRawTransaction` means (docs/protocol.md §11.1): the JSON-RPC
 //! error object is classified into a [`SendClass`], by its code where a client's code is
 //! distinctive and otherwise by the client's wording, which the clients below share only
 //! in part. A refusal whose wording is unknown is `rejected`; only a missing error

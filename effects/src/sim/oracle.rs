@@ -1,4 +1,4 @@
-//! The on-chain scheduler, written again from recovery.md §1 and independently of the
+//! The on-chain scheduler, written again from docs/protocol.md §1 and independently of the
 //! core's mirror (it does not call `machine`), so the simulator can judge the core. It
 //! folds safe blocks in L1 order and also derives each accepted batch's drained direct
 //! inputs from its first-frame safe block.

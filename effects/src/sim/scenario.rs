@@ -143,7 +143,7 @@ pub fn test_config() -> RawConfig {
         max_wait_blocks: Some(20),
         preemptive_margin_blocks: Some(5),
         seconds_per_block: Some(12),
-        // The operator's fee ceiling (live.md §1), five times the simulated chain's normal
+        // The operator's fee ceiling (docs/protocol.md §11.1), five times the simulated chain's normal
         // base fee: a congestion prices a batch out, the core holds, the detector takes over.
         max_fee_cap_wei: Some(Wei(50_000_000_000)),
         ..RawConfig::default()

@@ -298,7 +298,7 @@ impl<'s> World<'s> {
             return Err(SendError::WrongChain { found });
         }
         if let Some(bid) = bid {
-            // live.md §1: the core's bid, signed as it is; the pool's replacement rule
+            // docs/protocol.md §11.1: the core's bid, signed as it is; the pool's replacement rule
             // judges it like a real node's.
             let fees = Fees { max_fee: bid.max_fee_per_gas.0, priority_fee: bid.max_priority_fee_per_gas.0 };
             let tx_hash = self.submit_tx(w_nonce, wire, fees)?;

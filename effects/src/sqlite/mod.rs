@@ -251,7 +251,7 @@ impl SqliteStore {
     /// [`StoreError`].
     pub fn reconcile(&mut self, state: &State) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(sql)?;
-        // Rows of batches and slots the state pruned (live.md §6) stay as history: the
+        // Rows of batches and slots the state pruned (docs/protocol.md §11.6) stay as history: the
         // state no longer knows them, and the projection is the operator's record.
         let first_kept = state.tree().next_index().0.saturating_sub(state.tree().batches().len() as u64);
         tx.execute("DELETE FROM batches WHERE batch_index >= ?1", params![int(first_kept)]).map_err(sql)?;
@@ -286,7 +286,7 @@ impl SqliteStore {
         set_meta(&tx, "watermark", state.wallet().watermark.map(|w| int(w.0)))?;
         set_meta(&tx, "generation", Some(int(state.generation())))?;
         set_meta(&tx, "divergence_nonce", state.scheduler().divergence.map(|n| int(n.0)))?;
-        // live.md §5: rows the log consumed but whose mark was lost in a crash.
+        // docs/protocol.md §11.5: rows the log consumed but whose mark was lost in a crash.
         if let Some(last) = state.last_seal_id() {
             for batch in state.tree().batches() {
                 if let Some(id) = batch.sealed.as_ref().and_then(|sealed| sealed.seal_id) {
@@ -322,7 +322,7 @@ impl SqliteStore {
 
     /// The oldest queued payload after row `after` and its row id, if any. Nothing is marked: the row is
     /// taken by the core's `close_batch` (or `reject_seal`) write, which runs only after
-    /// the `seal` record is durable (live.md §5), so a crash or a full disk loses nothing.
+    /// the `seal` record is durable (docs/protocol.md §11.5), so a crash or a full disk loses nothing.
     ///
     /// # Errors
     /// [`StoreError`].

@@ -124,7 +124,7 @@ fn lost_answers_and_identical_resends_count_as_sent_and_used_nonces_are_classifi
     let wire = b"seqrec send-error test batch";
 
     // The answer to the send is lost: the adapter finds the transaction by its hash.
-    // The core's bid, signed as it is (live.md §1).
+    // The core's bid, signed as it is (docs/protocol.md §11.1).
     let bid = Some(machine::Bid::new(machine::Wei(20_000_000_000), machine::Wei(1_000_000_000)));
     let sent = adapter(lossy_proxy(port)).send_batch(31337, WalletNonce(0), wire, bid, None).unwrap();
     assert_eq!(sent.bid, bid);

@@ -31,7 +31,7 @@ fn applied_effects_equal_the_reconciled_state_and_repeat_idempotently() {
         }
         let mut reconciled = SqliteStore::open(&dir.join("reconciled.db")).unwrap();
         reconciled.reconcile(&report.state).unwrap();
-        // Pruned batches (live.md §6) stay in a projection as history; the state knows
+        // Pruned batches (docs/protocol.md §11.6) stay in a projection as history; the state knows
         // only the rest, which must be row for row what the effects wrote.
         let tree = report.state.tree();
         let first_kept = tree.next_index().0 - tree.batches().len() as u64;
@@ -61,7 +61,7 @@ fn the_seal_queue_hands_payloads_over_in_order_and_only_the_core_marks_them() {
     store.enqueue_seal(b"two").unwrap();
     // A second connection, as the inclusion lane's process would have.
     let mut executor = SqliteStore::open(&dir.join("p.db")).unwrap();
-    // live.md §5: looking at a row does not take it (a crash here loses nothing).
+    // docs/protocol.md §11.5: looking at a row does not take it (a crash here loses nothing).
     assert_eq!(executor.peek_seal(None).unwrap(), Some((1, b"one".to_vec())));
     assert_eq!(executor.peek_seal(None).unwrap(), Some((1, b"one".to_vec())));
     assert_eq!(executor.peek_seal(Some(1)).unwrap(), Some((2, b"two".to_vec())));

@@ -1,4 +1,4 @@
-//! recovery.md §3 as a table: one row per rule, at its boundary.
+//! docs/protocol.md §3 as a table: one row per rule, at its boundary.
 
 use crate::bytes::Address;
 use crate::config::{ConfigError, RawConfig};

@@ -1,4 +1,4 @@
-//! recovery.md §4 as a table: every arm at its exact boundary, in spec order.
+//! docs/protocol.md §4 as a table: every arm at its exact boundary, in spec order.
 //! Config: max wait 20, margin 5 (threshold 15), stale window 14 blocks (168 s), 12 s blocks.
 
 use crate::batch_tree::{BatchTree, Sealed};

@@ -1,4 +1,4 @@
-//! recovery.md §7 step 4 as a table: no-op fees are the estimate tripled, then bumped by
+//! docs/protocol.md §7 step 4 as a table: no-op fees are the estimate tripled, then bumped by
 //! `max(x * 11 / 10 + 1, x + 1)`, saturating, the priority fee clamped to the max fee.
 
 use crate::flush::{Fees, noop_fees};

@@ -1,4 +1,4 @@
-//! Property tests (recovery.md §9): random but well-formed event sequences — answers
+//! Property tests (docs/protocol.md §9): random but well-formed event sequences — answers
 //! out of order, duplicated or missing, clocks stepping back, boots anywhere — with
 //! every invariant checked after every step, and the same sequence run twice giving
 //! identical effects and state hashes.
@@ -53,7 +53,7 @@ fn fact() -> impl Strategy<Value = Fact> {
                 partial: partial == 0,
             }),
         3 => prop::collection::vec(0..8_u8, 0..3).prop_map(Fact::UnsafeLandings),
-        // Most answers carry a fee observation (live.md §1), in gwei, moving both ways.
+        // Most answers carry a fee observation (docs/protocol.md §11.1), in gwei, moving both ways.
         4 => (0..8_u8, 0..4_u8, 0..4_u8, prop::option::weighted(0.8, 0..120_u8)).prop_map(
             |(latest, extra, behind, base_fee)| Fact::Wallet {
                 latest,
@@ -127,7 +127,7 @@ fn events(facts: &[Fact]) -> Vec<Event> {
                     .collect();
                 inputs.extend(landings.iter().map(|&(w_nonce, nonce, age, foreign)| {
                     let first_frame = BlockNumber(safe_block.saturating_sub(u64::from(age.unsigned_abs()) * 8));
-                    // Some landings carry their bytes, as a sync that adopts history asks (live.md §7).
+                    // Some landings carry their bytes, as a sync that adopts history asks (docs/protocol.md §11.7).
                     let wire = (foreign && age == 1)
                         .then(|| crate::wire::encode(BatchNonce(u64::from(nonce)), first_frame, &[nonce]).ok())
                         .flatten()
@@ -261,7 +261,7 @@ fn effects_and_prunes(events: &[Event]) -> (Vec<Vec<crate::effect::Effect>>, usi
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
-    /// live.md §6: pruning only forgets what no later step reads, so pruning at once and
+    /// docs/protocol.md §11.6: pruning only forgets what no later step reads, so pruning at once and
     /// never pruning ask for exactly the same effects.
     #[test]
     fn pruning_never_changes_an_effect(facts in prop::collection::vec(fact(), 1..160)) {
@@ -302,7 +302,7 @@ fn generated_sequences_reach_flush_and_cascade() {
     assert!(flushes > 0 && cascades > 0 && prunes > 0, "flushes {flushes}, cascades {cascades}, prunes {prunes}");
 }
 
-/// live.md §5: whatever the interleaving of seals (ids repeated, out of order, absent)
+/// docs/protocol.md §11.5: whatever the interleaving of seals (ids repeated, out of order, absent)
 /// and boots, no queue id is sealed twice and each sealed batch holds its id's payload.
 #[derive(Clone, Debug)]
 enum SealFact {

@@ -60,7 +60,7 @@ pub(crate) enum LogEvent {
         ok: bool,
     },
     Shutdown,
-    // Appended for live.md: written only when an event uses a field added after
+    // Appended for docs/protocol.md §11: written only when an event uses a field added after
     // version 1, so events without them keep their version-1 bytes.
     BootExt {
         now_ms: u64,
@@ -90,7 +90,7 @@ pub(crate) enum LogEvent {
         ok: bool,
         error: Option<String>,
     },
-    // Appended for live.md §1 (fees): written only when a fee field is present.
+    // Appended for docs/protocol.md §11.1 (fees): written only when a fee field is present.
     WalletExt {
         latest: u64,
         pending: u64,
@@ -118,7 +118,7 @@ pub(crate) enum LogEvent {
     Resume,
 }
 
-/// `SendClass` on disk, in the order of live.md §1.
+/// `SendClass` on disk, in the order of docs/protocol.md §11.1.
 const SEND_CLASSES: [SendClass; 7] = [
     SendClass::Underpriced,
     SendClass::NonceTooLow,
@@ -214,7 +214,7 @@ pub(crate) enum LogInput {
         wire_hash: Option<[u8; 32]>,
         decodes: bool,
     },
-    // Appended for live.md §7: a landing with its wire bytes (adopting history).
+    // Appended for docs/protocol.md §11.7: a landing with its wire bytes (adopting history).
     BatchWire {
         block: u64,
         w_nonce: u64,

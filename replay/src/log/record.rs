@@ -95,7 +95,7 @@ pub enum Entry {
 }
 
 /// The effects' JSON array, exactly as the JSON trace prints them: stable because the
-/// effect JSON is the interface.md contract.
+/// effect JSON is the docs/protocol.md §10 contract.
 #[must_use]
 pub fn effects_json(effects: &[Effect]) -> Vec<u8> {
     // Serializing plain data to a Vec cannot fail; an empty array would then fail every

@@ -451,12 +451,12 @@ fn the_ethereum_adapter_reads_and_sends_against_anvil() {
     assert_eq!((landings[0].nonce, landings[0].w_nonce, landings[0].decodes), (BatchNonce(0), WalletNonce(0), true));
     assert_eq!(landings[0].wire_hash, Some(machine::wire::wire_hash(&wire)));
     assert!(sync.safe_block.0 >= landings[0].block.0);
-    // live.md §2: the next range's parent is the head this answer reported.
+    // docs/protocol.md §11.2: the next range's parent is the head this answer reported.
     let next = l1.sync_safe(BlockNumber(sync.safe_block.0 + 1)).unwrap();
     assert!(sync.safe_hash.is_some() && !sync.partial);
     assert_eq!(next.parent_hash, sync.safe_hash, "{sync:?} then {next:?}");
 
-    // live.md §4: third-party inputs of 3 KB, one per block, read with a 4 KB budget come
+    // docs/protocol.md §11.4: third-party inputs of 3 KB, one per block, read with a 4 KB budget come
     // as chained partial answers that together equal the one full answer.
     let other = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"; // anvil's second dev account
     let data = format!("0x{}", "ab".repeat(3_000));

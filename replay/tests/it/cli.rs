@@ -297,7 +297,7 @@ fn run_refuses_bad_settings_before_touching_anything() {
     assert!(!missing.exists(), "status created the database");
 }
 
-/// A torn tail is cut only by an explicit `seqrec repair` (interface.md): `run` refuses
+/// A torn tail is cut only by an explicit `seqrec repair` (docs/protocol.md §10): `run` refuses
 /// with 30, saying so, instead of exiting in a loop an orchestrator would restart.
 #[test]
 fn run_on_a_torn_log_refuses_until_repaired() {

@@ -198,7 +198,7 @@ pub(crate) fn sealed_payloads(state: &State) -> Vec<(Vec<u8>, u64, bool, Option<
         .collect()
 }
 
-/// live.md §5 at the end of a run: every queued payload is in exactly one batch on the
+/// docs/protocol.md §11.5 at the end of a run: every queued payload is in exactly one batch on the
 /// valid path (and its queue row says so), or still queued, or rejected for its size;
 /// no payload is in two batches and no batch holds a payload nobody queued.
 pub(crate) fn assert_sealed_exactly_once(state: &State, queued: &[(u64, Vec<u8>)], rows: &[SealRow], max_wire: u64) {

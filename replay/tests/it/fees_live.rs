@@ -1,4 +1,4 @@
-//! live.md §1 and §7 against both real nodes (anvil and hardhat's EDR node, each when `SEQREC_ANVIL` / `SEQREC_HARDHAT` names it): a base
+//! docs/protocol.md §11.1 and §11.7 against both real nodes (anvil and hardhat's EDR node, each when `SEQREC_ANVIL` / `SEQREC_HARDHAT` names it): a base
 //! fee pushed up each block, a fee cap below the market, an account that cannot pay, and
 //! a node rebuilt from L1 after its log and database were lost.
 

@@ -1,5 +1,5 @@
 //! Damage to a log is always a typed error at the right record and byte offset, and
-//! every whole record before the damage is still returned (style.md §5.9).
+//! every whole record before the damage is still returned.
 
 use std::io::Cursor;
 use std::path::PathBuf;

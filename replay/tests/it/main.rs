@@ -1,4 +1,4 @@
-//! The one integration test binary of `replay` (style.md §5.8).
+//! The one integration test binary of `replay`.
 
 // A failed expectation in a test is a panic with the reason; that is the harness's job.
 #![allow(clippy::panic, clippy::unwrap_used, clippy::cast_possible_truncation)]

@@ -1,6 +1,6 @@
 //! Every `seqrec` command of the README's `sh` blocks runs, as written, with the built
-//! binary, so the newcomer's path cannot drift from the code (style.md §10, "Docs that
-//! cannot drift").
+//! binary, so the newcomer's path cannot drift from the code (docs that are checked
+//! cannot drift, as rust-analyzer checks its own).
 //!
 //! Each line is run by `sh` in a scratch directory holding a link to `fixtures/`, with
 //! the built binary first on `PATH`, in README order (later lines read what earlier ones

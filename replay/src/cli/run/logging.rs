@@ -68,7 +68,7 @@ impl StepLog {
             let event = event.name();
             let endangered = note.danger.is_some_and(|d| d != Danger::Safe);
             if let Some(error) = note.why.error() {
-                // live.md §1: an account that cannot pay for its sends needs an operator.
+                // docs/protocol.md §11.1: an account that cannot pay for its sends needs an operator.
                 tracing::error!(step = step_number, event, error, generation, why = %note.why, "error");
             } else if endangered {
                 tracing::warn!(step = step_number, event, danger, decision, generation, why = %note.why, "danger");
@@ -79,7 +79,7 @@ impl StepLog {
             } else if note.decision.is_some() {
                 tracing::info!(step = step_number, event, danger, decision, generation, why = %note.why, "decision");
             } else if note.why.audited().is_some() {
-                // Every bid, adoption and pruning, with its reason (live.md §1).
+                // Every bid, adoption and pruning, with its reason (docs/protocol.md §11.1).
                 tracing::info!(step = step_number, event, generation, why = %note.why, "fact");
             } else {
                 tracing::debug!(step = step_number, event, danger, generation, why = %note.why, "step");

@@ -99,7 +99,7 @@ impl Metrics {
         r.register("danger_threshold_blocks", "max_wait_blocks - preemptive_margin_blocks", metrics.threshold.clone());
         r.register("max_wait_blocks", "The age at which the scheduler skips a batch", metrics.max_wait.clone());
         r.register("safe_head_block", "The L1 safe head the core knows", metrics.safe_head.clone());
-        r.register("generation", "Recoveries so far (recovery.md §2)", metrics.generation.clone());
+        r.register("generation", "Recoveries so far (docs/protocol.md §2)", metrics.generation.clone());
         r.register("admitted", "1 when the process is admitted (submitting)", metrics.admitted.clone());
         r.register("paused", "1 while an operator has paused submissions (`seqrec pause`)", metrics.paused.clone());
         r.register("danger", "1 for the danger the core classifies now", metrics.danger.clone());

@@ -65,7 +65,7 @@ fn store_exit(kind: StoreErrorKind) -> ExitCode {
 /// Locks the log before anything else, then rebuilds the state from the newest snapshot
 /// the log vouches for and the records after it, or from the whole log, or starts a new
 /// one (`resume`). A log another process holds is `retry`: a second `run` touches
-/// nothing. A damaged log (a torn tail included: interface.md wants it cut only by an
+/// nothing. A damaged log (a torn tail included: docs/protocol.md §10.6 wants it cut only by an
 /// explicit `seqrec repair`) is `refuse`, so an orchestrator waits for the operator
 /// instead of looping.
 fn open_log(
