@@ -208,7 +208,7 @@ impl Row<'_> {
     /// The row's value for a bound of the same kind (`None`: before the first one).
     fn key(&self, bound: Bound) -> Option<u64> {
         match bound {
-            Bound::Time(_) => self.clock.map(|clock| clock.0),
+            Bound::Time(_) => self.clock.map(|clock| clock.0 / 1000),
             Bound::Block(_) => self.safe_block.map(|block| block.0),
         }
     }
@@ -351,8 +351,9 @@ impl FromStr for Bound {
     }
 }
 
-/// Which rows `audit` prints: those at or after `since` and at or before `until`. A row
-/// with no clock reading (or no safe head) yet is earlier than any time (or block).
+/// Which rows `audit` prints: those at or after `since` and at or before `until`, times
+/// compared to the second, as the rows show them. A row with no clock reading (or no safe
+/// head) yet is earlier than any time (or block).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Window {
     /// The first time or block shown.
@@ -371,7 +372,7 @@ impl Window {
 
 fn bound_value(bound: Bound) -> u64 {
     match bound {
-        Bound::Time(clock) => clock.0,
+        Bound::Time(clock) => clock.0 / 1000,
         Bound::Block(block) => block.0,
     }
 }
