@@ -132,7 +132,7 @@ fn audit_draws_the_incident_as_svg() {
         ">22:14:00</text>",
         "time (UTC)",
         r#"id="fee-panel""#,
-        "fee cap 50 gwei",
+        "no fee observed in this log",
         "exit recovery_required</text>",
         "danger threshold (per boot)",
     ] {
