@@ -267,7 +267,10 @@ fn draw(title: &str, incident: &Incident) -> String {
     let Incident { samples, markers, lives, base_fees, bids, held, .. } = incident;
     let times = samples.iter().map(|s| s.t_ms).chain(lives.iter().flat_map(|life| [life.boot_ms, life.end_ms]));
     let (t_lo, t_hi) = times.fold((u64::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    let (t_lo, t_hi) = if t_lo > t_hi { (0, 1) } else { (t_lo, t_hi.max(t_lo + 1)) };
+    // A fortieth of the span is left free on the right, so that what happened last (a
+    // boot refused at once, a final exit) is not drawn on the frame.
+    let last_ms = t_hi;
+    let (t_lo, t_hi) = if t_lo > t_hi { (0, 1) } else { (t_lo, t_hi + (t_hi - t_lo) / 40 + 1) };
     let head_top = TOP;
     let age_top = head_top + PANEL + GAP;
     let fee_top = age_top + PANEL + GAP;
@@ -305,7 +308,7 @@ fn draw(title: &str, incident: &Incident) -> String {
         svg,
         r##"<text x="{LEFT}" y="36" fill="#555">UTC {} to {}</text>"##,
         crate::audit::utc(machine::UnixMillis(t_lo)),
-        crate::audit::utc(machine::UnixMillis(t_hi))
+        crate::audit::utc(machine::UnixMillis(last_ms.max(t_lo)))
     );
     let plot_width = WIDTH - LEFT - RIGHT;
     for (id, top, height, label) in [
@@ -330,7 +333,9 @@ fn draw(title: &str, incident: &Incident) -> String {
     axis_label(&mut svg, head_top + PANEL, head_lo.to_string());
     axis_label(&mut svg, age_top + 12.0, age_hi.to_string());
     axis_label(&mut svg, age_top + PANEL, "0".to_owned());
-    for level in fees.ticks() {
+    let no_fees =
+        base_fees.is_empty() && bids.is_empty() && held.is_empty() && lives.iter().all(|l| l.fee_cap.is_none());
+    for level in if no_fees { Vec::new() } else { fees.ticks() } {
         let y = fee_top + FEE_PANEL - FEE_PANEL * fees.fraction_of(level);
         let _ = writeln!(
             svg,
@@ -393,7 +398,7 @@ fn draw(title: &str, incident: &Incident) -> String {
             y_fee(point.wei)
         );
     }
-    if base_fees.is_empty() && bids.is_empty() && held.is_empty() {
+    if no_fees {
         let _ = writeln!(
             svg,
             r##"<text x="{:.1}" y="{:.1}" fill="#555" text-anchor="middle">no fee observed in this log (its wallet reads carry no base fee, its sends no bid)</text>"##,
@@ -461,7 +466,13 @@ fn level_line(svg: &mut String, (x1, x2): (f64, f64), y: f64, color: &str, label
         r#"<line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="{color}" stroke-dasharray="6 4"/>"#
     );
     if let Some(label) = label {
-        let _ = writeln!(svg, r#"<text x="{:.1}" y="{:.1}" fill="{color}">{label}</text>"#, x1 + 4.0, y - 4.0);
+        // Near the right edge the label ends at the edge instead of starting at the boot.
+        let (x, anchor) = if x1 > WIDTH - RIGHT - 160.0 { (WIDTH - RIGHT - 4.0, "end") } else { (x1 + 4.0, "start") };
+        let _ = writeln!(
+            svg,
+            r#"<text x="{x:.1}" y="{:.1}" fill="{color}" text-anchor="{anchor}">{label}</text>"#,
+            y - 4.0
+        );
     }
 }
 
@@ -512,7 +523,11 @@ fn time_axis(svg: &mut String, frame: &Frame) {
             .ok()
             .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
             .map_or_else(String::new, |timestamp| timestamp.strftime(format).to_string());
-        let _ = writeln!(svg, r#"<text x="{x:.1}" y="{}" text-anchor="middle">{label}</text>"#, frame.bottom + 16.0);
+        // A label that would run past the right edge is left out; its grid line stays.
+        if x < WIDTH - RIGHT - 24.0 {
+            let _ =
+                writeln!(svg, r#"<text x="{x:.1}" y="{}" text-anchor="middle">{label}</text>"#, frame.bottom + 16.0);
+        }
         t += step;
     }
     let _ =
