@@ -166,7 +166,7 @@ impl Incident {
             }
             Event::Sent(sent) => {
                 if let Some(bid) = sent.bid() {
-                    self.bids.push(FeePoint { t_ms, life, wei: bid.max_fee_per_gas });
+                    keep(&mut self.bids, FeePoint { t_ms, life, wei: bid.max_fee_per_gas });
                 }
             }
             _ => {}
@@ -192,10 +192,8 @@ impl Incident {
         let markers = &mut self.markers;
         let cascaded = stepped.notes.iter().any(|note| note.decision == Some(Decision::Cascade));
         for note in &stepped.notes {
-            if let Why::HoldFeeCap { bid, .. } = &note.why
-                && self.held.last().is_none_or(|last| last.t_ms != t_ms || last.wei != bid.max_fee_per_gas)
-            {
-                self.held.push(FeePoint { t_ms, life, wei: bid.max_fee_per_gas });
+            if let Why::HoldFeeCap { bid, .. } = &note.why {
+                keep(&mut self.held, FeePoint { t_ms, life, wei: bid.max_fee_per_gas });
             }
             let (label, color) = match note.decision {
                 Some(Decision::Flush) => ("flush", FLUSH),
@@ -235,6 +233,18 @@ impl Incident {
     #[must_use]
     pub fn render(self, title: &str) -> String {
         draw(title, &self)
+    }
+}
+
+/// Keeps a bid unless the last one kept is the same amount, in the same process, less
+/// than a minute earlier: a send retried or a hold repeated each round for hours keeps
+/// one point a minute, so a long log's picture stays small.
+fn keep(points: &mut Vec<FeePoint>, point: FeePoint) {
+    let repeated = points.last().is_some_and(|last| {
+        last.wei == point.wei && last.life == point.life && point.t_ms.saturating_sub(last.t_ms) < 60_000
+    });
+    if !repeated {
+        points.push(point);
     }
 }
 
@@ -390,14 +400,8 @@ fn draw(title: &str, incident: &Incident) -> String {
     }
     // Each reading is also a dot: a process that lived a few seconds between restarts
     // still shows what it saw.
-    for point in base_fees {
-        let _ = writeln!(
-            svg,
-            r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{BASE_FEE}"/>"#,
-            frame.x(point.t_ms),
-            y_fee(point.wei)
-        );
-    }
+    let at = |point: &FeePoint| (frame.x(point.t_ms), y_fee(point.wei));
+    dots(&mut svg, base_fees.iter().map(at), &format!(r#"r="2.5" fill="{BASE_FEE}""#));
     if no_fees {
         let _ = writeln!(
             svg,
@@ -406,18 +410,8 @@ fn draw(title: &str, incident: &Incident) -> String {
             fee_top + FEE_PANEL / 2.0
         );
     }
-    for bid in bids {
-        let _ =
-            writeln!(svg, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{BID}"/>"#, frame.x(bid.t_ms), y_fee(bid.wei));
-    }
-    for hold in held {
-        let _ = writeln!(
-            svg,
-            r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="none" stroke="{HELD}" stroke-width="1.5"/>"#,
-            frame.x(hold.t_ms),
-            y_fee(hold.wei)
-        );
-    }
+    dots(&mut svg, bids.iter().map(at), &format!(r#"r="3" fill="{BID}""#));
+    dots(&mut svg, held.iter().map(at), &format!(r#"r="4" fill="none" stroke="{HELD}" stroke-width="1.5""#));
 
     // Markers are numbered on the chart and explained in a list below it, so that
     // events close in time never print over each other.
@@ -723,6 +717,19 @@ impl FeeScale {
             decade += 1.0;
         }
         ticks
+    }
+}
+
+/// Circles at `points`, one per pixel: points that would land on the last one drawn are
+/// left out (a year of sends is not a million circles).
+fn dots(svg: &mut String, points: impl Iterator<Item = (f64, f64)>, attributes: &str) {
+    let mut last = None;
+    for (x, y) in points {
+        let pixel = (x.round(), y.round());
+        if last != Some(pixel) {
+            let _ = writeln!(svg, r#"<circle cx="{x:.1}" cy="{y:.1}" {attributes}/>"#);
+            last = Some(pixel);
+        }
     }
 }
 
