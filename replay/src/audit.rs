@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 
 use machine::event::{Db, RpcFailed, SendFailed, Sent};
-use machine::{BlockNumber, Danger, Effect, Event, ExitCode, Note, RpcCall, State, UnixMillis, Why};
+use machine::{BlockNumber, Danger, Effect, Event, ExitCode, Note, State, UnixMillis, Why};
 use serde_json::{Value, json};
 
 use crate::run::Traced;
@@ -196,7 +196,7 @@ impl Row<'_> {
                 failed.class.map_or("unclassified", machine::SendClass::name),
                 failed.error
             ),
-            Entry::RpcFailed(failed) => format!("{} read failed: {}", call_name(failed.call), failed.error),
+            Entry::RpcFailed(failed) => format!("{} read failed: {}", failed.call.name(), failed.error),
             Entry::DbFailed(db) => {
                 format!("db op {} failed: {}", db.op, db.error.as_deref().unwrap_or("no message from the store"))
             }
@@ -247,7 +247,7 @@ impl Row<'_> {
                 "class": failed.class.map(machine::SendClass::name),
                 "error": failed.error,
             }),
-            Entry::RpcFailed(failed) => json!({ "call": call_name(failed.call), "error": failed.error }),
+            Entry::RpcFailed(failed) => json!({ "call": failed.call.name(), "error": failed.error }),
             Entry::DbFailed(db) => json!({ "op": db.op, "error": db.error }),
             Entry::Note(note) => json!({
                 "danger": note.danger.map(Danger::name),
@@ -262,15 +262,6 @@ impl Row<'_> {
             map.extend(fields);
         }
         object
-    }
-}
-
-fn call_name(call: RpcCall) -> &'static str {
-    match call {
-        RpcCall::ChainId => "chain_id",
-        RpcCall::L1 => "l1",
-        RpcCall::Wallet => "wallet",
-        RpcCall::UnsafeLandings => "unsafe_landings",
     }
 }
 
