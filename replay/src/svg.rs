@@ -2,8 +2,9 @@
 //! the oldest unresolved batch against each boot's danger threshold and max wait, the fee
 //! market (base fee observed, the bids we signed, the bids held over the cap, each boot's
 //! fee cap), process downtime shaded, and markers for exits (clean shutdowns apart from
-//! the others), flushes, cascades and recovery batches, with a legend. Plain SVG written
-//! by hand: a few lines, rectangles and text elements need no drawing library.
+//! the others), flushes, cascades, recovery batches and an operator's pause and resume,
+//! with a legend. Plain SVG written by hand: a few lines, rectangles and text elements
+//! need no drawing library.
 
 use std::fmt::Write as _;
 
@@ -36,6 +37,7 @@ const OTHER_EXIT: &str = "#d35400";
 const FLUSH: &str = "#b7950b";
 const CASCADE: &str = "#c71585";
 const RECOVERY_BATCH: &str = "#27ae60";
+const PAUSE: &str = "#5d6d7e";
 
 /// One sample after a step, at a clock reading, in a process lifetime.
 struct Sample {
@@ -195,10 +197,12 @@ impl Incident {
             if let Why::HoldFeeCap { bid, .. } = &note.why {
                 keep(&mut self.held, FeePoint { t_ms, life, wei: bid.max_fee_per_gas });
             }
-            let (label, color) = match note.decision {
-                Some(Decision::Flush) => ("flush", FLUSH),
-                Some(Decision::Cascade) => ("cascade", CASCADE),
-                Some(Decision::RecoverTip) => ("recover tip", CASCADE),
+            let (label, color) = match (note.decision, &note.why) {
+                (Some(Decision::Flush), _) => ("flush", FLUSH),
+                (Some(Decision::Cascade), _) => ("cascade", CASCADE),
+                (Some(Decision::RecoverTip), _) => ("recover tip", CASCADE),
+                (_, Why::Paused { already: false, .. }) => ("paused by the operator", PAUSE),
+                (_, Why::Resumed { was_paused: true }) => ("resumed by the operator", PAUSE),
                 _ => continue,
             };
             push(markers, Marker { t_ms, label: label.into(), style: MarkerStyle::Moment(color) });
@@ -604,7 +608,12 @@ fn legend_entries(incident: &Incident) -> Vec<(Swatch, &'static str)> {
             entries.push((Swatch::Line(style.color(), dash), label));
         }
     }
-    for (color, label) in [(FLUSH, "flush"), (CASCADE, "cascade / recover tip"), (RECOVERY_BATCH, "recovery batch")] {
+    for (color, label) in [
+        (FLUSH, "flush"),
+        (CASCADE, "cascade / recover tip"),
+        (RECOVERY_BATCH, "recovery batch"),
+        (PAUSE, "operator pause / resume"),
+    ] {
         if styles.contains(&MarkerStyle::Moment(color)) {
             entries.push((Swatch::Line(color, ""), label));
         }

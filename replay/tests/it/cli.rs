@@ -398,3 +398,19 @@ fn audit_bounds_that_are_neither_a_time_nor_a_block_exit_2() {
         assert!(err.contains(&format!("seqrec: {flag}: ")) && err.contains(expected), "{flag} {value}: {err}");
     }
 }
+
+#[test]
+fn audit_svg_marks_an_operator_pause_and_resume() {
+    let out_path = std::env::temp_dir().join(format!("seqrec-cli-pause-{}.svg", std::process::id()));
+    let out_arg = out_path.to_str().unwrap_or_default();
+    let (code, out, err) = check_cmd(&["audit", "fixtures/logs/pause-holds-new-submissions.seqlog", "--svg", out_arg]);
+    assert_eq!(code, 0, "{out}{err}");
+    let svg = std::fs::read_to_string(&out_path).unwrap_or_default();
+    for label in [
+        "1  2023-11-14T22:13:21Z  paused by the operator",
+        "2  2023-11-14T22:13:22Z  resumed by the operator",
+        "operator pause / resume",
+    ] {
+        assert!(svg.contains(label), "missing `{label}`");
+    }
+}
