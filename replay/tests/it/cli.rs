@@ -414,3 +414,39 @@ fn audit_svg_marks_an_operator_pause_and_resume() {
         assert!(svg.contains(label), "missing `{label}`");
     }
 }
+
+#[test]
+fn audit_lists_a_failed_write_and_rows_before_any_clock_reading() {
+    let dir = std::env::temp_dir().join(format!("seqrec-cli-audit-db-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let path = dir.join("db-fails.jsonl");
+    let script = [
+        r#"{"ev":"shutdown"}"#,
+        r#"{"ev":"boot","now_ms":1700000000000,"config":{"chain_id":31337,"batch_submitter":"0x1111111111111111111111111111111111111111","inbox":"0x2222222222222222222222222222222222222222","max_wait_blocks":20,"preemptive_margin_blocks":5,"seconds_per_block":12}}"#,
+        r#"{"ev":"chain_id","chain_id":31337}"#,
+        r#"{"ev":"l1","now_ms":1700000000500,"safe_block":100,"safe_timestamp":1700000000,"inputs":[]}"#,
+        r#"{"ev":"db","op":0,"ok":false,"error":"disk I/O error"}"#,
+    ];
+    std::fs::write(&path, script.join("\n") + "\n").unwrap_or_default();
+    let path_arg = path.to_str().unwrap_or_default();
+    let (code, out, err) = check_cmd(&["audit", path_arg]);
+    assert_eq!(code, 0, "{err}");
+    for expected in [
+        "-                             -  #0      rejected               rejected: `shutdown` arrived while no process is running",
+        "2023-11-14T22:13:20Z        100  #4      db_failed              db op 0 failed: disk I/O error",
+        "2023-11-14T22:13:20Z        100  #4      exit retry             db op 0 failed: disk I/O error",
+    ] {
+        assert!(out.lines().any(|line| line.starts_with(expected)), "missing `{expected}` in:\n{out}");
+    }
+    let (code, out, err) = check_cmd(&["audit", path_arg, "--json", "--since", "block:100"]);
+    assert_eq!(code, 0, "{err}");
+    let failed: serde_json::Value = out
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|row| row["what"] == "db_failed")
+        .unwrap_or_else(|| panic!("no db_failed row in:\n{out}"));
+    assert_eq!(failed["op"], 0);
+    assert_eq!(failed["error"], "disk I/O error");
+    assert_eq!(failed["time"], "2023-11-14T22:13:20Z");
+    assert_eq!(failed["now_ms"], 1_700_000_000_500_u64);
+}
