@@ -284,7 +284,7 @@ fn draw(title: &str, incident: &Incident) -> String {
     // A fortieth of the span is left free on the right, so that what happened last (a
     // boot refused at once, a final exit) is not drawn on the frame.
     let last_ms = t_hi;
-    let (t_lo, t_hi) = if t_lo > t_hi { (0, 1) } else { (t_lo, t_hi + (t_hi - t_lo) / 40 + 1) };
+    let (t_lo, t_hi) = if t_lo > t_hi { (0, 1) } else { (t_lo, t_hi.saturating_add((t_hi - t_lo) / 40 + 1)) };
     let head_top = TOP;
     let age_top = head_top + PANEL + GAP;
     let fee_top = age_top + PANEL + GAP;
@@ -296,7 +296,7 @@ fn draw(title: &str, incident: &Incident) -> String {
     let max_wait_hi = lives.iter().filter_map(|life| life.limits.map(|(_, max_wait)| max_wait)).max().unwrap_or(0);
     // A tenth of headroom keeps the max wait's label inside the panel.
     let age_max = samples.iter().filter_map(|s| s.age_blocks).max().unwrap_or(0).max(max_wait_hi);
-    let age_hi = age_max + age_max / 10 + 1;
+    let age_hi = age_max.saturating_add(age_max / 10 + 1);
     let y_head = |b: u64| head_top + PANEL - PANEL * (b - head_lo) as f64 / ((head_hi - head_lo).max(1)) as f64;
     let y_age = |a: u64| age_top + PANEL - PANEL * a as f64 / age_hi as f64;
     let fee_values =
@@ -502,7 +502,8 @@ fn time_axis(svg: &mut String, frame: &Frame) {
         365 * 86_400 * SECOND,
     ];
     let span = frame.t_hi - frame.t_lo;
-    let step = STEPS.iter().copied().find(|step| span / step <= 8).unwrap_or(365 * 86_400 * SECOND);
+    // Past a year a step, as many years as keep the grid at eight lines or so.
+    let step = STEPS.iter().copied().find(|step| span / step <= 8).unwrap_or_else(|| span.div_ceil(8));
     let format = if step < 60 * SECOND {
         "%H:%M:%S"
     } else if step < 86_400 * SECOND {
@@ -510,7 +511,8 @@ fn time_axis(svg: &mut String, frame: &Frame) {
     } else {
         "%Y-%m-%d"
     };
-    let mut t = frame.t_lo.div_ceil(step) * step;
+    // Clock readings are input: near the end of u64 the grid stops rather than overflows.
+    let mut t = frame.t_lo.div_ceil(step).saturating_mul(step);
     while t <= frame.t_hi {
         let x = frame.x(t);
         for (top, height) in [(frame.head_top, PANEL), (frame.age_top, PANEL), (frame.fee_top, FEE_PANEL)] {
@@ -526,7 +528,8 @@ fn time_axis(svg: &mut String, frame: &Frame) {
             let _ =
                 writeln!(svg, r#"<text x="{x:.1}" y="{}" text-anchor="middle">{label}</text>"#, frame.bottom + 16.0);
         }
-        t += step;
+        let Some(next) = t.checked_add(step) else { break };
+        t = next;
     }
     let _ =
         writeln!(svg, r#"<text x="{}" y="{}" text-anchor="end">time (UTC)</text>"#, WIDTH - RIGHT, frame.bottom + 34.0);

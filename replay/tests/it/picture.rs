@@ -103,3 +103,24 @@ fn a_clean_shutdown_is_drawn_apart_from_recovery_exits() {
     assert!(ink(&rendered, head, clean) > 20, "clean shutdown drawn: {}", rendered.png.display());
     assert_eq!(ink(&rendered, head, recovery), 0, "nothing red without a recovery exit: {}", rendered.png.display());
 }
+
+#[test]
+fn clock_readings_and_blocks_at_the_ends_of_u64_still_draw() {
+    let script = [
+        r#"{"ev":"boot","now_ms":0,"config":{"chain_id":31337,"batch_submitter":"0x1111111111111111111111111111111111111111","inbox":"0x2222222222222222222222222222222222222222","max_wait_blocks":20,"preemptive_margin_blocks":5,"seconds_per_block":12}}"#,
+        r#"{"ev":"chain_id","chain_id":31337}"#,
+        r#"{"ev":"l1","now_ms":18446744073709551615,"safe_block":18446744073709551615,"safe_timestamp":18446744073709551615,"inputs":[]}"#,
+        r#"{"ev":"wallet","latest":0,"pending":0,"safe":0,"safe_block":0,"base_fee_wei":"340282366920938463463374607431768211455","tip_wei":"0"}"#,
+        r#"{"ev":"tick","now_ms":5}"#,
+        r#"{"ev":"boot","now_ms":18446744073709551615,"config":{"chain_id":31337,"batch_submitter":"0x1111111111111111111111111111111111111111","inbox":"0x2222222222222222222222222222222222222222","max_wait_blocks":20,"preemptive_margin_blocks":5,"seconds_per_block":12}}"#,
+    ];
+    let parsed = replay::script::parse(&(script.join("\n") + "\n")).unwrap_or_else(|error| panic!("{error}"));
+    let svg = replay::svg::render("ends of u64", parsed.events.iter().map(|(_, event)| event));
+    let tree = usvg::Tree::from_str(&svg, &usvg::Options::default()).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(f64::from(tree.size().width()), replay::svg::WIDTH);
+    assert!(svg.matches("<line").count() < 200, "a bounded grid:\n{svg}");
+    let steps = replay::cli::run_script(&parsed).steps;
+    let audit = replay::audit::render_decisions(&steps);
+    assert!(audit.contains("18446744073709551615 ms"), "a reading past the year 9999 as milliseconds:\n{audit}");
+    assert!(audit.contains("1970-01-01T00:00:00Z"), "{audit}");
+}
