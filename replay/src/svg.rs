@@ -40,6 +40,7 @@ const RECOVERY_BATCH: &str = "#27ae60";
 const PAUSE: &str = "#5d6d7e";
 
 /// One sample after a step, at a clock reading, in a process lifetime.
+#[derive(Clone, Copy)]
 struct Sample {
     t_ms: u64,
     life: usize,
@@ -387,7 +388,11 @@ fn draw(title: &str, incident: &Incident) -> String {
     }
 
     for (life, process) in lives.iter().enumerate() {
-        let in_life = || samples.iter().filter(move |s| s.life == life);
+        // The last value holds until the process ends: a safe head that stood still while
+        // the process ran is a frozen L1, drawn flat, unlike the gap after the process.
+        let last = samples.iter().rfind(|s| s.life == life);
+        let held = last.map(|s| Sample { t_ms: process.end_ms.max(s.t_ms), ..*s });
+        let in_life = || samples.iter().filter(move |s| s.life == life).chain(held.as_ref());
         let xy = |s: &Sample, value: Option<u64>, y: &dyn Fn(u64) -> f64| value.map(|v| (frame.x(s.t_ms), y(v)));
         polyline(&mut svg, in_life().filter_map(|s| xy(s, s.safe_block, &y_head)), SAFE_HEAD);
         polyline(&mut svg, in_life().filter_map(|s| xy(s, s.age_blocks, &y_age)), AGE);
@@ -540,7 +545,7 @@ fn time_axis(svg: &mut String, frame: &Frame) {
 fn downtime(svg: &mut String, frame: &Frame, lives: &[Life]) {
     // Restarts with back-off make many gaps close together: one label per 160 px.
     let mut last_label_x = f64::NEG_INFINITY;
-    for pair in lives.windows(2) {
+    for (i, pair) in lives.windows(2).enumerate() {
         let (before, after) = (&pair[0], &pair[1]);
         if after.boot_ms <= before.end_ms {
             continue;
@@ -549,12 +554,13 @@ fn downtime(svg: &mut String, frame: &Frame, lives: &[Life]) {
         let width = (x2 - x1).max(1.0);
         let _ = writeln!(
             svg,
-            r#"<rect class="process-down" x="{x1:.1}" y="{}" width="{width:.1}" height="{:.1}" fill="{DOWN}" opacity="0.35"/>"#,
+            r#"<rect id="process-down-{i}" class="process-down" x="{x1:.1}" y="{}" width="{width:.1}" height="{:.1}" fill="{DOWN}" opacity="0.35"/>"#,
             frame.head_top,
             frame.bottom - frame.head_top
         );
         let label_x = x1 + width / 2.0;
-        if label_x - last_label_x < 160.0 {
+        // A gap narrower than two pixels is shaded but not labelled.
+        if x2 - x1 < 2.0 || label_x - last_label_x < 160.0 {
             continue;
         }
         last_label_x = label_x;

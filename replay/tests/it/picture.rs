@@ -94,6 +94,31 @@ fn a_restart_is_shaded_as_process_down() {
 }
 
 #[test]
+fn a_frozen_l1_is_a_flat_line_and_process_downtime_a_gap() {
+    let rendered = render("sim-l1-halt.seqlog");
+    let safe_head = "#2c3e50";
+    let (_, top, _, bottom) = panel(&rendered, "head-panel");
+    // The restarts' back-off after the stale view's exit: gaps that grow, between
+    // processes that lived a moment each.
+    let gaps: Vec<_> = (0..)
+        .map_while(|i| rendered.tree.node_by_id(&format!("process-down-{i}")))
+        .map(|node| node.abs_bounding_box().round_out().unwrap())
+        .collect();
+    let x1 = gaps.iter().map(|rect| u32::try_from(rect.x()).unwrap()).min().unwrap_or(0);
+    let x2 = gaps.iter().map(|rect| u32::try_from(rect.x()).unwrap() + rect.width()).max().unwrap_or(0);
+    assert!(x2 > x1 + 100, "minutes of downtime: {}", rendered.png.display());
+    let drawn_while_down = ink(&rendered, (x1 + 3, top, x2 - 3, bottom), safe_head);
+    assert!(drawn_while_down < 4 * gaps.len(), "a dot at most per brief process ({drawn_while_down} px)");
+    // Before the exit the node's safe head stood still for minutes while the process ran.
+    let frozen = ink(&rendered, (x1 - 90, top, x1 - 10, bottom), safe_head);
+    assert!(
+        frozen >= 80,
+        "the frozen safe head is drawn flat up to the exit ({frozen} px): {}",
+        rendered.png.display()
+    );
+}
+
+#[test]
 fn a_clean_shutdown_is_drawn_apart_from_recovery_exits() {
     let rendered = render("anvil-rpc-down-at-warm-restart.seqlog");
     let (clean, recovery) = ("#7f8c8d", "#c0392b");
