@@ -113,14 +113,20 @@ fn failed_check_exits_1() {
     assert!(out.contains("`check: decision admit` not found"), "{out}");
 }
 
-#[test]
-fn audit_draws_the_incident_as_svg() {
-    let out_path = std::env::temp_dir().join(format!("seqrec-cli-svg-{}.svg", std::process::id()));
+/// `audit FIXTURE --svg FILE` in a scratch file; the picture's text.
+fn audit_svg(fixture: &str, name: &str) -> String {
+    let out_path = std::env::temp_dir().join(format!("seqrec-cli-{name}-{}.svg", std::process::id()));
     let out_arg = out_path.to_str().unwrap_or_default();
-    let (code, out, err) = check_cmd(&["audit", "fixtures/logs/closed-batch-in-danger.seqlog", "--svg", out_arg]);
+    let (code, out, err) = check_cmd(&["audit", &format!("fixtures/logs/{fixture}"), "--svg", out_arg]);
     assert_eq!(code, 0, "{out}{err}");
     let svg = std::fs::read_to_string(&out_path).unwrap_or_default();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    svg
+}
+
+#[test]
+fn audit_draws_the_incident_as_svg() {
+    let svg = audit_svg("closed-batch-in-danger.seqlog", "svg");
     for label in [
         "exit recovery_required",
         "flush",
@@ -401,11 +407,7 @@ fn audit_bounds_that_are_neither_a_time_nor_a_block_exit_2() {
 
 #[test]
 fn audit_svg_marks_an_operator_pause_and_resume() {
-    let out_path = std::env::temp_dir().join(format!("seqrec-cli-pause-{}.svg", std::process::id()));
-    let out_arg = out_path.to_str().unwrap_or_default();
-    let (code, out, err) = check_cmd(&["audit", "fixtures/logs/pause-holds-new-submissions.seqlog", "--svg", out_arg]);
-    assert_eq!(code, 0, "{out}{err}");
-    let svg = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let svg = audit_svg("pause-holds-new-submissions.seqlog", "pause");
     for label in [
         "1  2023-11-14T22:13:21Z  paused by the operator",
         "2  2023-11-14T22:13:22Z  resumed by the operator",
