@@ -1,74 +1,400 @@
-//! The audit: every decision with its reason, every exit, and the state at a sequence
-//! number as JSON ("why did it cascade from batch 7?").
+//! The audit: every decision with its reason, every exit, the facts an operator reads an
+//! incident by (boots and what changed in their config, sends with their bids and
+//! transaction hashes, refused sends, failed reads and writes), each row keyed by the UTC
+//! time of the latest clock reading and the L1 safe head known then; and the state at a
+//! sequence number as JSON ("why did it cascade from batch 7?").
 
 use std::fmt::Write as _;
+use std::str::FromStr;
 
-use machine::{Danger, Effect, ExitCode, Note, State, Why};
+use machine::event::{Db, RpcFailed, SendFailed, Sent};
+use machine::{BlockNumber, Danger, Effect, Event, ExitCode, Note, State, UnixMillis, Why};
 use serde_json::{Value, json};
 
 use crate::run::Traced;
 
-/// What the audit lists: per step, the verdicts that matter to an operator (startup
-/// decisions, non-safe classifications, rejected facts) and the exits.
-fn audited(steps: &[Traced]) -> impl Iterator<Item = (u64, Vec<&Note>, Option<(ExitCode, &Why)>)> {
-    steps.iter().map(|traced| {
-        let notes = traced
-            .step
-            .notes
-            .iter()
-            .filter(|note| {
-                note.decision.is_some()
-                    || note.danger.is_some_and(|danger| danger != Danger::Safe)
-                    || note.why.audited().is_some()
-            })
-            .collect();
-        let exit = traced.step.effects.iter().find_map(|effect| match effect {
-            Effect::Exit { code, reason } => Some((*code, reason)),
-            _ => None,
-        });
-        (traced.seq, notes, exit)
-    })
+/// One line of the audit: where it happened (clock, safe head, step) and what.
+#[derive(Debug)]
+pub struct Row<'a> {
+    /// The step's sequence number.
+    pub seq: u64,
+    /// The latest clock reading at or before this step; `None` before the first one.
+    pub clock: Option<UnixMillis>,
+    /// The L1 safe head the state knew after this step; `None` before the first sync.
+    pub safe_block: Option<BlockNumber>,
+    /// What the row records.
+    pub entry: Entry<'a>,
 }
 
-/// One line per audited verdict and exit.
+/// What an audit row records.
+#[derive(Debug)]
+pub enum Entry<'a> {
+    /// A process start, with what changed in its config since the previous boot.
+    Boot {
+        /// Config keys whose value differs from the previous boot's, in the config's order.
+        changed: Vec<ConfigChange>,
+        /// How the previous process ended: `None` for the log's first boot.
+        after: Option<Previous>,
+    },
+    /// A send the node took: wallet nonce, transaction hash, the bid signed.
+    Sent(&'a Sent),
+    /// A send the node refused, with the adapter's class and the node's error.
+    SendFailed(&'a SendFailed),
+    /// An L1 read that failed, with the error.
+    RpcFailed(&'a RpcFailed),
+    /// A local write that failed, with the store's error.
+    DbFailed(&'a Db),
+    /// A verdict of the core: a decision, a non-safe classification, a warning or an
+    /// audited fact (a bid, an adoption, a prune).
+    Note(&'a Note),
+    /// The process exit the core asked for.
+    Exit {
+        /// The exit code.
+        code: ExitCode,
+        /// Why.
+        reason: &'a Why,
+    },
+}
+
+/// How the process before a boot ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Previous {
+    /// It asked for this exit.
+    Exit(ExitCode),
+    /// No exit was recorded since the previous boot: it crashed or was killed.
+    Crash,
+}
+
+/// One config key that differs between two boots (JSON values as the script writes them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigChange {
+    /// The `RawConfig` key.
+    pub key: String,
+    /// The previous boot's value; `None` when unset.
+    pub old: Option<String>,
+    /// This boot's value; `None` when unset.
+    pub new: Option<String>,
+}
+
+/// The audit rows of `steps`, in step order; within a step: the event's fact, the
+/// verdicts in the core's order, the exit.
 #[must_use]
-pub fn render_decisions(steps: &[Traced]) -> String {
-    let mut out = String::new();
-    for (seq, notes, exit) in audited(steps) {
-        for note in notes {
-            let label = match (note.decision, note.danger) {
-                (Some(decision), _) => decision.name(),
-                (None, Some(danger)) if danger != Danger::Safe => danger.name(),
-                _ => note.why.audited().unwrap_or("rejected"),
-            };
-            let _ = writeln!(out, "#{seq:<5} {label:<16} {}", note.why);
+pub fn rows(steps: &[Traced]) -> Vec<Row<'_>> {
+    let mut rows = Vec::new();
+    let mut clock = None;
+    let mut previous_config: Option<Value> = None;
+    let mut previous_end: Option<Previous> = None;
+    for traced in steps {
+        clock = traced.event.now_ms().or(clock);
+        let mut push = |entry| rows.push(Row { seq: traced.seq, clock, safe_block: traced.safe_block, entry });
+        match &traced.event {
+            Event::Boot(boot) => {
+                let config = serde_json::to_value(&boot.config).unwrap_or(Value::Null);
+                let changed = previous_config.as_ref().map(|old| config_changes(old, &config)).unwrap_or_default();
+                let after = previous_config.as_ref().map(|_| previous_end.unwrap_or(Previous::Crash));
+                push(Entry::Boot { changed, after });
+                previous_config = Some(config);
+                previous_end = None;
+            }
+            Event::Sent(sent) => push(Entry::Sent(sent)),
+            Event::SendFailed(failed) => push(Entry::SendFailed(failed)),
+            Event::RpcFailed(failed) => push(Entry::RpcFailed(failed)),
+            Event::Db(db) if !db.ok => push(Entry::DbFailed(db)),
+            _ => {}
         }
-        if let Some((code, reason)) = exit {
-            let _ = writeln!(out, "#{seq:<5} exit {:<11} {reason}", code.name());
+        for note in traced.step.notes.iter().filter(|note| {
+            note.decision.is_some()
+                || note.danger.is_some_and(|danger| danger != Danger::Safe)
+                || note.why.audited().is_some()
+        }) {
+            push(Entry::Note(note));
+        }
+        for effect in &traced.step.effects {
+            if let Effect::Exit { code, reason } = effect {
+                push(Entry::Exit { code: *code, reason });
+                previous_end = Some(Previous::Exit(*code));
+            }
         }
     }
-    out
+    rows
 }
 
-/// The same verdicts as [`render_decisions`], one JSON object per line.
-#[must_use]
-pub fn render_decisions_json(steps: &[Traced]) -> String {
-    let mut out = String::new();
-    for (seq, notes, exit) in audited(steps) {
-        for note in notes {
-            let line = json!({
-                "seq": seq,
+/// The keys whose values differ between two configs' JSON objects: the new config's keys
+/// in order, then keys only the old one set.
+fn config_changes(old: &Value, new: &Value) -> Vec<ConfigChange> {
+    let empty = serde_json::Map::new();
+    let (old, new) = (old.as_object().unwrap_or(&empty), new.as_object().unwrap_or(&empty));
+    let show = |value: Option<&Value>| {
+        value.map(|value| match value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+    };
+    let keys = new.keys().chain(old.keys().filter(|key| !new.contains_key(*key)));
+    keys.filter(|key| old.get(*key) != new.get(*key))
+        .map(|key| ConfigChange { key: key.clone(), old: show(old.get(key)), new: show(new.get(key)) })
+        .collect()
+}
+
+impl Row<'_> {
+    /// The short name in the audit's "what" column.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match &self.entry {
+            Entry::Boot { .. } => "boot".to_owned(),
+            Entry::Sent(_) => "sent".to_owned(),
+            Entry::SendFailed(_) => "send_failed".to_owned(),
+            Entry::RpcFailed(_) => "rpc_failed".to_owned(),
+            Entry::DbFailed(_) => "db_failed".to_owned(),
+            Entry::Note(note) => match (note.decision, note.danger) {
+                (Some(decision), _) => decision.name().to_owned(),
+                (None, Some(danger)) if danger != Danger::Safe => danger.name().to_owned(),
+                _ => note.why.audited().unwrap_or("rejected").to_owned(),
+            },
+            Entry::Exit { code, .. } => format!("exit {}", code.name()),
+        }
+    }
+
+    /// The sentence in the audit's last column.
+    #[must_use]
+    pub fn details(&self) -> String {
+        match &self.entry {
+            Entry::Boot { after: None, .. } => "first boot in this log".to_owned(),
+            Entry::Boot { changed, after: Some(after) } => {
+                let mut out = match after {
+                    Previous::Exit(code) => format!("restart after exit {}", code.name()),
+                    Previous::Crash => "restart after a crash (no exit recorded since the previous boot)".to_owned(),
+                };
+                if changed.is_empty() {
+                    out.push_str("; config unchanged");
+                } else {
+                    out.push_str("; config changed:");
+                    for (i, change) in changed.iter().enumerate() {
+                        let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "unset".to_owned());
+                        let sep = if i == 0 { " " } else { ", " };
+                        let _ = write!(out, "{sep}{} {} -> {}", change.key, show(&change.old), show(&change.new));
+                    }
+                }
+                out
+            }
+            Entry::Sent(sent) => {
+                let mut out = format!("sent at wallet nonce {}: tx {}", sent.w_nonce, sent.tx_hash);
+                match sent.bid() {
+                    Some(bid) => {
+                        let _ = write!(out, ", {bid}");
+                    }
+                    None => out.push_str(", no bid recorded"),
+                }
+                if let Some(gas_limit) = sent.gas_limit {
+                    let _ = write!(out, ", gas limit {gas_limit}");
+                }
+                out
+            }
+            Entry::SendFailed(failed) => format!(
+                "send at wallet nonce {} failed ({}): {}",
+                failed.w_nonce,
+                failed.class.map_or("unclassified", machine::SendClass::name),
+                failed.error
+            ),
+            Entry::RpcFailed(failed) => format!("{} read failed: {}", failed.call.name(), failed.error),
+            Entry::DbFailed(db) => {
+                format!("db op {} failed: {}", db.op, db.error.as_deref().unwrap_or("no message from the store"))
+            }
+            Entry::Note(note) => note.why.to_string(),
+            Entry::Exit { reason, .. } => reason.to_string(),
+        }
+    }
+
+    /// The row's value for a bound of the same kind (`None`: before the first one).
+    fn key(&self, bound: Bound) -> Option<u64> {
+        match bound {
+            Bound::Time(_) => self.clock.map(|clock| clock.0 / 1000),
+            Bound::Block(_) => self.safe_block.map(|block| block.0),
+        }
+    }
+
+    /// The row as one JSON object: the text columns, plus the fields of what it records.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut object = json!({
+            "time": self.clock.map(utc),
+            "now_ms": self.clock,
+            "safe_block": self.safe_block,
+            "seq": self.seq,
+            "what": self.label(),
+            "why": self.details(),
+        });
+        let fields = match &self.entry {
+            Entry::Boot { changed, after } => json!({
+                "after": after.map(|after| match after {
+                    Previous::Exit(code) => code.name(),
+                    Previous::Crash => "crash",
+                }),
+                "changed": changed
+                    .iter()
+                    .map(|change| json!({ "key": change.key, "old": change.old, "new": change.new }))
+                    .collect::<Vec<_>>(),
+            }),
+            Entry::Sent(sent) => json!({
+                "w_nonce": sent.w_nonce,
+                "tx_hash": sent.tx_hash.to_string(),
+                "max_fee_per_gas": sent.max_fee_per_gas,
+                "max_priority_fee_per_gas": sent.max_priority_fee_per_gas,
+                "gas_limit": sent.gas_limit,
+            }),
+            Entry::SendFailed(failed) => json!({
+                "w_nonce": failed.w_nonce,
+                "class": failed.class.map(machine::SendClass::name),
+                "error": failed.error,
+            }),
+            Entry::RpcFailed(failed) => json!({ "call": failed.call.name(), "error": failed.error }),
+            Entry::DbFailed(db) => json!({ "op": db.op, "error": db.error }),
+            Entry::Note(note) => json!({
                 "danger": note.danger.map(Danger::name),
                 "danger_batch": note.danger.and_then(Danger::batch),
                 "decision": note.decision.map(machine::Decision::name),
                 "warning": note.why.warning(),
                 "fact": note.why.audited().filter(|_| note.why.warning().is_none()),
-                "why": note.why.to_string(),
-            });
-            let _ = writeln!(out, "{line}");
+            }),
+            Entry::Exit { code, .. } => json!({ "exit": code.name() }),
+        };
+        if let (Some(map), Value::Object(fields)) = (object.as_object_mut(), fields) {
+            map.extend(fields);
         }
-        if let Some((code, reason)) = exit {
-            let _ = writeln!(out, "{}", json!({ "seq": seq, "exit": code.name(), "why": reason.to_string() }));
+        object
+    }
+}
+
+/// A clock reading as an RFC 3339 UTC time to the second (`2026-12-07T01:02:03Z`); a
+/// reading outside the years 1970..=9999 is shown as its milliseconds.
+#[must_use]
+pub fn utc(clock: UnixMillis) -> String {
+    i64::try_from(clock.0 / 1000)
+        .ok()
+        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
+        .map_or_else(|| format!("{} ms", clock.0), |timestamp| timestamp.to_string())
+}
+
+/// One end of `audit --since/--until`: a UTC time or an L1 safe head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// A clock reading (RFC 3339, any offset; compared with each row's latest reading).
+    Time(UnixMillis),
+    /// An L1 safe head (`block:N`; compared with each row's known safe head).
+    Block(BlockNumber),
+}
+
+/// A `--since`/`--until` value that cannot be used.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BoundError {
+    /// A bare number: a block, a step or a Unix time? It must say.
+    #[error(
+        "`{value}` is a bare number: write `block:{value}` for an L1 safe head, or an RFC 3339 UTC time such as 2026-12-07T01:02:03Z"
+    )]
+    BareNumber {
+        /// The value given.
+        value: String,
+    },
+    /// `block:` without a decimal block number after it.
+    #[error("`{value}`: expected `block:N` with N a decimal L1 block number, such as block:19000000")]
+    BadBlock {
+        /// The value given.
+        value: String,
+    },
+    /// Not an RFC 3339 time.
+    #[error(
+        "`{value}` is neither `block:N` nor an RFC 3339 time with an offset, such as 2026-12-07T01:02:03Z ({reason})"
+    )]
+    BadTime {
+        /// The value given.
+        value: String,
+        /// What the time parser said.
+        reason: String,
+    },
+    /// A time before 1970: no clock reading can be there.
+    #[error("`{value}` is before 1970-01-01T00:00:00Z, where no clock reading can be")]
+    BeforeEpoch {
+        /// The value given.
+        value: String,
+    },
+}
+
+impl FromStr for Bound {
+    type Err = BoundError;
+
+    fn from_str(value: &str) -> Result<Bound, BoundError> {
+        let owned = || value.to_owned();
+        if let Some(block) = value.strip_prefix("block:") {
+            return block
+                .parse()
+                .map(|n| Bound::Block(BlockNumber(n)))
+                .map_err(|_| BoundError::BadBlock { value: owned() });
+        }
+        if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+            return Err(BoundError::BareNumber { value: owned() });
+        }
+        let timestamp: jiff::Timestamp = value
+            .parse()
+            .map_err(|error: jiff::Error| BoundError::BadTime { value: owned(), reason: error.to_string() })?;
+        u64::try_from(timestamp.as_millisecond())
+            .map(|ms| Bound::Time(UnixMillis(ms)))
+            .map_err(|_| BoundError::BeforeEpoch { value: owned() })
+    }
+}
+
+/// Which rows `audit` prints: those at or after `since` and at or before `until`, times
+/// compared to the second, as the rows show them. A row with no clock reading (or no safe
+/// head) yet is earlier than any time (or block).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    /// The first time or block shown.
+    pub since: Option<Bound>,
+    /// The last time or block shown.
+    pub until: Option<Bound>,
+}
+
+impl Window {
+    fn contains(&self, row: &Row<'_>) -> bool {
+        let after_since = self.since.is_none_or(|since| row.key(since).is_some_and(|key| key >= bound_value(since)));
+        let before_until = self.until.is_none_or(|until| row.key(until).is_none_or(|key| key <= bound_value(until)));
+        after_since && before_until
+    }
+}
+
+fn bound_value(bound: Bound) -> u64 {
+    match bound {
+        Bound::Time(clock) => clock.0 / 1000,
+        Bound::Block(block) => block.0,
+    }
+}
+
+/// One line per row: UTC time, safe head, step, what, details.
+#[must_use]
+pub fn render_decisions(steps: &[Traced]) -> String {
+    render_within(steps, Window::default(), false)
+}
+
+/// The same rows as [`render_decisions`], one JSON object per line.
+#[must_use]
+pub fn render_decisions_json(steps: &[Traced]) -> String {
+    render_within(steps, Window::default(), true)
+}
+
+/// The rows inside `window`, as text (with a header line) or as JSON lines.
+#[must_use]
+pub fn render_within(steps: &[Traced], window: Window, json: bool) -> String {
+    let mut out = String::new();
+    if !json {
+        let _ = writeln!(out, "{:<20}  {:>9}  {:<7} {:<22} details", "time (UTC)", "safe head", "step", "what");
+    }
+    for row in rows(steps).iter().filter(|row| window.contains(row)) {
+        if json {
+            let _ = writeln!(out, "{}", row.to_json());
+        } else {
+            let time = row.clock.map_or_else(|| "-".to_owned(), utc);
+            let safe = row.safe_block.map_or_else(|| "-".to_owned(), |block| block.to_string());
+            let step = format!("#{}", row.seq);
+            let _ = writeln!(out, "{time:<20}  {safe:>9}  {step:<7} {:<22} {}", row.label(), row.details());
         }
     }
     out

@@ -4,7 +4,7 @@
 
 use machine::drive::{Drive, Driver, Failure};
 use machine::invariants::Violation;
-use machine::{Event, Hash32, State, Step};
+use machine::{BlockNumber, Event, Hash32, State, Step};
 
 /// One executed step.
 #[derive(Clone, Debug)]
@@ -21,6 +21,8 @@ pub struct Traced {
     pub state_hash: Hash32,
     /// A one-line summary of the state after the step.
     pub summary: String,
+    /// The L1 safe head the state knows after the step (the audit's block column).
+    pub safe_block: Option<BlockNumber>,
 }
 
 /// A run of events: every step, the final state, and the first invariant violation.
@@ -90,6 +92,7 @@ impl<'a, I: Iterator<Item = (Option<usize>, &'a Event)>> Iterator for Steps<I> {
             event: event.clone(),
             state_hash: stepped.state.state_hash(),
             summary: summary(stepped.state),
+            safe_block: stepped.state.view().safe_block,
             step: stepped.step,
         })
     }

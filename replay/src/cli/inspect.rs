@@ -11,7 +11,13 @@ pub(super) fn trace(path: &Path, json: bool) -> Result<Outcome, CliError> {
     Ok(Outcome::Done(if json { render::render_json_all(&run.steps) } else { render::render_text_all(&run.steps) }))
 }
 
-pub(super) fn audit(path: &Path, at: Option<u64>, svg: Option<&Path>, json: bool) -> Result<Outcome, CliError> {
+pub(super) fn audit(
+    path: &Path,
+    at: Option<u64>,
+    svg: Option<&Path>,
+    json: bool,
+    window: audit::Window,
+) -> Result<Outcome, CliError> {
     let loaded = load(path)?;
     let events = loaded.events();
     let mut drawn = String::new();
@@ -27,7 +33,7 @@ pub(super) fn audit(path: &Path, at: Option<u64>, svg: Option<&Path>, json: bool
     }
     let Some(at) = at else {
         let steps = run(events).steps;
-        let listed = if json { audit::render_decisions_json(&steps) } else { audit::render_decisions(&steps) };
+        let listed = audit::render_within(&steps, window, json);
         return Ok(Outcome::Done(listed + &drawn));
     };
     let steps = events.len() as u64;

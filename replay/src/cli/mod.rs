@@ -43,6 +43,7 @@ Examples:
   seqrec snapshot /tmp/np.seqlog -o /tmp/np.snap && seqrec replay /tmp/np.seqlog --snapshot /tmp/np.snap
   seqrec audit /tmp/np.seqlog --at 20
   seqrec audit /tmp/np.seqlog --svg /tmp/np.svg
+  seqrec audit /tmp/np.seqlog --since 2023-11-14T22:15:00Z --until block:40
   seqrec diff /tmp/np.seqlog fixtures/logs/nonce-poisoning.seqlog
   seqrec export /tmp/np.seqlog -o /tmp/np.jsonl
   seqrec repair /tmp/np.seqlog
@@ -135,7 +136,9 @@ pub enum Command {
         #[arg(long, default_value_t = crate::log::DEFAULT_JOBS, value_parser = clap::value_parser!(u16).range(1..=256))]
         jobs: u16,
     },
-    /// Print the decisions with their reasons, or the state after a step as JSON.
+    /// Print the decisions with their reasons, sends with bids and transaction hashes,
+    /// failed sends and reads, holds and boots (with config changes), each keyed by UTC time
+    /// and L1 safe head; or the state after a step as JSON.
     Audit {
         /// A log or an event script.
         input: PathBuf,
@@ -146,9 +149,18 @@ pub enum Command {
         /// flushes, cascades, recovery batches) as an SVG picture to this file.
         #[arg(long)]
         svg: Option<PathBuf>,
-        /// The decisions as JSON lines (`seq`, `danger`, `danger_batch`, `decision`, `why`, `exit`).
+        /// The rows as JSON lines (`time`, `now_ms`, `safe_block`, `seq`, `what`, `why`, and
+        /// the fields of what the row records: `decision`, `danger`, `exit`, `tx_hash`, …).
         #[arg(long)]
         json: bool,
+        /// List only rows at or after this UTC time (RFC 3339, e.g. 2026-12-07T01:02:03Z)
+        /// or L1 safe head (`block:N`); rows before the first clock reading or sync count
+        /// as earlier than any bound.
+        #[arg(long, conflicts_with = "at")]
+        since: Option<String>,
+        /// List only rows at or before this UTC time or L1 safe head (as `--since`).
+        #[arg(long, conflicts_with = "at")]
+        until: Option<String>,
     },
     /// Run an event script through the core and record it as a log.
     Import {
@@ -324,6 +336,14 @@ pub enum CliError {
         /// What is wrong and what was expected.
         message: String,
     },
+    /// An `audit --since/--until` value is neither a time nor a block.
+    #[error("{flag}: {source}")]
+    AuditBound {
+        /// The flag.
+        flag: &'static str,
+        /// What is wrong with its value.
+        source: crate::audit::BoundError,
+    },
     /// A command needs a log but got a script.
     #[error("{path}: {what} needs a binary log, not an event script (use `seqrec import` first)")]
     NotALog {
@@ -343,6 +363,15 @@ impl CliError {
     }
 }
 
+/// Parses `audit --since/--until`.
+fn audit_window(since: Option<&str>, until: Option<&str>) -> Result<crate::audit::Window, CliError> {
+    let parse = |flag: &'static str, value: Option<&str>| {
+        value.map(str::parse).transpose().map_err(|source| CliError::AuditBound { flag, source })
+    };
+    let window = crate::audit::Window { since: parse("--since", since)?, until: parse("--until", until)? };
+    Ok(window)
+}
+
 /// Runs one command.
 ///
 /// # Errors
@@ -359,7 +388,10 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
             let options = verify::ReplayOptions { json, snapshot, invariants: !no_invariants, jobs: usize::from(jobs) };
             verify::replay(&input, options)
         }
-        Command::Audit { input, at, svg, json } => inspect::audit(&input, at, svg.as_deref(), json),
+        Command::Audit { input, at, svg, json, since, until } => {
+            let window = audit_window(since.as_deref(), until.as_deref())?;
+            inspect::audit(&input, at, svg.as_deref(), json, window)
+        }
         Command::Import { script, output } => convert::import(&script, &output),
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),

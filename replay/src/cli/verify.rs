@@ -297,6 +297,7 @@ pub(super) fn verify_part(
                     state_hash: stepped.state.state_hash(),
                     step: stepped.step,
                     summary: String::new(),
+                    safe_block: stepped.state.view().safe_block,
                 };
                 let _ = writeln!(out, "{}", trace::render_json(&traced));
             }

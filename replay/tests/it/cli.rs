@@ -113,14 +113,20 @@ fn failed_check_exits_1() {
     assert!(out.contains("`check: decision admit` not found"), "{out}");
 }
 
-#[test]
-fn audit_draws_the_incident_as_svg() {
-    let out_path = std::env::temp_dir().join(format!("seqrec-cli-svg-{}.svg", std::process::id()));
+/// `audit FIXTURE --svg FILE` in a scratch file; the picture's text.
+fn audit_svg(fixture: &str, name: &str) -> String {
+    let out_path = std::env::temp_dir().join(format!("seqrec-cli-{name}-{}.svg", std::process::id()));
     let out_arg = out_path.to_str().unwrap_or_default();
-    let (code, out, err) = check_cmd(&["audit", "fixtures/logs/closed-batch-in-danger.seqlog", "--svg", out_arg]);
+    let (code, out, err) = check_cmd(&["audit", &format!("fixtures/logs/{fixture}"), "--svg", out_arg]);
     assert_eq!(code, 0, "{out}{err}");
     let svg = std::fs::read_to_string(&out_path).unwrap_or_default();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    svg
+}
+
+#[test]
+fn audit_draws_the_incident_as_svg() {
+    let svg = audit_svg("closed-batch-in-danger.seqlog", "svg");
     for label in [
         "exit recovery_required",
         "flush",
@@ -128,6 +134,13 @@ fn audit_draws_the_incident_as_svg() {
         "recovery batch 2 (nonce 0, gen 1)",
         "danger threshold 15",
         "max wait 20",
+        "UTC 2023-11-14T22:13:20Z to 2023-11-14T22:16:44Z",
+        ">22:14:00</text>",
+        "time (UTC)",
+        r#"id="fee-panel""#,
+        "no fee observed in this log",
+        "exit recovery_required</text>",
+        "danger threshold (per boot)",
     ] {
         assert!(svg.contains(label), "missing `{label}`");
     }
@@ -329,4 +342,113 @@ fn run_on_a_torn_log_refuses_until_repaired() {
     assert_eq!(code, 30, "{err}");
     assert!(err.contains("torn tail") && err.contains("run `seqrec repair`"), "{err}");
     assert_eq!(std::fs::read(&log).unwrap(), bytes, "run changed the torn log");
+}
+
+#[test]
+fn audit_rows_are_keyed_by_utc_time_and_safe_head() {
+    let (code, out, err) = check_cmd(&["audit", "fixtures/logs/closed-batch-in-danger.seqlog"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("time (UTC)            safe head  step"), "{out}");
+    for expected in [
+        "2023-11-14T22:13:20Z          -  #0      boot                   first boot in this log",
+        "2023-11-14T22:16:20Z        115  #37     exit recovery_required batch 0 (nonce 0) aged 15 blocks",
+        "2023-11-14T22:16:25Z        115  #38     boot                   restart after exit recovery_required; config unchanged",
+        "2023-11-14T22:16:25Z        115  #42     sent                   sent at wallet nonce 0: tx 0xcccc",
+    ] {
+        assert!(lines.iter().any(|line| line.starts_with(expected)), "missing `{expected}` in:\n{out}");
+    }
+}
+
+#[test]
+fn audit_since_and_until_take_a_utc_time_or_a_block() {
+    let audit = |since: &str, until: &str| {
+        let (code, out, err) = check_cmd(&[
+            "audit",
+            "fixtures/logs/closed-batch-in-danger.seqlog",
+            "--since",
+            since,
+            "--until",
+            until,
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        out.lines().map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()).collect::<Vec<_>>()
+    };
+    let seqs = |rows: &[serde_json::Value]| rows.iter().map(|row| row["seq"].as_u64().unwrap()).collect::<Vec<_>>();
+    // The recovery exit and the boot after it, by time (bounds inclusive).
+    let by_time = audit("2023-11-14T22:16:20Z", "2023-11-14T22:16:25Z");
+    assert_eq!(seqs(&by_time), [37, 37, 38, 38, 40, 42], "{by_time:?}");
+    assert!(by_time.iter().all(|row| row["time"].as_str().is_some_and(|time| time.starts_with("2023-11-14T22:16:2"))));
+    // Another offset names the same instant.
+    assert_eq!(seqs(&audit("2023-11-14T23:16:20+01:00", "2023-11-14T22:16:25Z")), seqs(&by_time));
+    // From the safe head 116 on: what followed the flush.
+    let by_block = audit("block:116", "block:117");
+    assert_eq!(seqs(&by_block), [44, 45, 45], "{by_block:?}");
+    assert_eq!(by_block[0]["safe_block"], 117);
+    // Rows before the first sync are earlier than any block.
+    assert_eq!(seqs(&audit("2023-11-14T22:13:20Z", "block:0")), [0, 0]);
+}
+
+#[test]
+fn audit_bounds_that_are_neither_a_time_nor_a_block_exit_2() {
+    for (flag, value, expected) in [
+        ("--since", "12", "`12` is a bare number: write `block:12` for an L1 safe head, or an RFC 3339 UTC time"),
+        ("--until", "yesterday", "`yesterday` is neither `block:N` nor an RFC 3339 time"),
+        ("--since", "block:-3", "expected `block:N` with N a decimal L1 block number"),
+        ("--since", "2026-12-07T01:02:03", "is neither `block:N` nor an RFC 3339 time with an offset"),
+        ("--until", "1969-12-31T23:59:59Z", "is before 1970-01-01T00:00:00Z"),
+    ] {
+        let (code, out, err) = check_cmd(&["audit", "fixtures/logs/closed-batch-in-danger.seqlog", flag, value]);
+        assert_eq!(code, 2, "{flag} {value}: {out}");
+        assert!(err.contains(&format!("seqrec: {flag}: ")) && err.contains(expected), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
+fn audit_svg_marks_an_operator_pause_and_resume() {
+    let svg = audit_svg("pause-holds-new-submissions.seqlog", "pause");
+    for label in [
+        "1  2023-11-14T22:13:21Z  paused by the operator",
+        "2  2023-11-14T22:13:22Z  resumed by the operator",
+        "operator pause / resume",
+    ] {
+        assert!(svg.contains(label), "missing `{label}`");
+    }
+}
+
+#[test]
+fn audit_lists_a_failed_write_and_rows_before_any_clock_reading() {
+    let dir = std::env::temp_dir().join(format!("seqrec-cli-audit-db-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let path = dir.join("db-fails.jsonl");
+    let script = [
+        r#"{"ev":"shutdown"}"#,
+        r#"{"ev":"boot","now_ms":1700000000000,"config":{"chain_id":31337,"batch_submitter":"0x1111111111111111111111111111111111111111","inbox":"0x2222222222222222222222222222222222222222","max_wait_blocks":20,"preemptive_margin_blocks":5,"seconds_per_block":12}}"#,
+        r#"{"ev":"chain_id","chain_id":31337}"#,
+        r#"{"ev":"l1","now_ms":1700000000500,"safe_block":100,"safe_timestamp":1700000000,"inputs":[]}"#,
+        r#"{"ev":"db","op":0,"ok":false,"error":"disk I/O error"}"#,
+    ];
+    std::fs::write(&path, script.join("\n") + "\n").unwrap_or_default();
+    let path_arg = path.to_str().unwrap_or_default();
+    let (code, out, err) = check_cmd(&["audit", path_arg]);
+    assert_eq!(code, 0, "{err}");
+    for expected in [
+        "-                             -  #0      rejected               rejected: `shutdown` arrived while no process is running",
+        "2023-11-14T22:13:20Z        100  #4      db_failed              db op 0 failed: disk I/O error",
+        "2023-11-14T22:13:20Z        100  #4      exit retry             db op 0 failed: disk I/O error",
+    ] {
+        assert!(out.lines().any(|line| line.starts_with(expected)), "missing `{expected}` in:\n{out}");
+    }
+    let (code, out, err) = check_cmd(&["audit", path_arg, "--json", "--since", "block:100"]);
+    assert_eq!(code, 0, "{err}");
+    let failed: serde_json::Value = out
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|row| row["what"] == "db_failed")
+        .unwrap_or_else(|| panic!("no db_failed row in:\n{out}"));
+    assert_eq!(failed["op"], 0);
+    assert_eq!(failed["error"], "disk I/O error");
+    assert_eq!(failed["time"], "2023-11-14T22:13:20Z");
+    assert_eq!(failed["now_ms"], 1_700_000_000_500_u64);
 }

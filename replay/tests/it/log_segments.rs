@@ -55,7 +55,9 @@ fn a_segment_directory_reads_as_the_same_log_in_every_command() {
     );
     let trace = |input: &Path| cli(Command::Trace { input: input.to_owned(), json: false });
     assert_eq!(trace(&dir), trace(&file));
-    let audit = |input: &Path| cli(Command::Audit { input: input.to_owned(), at: Some(9), svg: None, json: false });
+    let audit = |input: &Path| {
+        cli(Command::Audit { input: input.to_owned(), at: Some(9), svg: None, json: false, since: None, until: None })
+    };
     assert_eq!(audit(&dir), audit(&file));
     let export = |log: &Path| cli(Command::Export { log: log.to_owned(), output: "-".into() });
     assert_eq!(export(&dir), export(&file));

@@ -19,6 +19,7 @@ mod log_writer;
 mod logs;
 mod metrics_live;
 mod pause_live;
+mod picture;
 mod readme;
 mod rpc_calls;
 mod run_segments;
