@@ -13,7 +13,7 @@ use crate::verdict::{Decision, Why};
 
 /// At most this many no-ops are asked for in one round, so a hostile `pending` count
 /// cannot make one step allocate without bound; later rounds send the rest.
-pub const MAX_NOOPS_PER_ROUND: u64 = 1024;
+pub(crate) const MAX_NOOPS_PER_ROUND: u64 = 1024;
 
 /// The submitter account's counts, as one `wallet` event reported them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -57,14 +57,10 @@ pub use danger::classify;
 pub use effect::{DbWrite, Effect, ExitCode};
 pub use event::{BatchLanding, Event, Input, RpcCall, SendClass};
 pub use fees::{Bid, BidReason, FeeView, Wei, min_gas};
-pub use flush::{Fees, MAX_NOOPS_PER_ROUND, noop_fees};
-pub use scheduler::{Judgement, Scheduler, stale_by_inclusion, submit_start};
-pub use state::{
-    FlushStage, L1View, Mode, Process, RECENT_HEADS, Running, Runtime, STATE_LAYOUT, Slot, State, SubmitRound,
-    WalletBook,
-};
+pub use flush::{Fees, noop_fees};
+pub use scheduler::Scheduler;
+pub use state::{L1View, STATE_LAYOUT, Slot, State, WalletBook};
 pub use step::{Step, step};
-pub use submitter::MAX_SUBMIT_BYTES_PER_ROUND;
 pub use units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 pub use verdict::{Danger, Decision, FactError, Note, Why};
 pub use watch::{Unresolved, Watch, watch};

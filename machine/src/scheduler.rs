@@ -18,7 +18,7 @@ pub struct Scheduler {
 
 /// What the scheduler did with one landing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Judgement {
+pub(crate) enum Judgement {
     /// Accepted, and the bytes match the valid local batch at that nonce.
     Accepted,
     /// Accepted, but the bytes match no valid local batch at that nonce.
@@ -39,7 +39,7 @@ pub enum Judgement {
 /// Is a batch with first-frame safe block `first_frame` stale when included at `inclusion`?
 /// A batch with no frames is never stale (docs/protocol.md §1).
 #[must_use]
-pub fn stale_by_inclusion(inclusion: BlockNumber, first_frame: Option<BlockNumber>, max_wait_blocks: u64) -> bool {
+pub(crate) fn stale_by_inclusion(inclusion: BlockNumber, first_frame: Option<BlockNumber>, max_wait_blocks: u64) -> bool {
     first_frame.is_some_and(|first_frame| inclusion.blocks_since(first_frame) >= max_wait_blocks)
 }
 
@@ -51,7 +51,7 @@ impl Scheduler {
     }
 
     /// Folds one safe landing whose bytes hash to `wire_hash` (`None`: bytes we never made).
-    pub fn fold(
+    pub(crate) fn fold(
         &mut self,
         tree: &mut BatchTree,
         landing: &BatchLanding,
@@ -88,6 +88,6 @@ impl Scheduler {
 /// docs/protocol.md §5: the submitter's start nonce — the frontier advanced by our unsafe
 /// landings, in L1 order, each equal to the running expectation.
 #[must_use]
-pub fn submit_start(frontier: BatchNonce, unsafe_nonces: &[BatchNonce]) -> BatchNonce {
+pub(crate) fn submit_start(frontier: BatchNonce, unsafe_nonces: &[BatchNonce]) -> BatchNonce {
     unsafe_nonces.iter().fold(frontier, |start, &nonce| if nonce == start { start.next() } else { start })
 }

@@ -62,7 +62,7 @@ pub struct L1View {
 
 /// How many recent safe-head hashes the view keeps: enough for syncs answered out of
 /// order, bounded so the state does not grow with history.
-pub const RECENT_HEADS: usize = 16;
+pub(crate) const RECENT_HEADS: usize = 16;
 
 impl L1View {
     /// The stored hash of `block`, if it is one of the recent safe heads.
@@ -180,7 +180,7 @@ impl Slot {
 
 /// The boot-local process; nothing in it survives a crash.
 #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub enum Process {
+pub(crate) enum Process {
     /// No process: before the first boot or after an exit.
     #[default]
     Down,
@@ -190,7 +190,7 @@ pub enum Process {
 
 /// A running process.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub struct Running {
+pub(crate) struct Running {
     /// This process lifetime has verified the chain id.
     pub chain_id_verified: bool,
     /// What it is doing.
@@ -199,7 +199,7 @@ pub struct Running {
 
 /// What a running process is doing.
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Startup's initial sync.
     InitialSync {
         /// Waiting for the chain id (`false`) or the sync (`true`).
@@ -218,7 +218,7 @@ pub enum Mode {
 
 /// Where a flush stands (docs/protocol.md §7).
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub enum FlushStage {
+pub(crate) enum FlushStage {
     /// The flush is this process's first L1 contact: chain id first.
     AwaitChainId,
     /// Waiting for the wallet counts (step 1).
@@ -241,7 +241,7 @@ pub enum FlushStage {
 
 /// The admitted runtime's cadences (docs/protocol.md §5).
 #[derive(Clone, Debug, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub struct Runtime {
+pub(crate) struct Runtime {
     /// When the detector last ran (or the process was admitted).
     pub last_detector_ms: UnixMillis,
     /// When the submitter last ran (or the process was admitted).
@@ -252,7 +252,7 @@ pub struct Runtime {
 
 /// The answers one submitter tick waits for.
 #[derive(Clone, Debug, Default, PartialEq, Eq, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
-pub struct SubmitRound {
+pub(crate) struct SubmitRound {
     /// The `latest` account nonce, once answered.
     pub latest: Option<WalletNonce>,
     /// Our unsafe landings, once answered.
@@ -334,7 +334,7 @@ impl State {
 
     /// The boot-local process.
     #[must_use]
-    pub fn process(&self) -> &Process {
+    pub(crate) fn process(&self) -> &Process {
         &self.process
     }
 

@@ -69,7 +69,7 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
 /// The wire bytes one submit round may send: the step's record holds every send's bytes
 /// (twice, as hex in the effects JSON), and must stay far below the log's 64 MiB record
 /// limit however many batches are pending. A round sends at least one batch.
-pub const MAX_SUBMIT_BYTES_PER_ROUND: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_SUBMIT_BYTES_PER_ROUND: usize = 8 * 1024 * 1024;
 
 /// The `latest` count for the current round.
 pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce) {

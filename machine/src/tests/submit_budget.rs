@@ -8,7 +8,8 @@ use crate::effect::Effect;
 use crate::event::{self, Event};
 use crate::step::step;
 use crate::units::{BlockNumber, UnixMillis, WalletNonce};
-use crate::{MAX_SUBMIT_BYTES_PER_ROUND, State};
+use crate::State;
+use crate::submitter::MAX_SUBMIT_BYTES_PER_ROUND;
 
 #[test]
 fn many_full_size_batches_are_submitted_over_several_rounds() {
