@@ -30,6 +30,8 @@ enum Fact {
     RpcFailed(u8),
     Db { op: u8, ok: bool },
     Shutdown,
+    /// An operator's pause (`true`) or resume.
+    Pause(bool),
 }
 
 fn fact() -> impl Strategy<Value = Fact> {
@@ -70,6 +72,7 @@ fn fact() -> impl Strategy<Value = Fact> {
         1 => (0..4_u8).prop_map(Fact::RpcFailed),
         1 => (0..40_u8, 0..20_u8).prop_map(|(op, bad)| Fact::Db { op, ok: bad != 0 }),
         1 => Just(Fact::Shutdown),
+        1 => any::<bool>().prop_map(Fact::Pause),
     ]
 }
 
@@ -191,6 +194,8 @@ fn events(facts: &[Fact]) -> Vec<Event> {
             }),
             Fact::Db { op, ok } => Event::Db(event::Db { op: OpId(u64::from(*op)), ok: *ok, error: None }),
             Fact::Shutdown => Event::Shutdown,
+            Fact::Pause(true) => Event::Pause(event::Pause { reason: "test".to_owned() }),
+            Fact::Pause(false) => Event::Resume,
         })
         .collect()
 }
