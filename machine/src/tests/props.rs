@@ -18,17 +18,45 @@ use crate::units::{BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};
 /// sequence mostly moves forward and sometimes steps back.
 #[derive(Clone, Debug)]
 enum Fact {
-    Boot { valid: bool },
-    ChainId { wrong: bool },
-    L1 { blocks: i64, direct: u8, landings: Vec<(u8, u8, i8, bool)>, fork: bool, partial: bool },
+    Boot {
+        valid: bool,
+    },
+    ChainId {
+        wrong: bool,
+    },
+    L1 {
+        blocks: i64,
+        direct: u8,
+        landings: Vec<(u8, u8, i8, bool)>,
+        fork: bool,
+        partial: bool,
+    },
     UnsafeLandings(Vec<u8>),
-    Wallet { latest: u8, pending: u8, safe: u8, base_fee: Option<u8> },
-    Tick { ms: i64 },
-    Seal { id: Option<u8> },
-    Sent { w_nonce: u8, bid: Option<u8> },
-    SendFailed { w_nonce: u8, class: Option<u8> },
+    Wallet {
+        latest: u8,
+        pending: u8,
+        safe: u8,
+        base_fee: Option<u8>,
+    },
+    Tick {
+        ms: i64,
+    },
+    Seal {
+        id: Option<u8>,
+    },
+    Sent {
+        w_nonce: u8,
+        bid: Option<u8>,
+    },
+    SendFailed {
+        w_nonce: u8,
+        class: Option<u8>,
+    },
     RpcFailed(u8),
-    Db { op: u8, ok: bool },
+    Db {
+        op: u8,
+        ok: bool,
+    },
     Shutdown,
     /// An operator's pause (`true`) or resume.
     Pause(bool),

@@ -2,14 +2,14 @@
 //! record holds every send's bytes, and must stay below the log's record limit however
 //! many full-size batches are pending. The rest goes in the next rounds, none is lost.
 
+use crate::State;
 use crate::bytes::{Address, Bytes};
 use crate::config::RawConfig;
 use crate::effect::Effect;
 use crate::event::{self, Event};
 use crate::step::step;
-use crate::units::{BlockNumber, UnixMillis, WalletNonce};
-use crate::State;
 use crate::submitter::MAX_SUBMIT_BYTES_PER_ROUND;
+use crate::units::{BlockNumber, UnixMillis, WalletNonce};
 
 #[test]
 fn many_full_size_batches_are_submitted_over_several_rounds() {
