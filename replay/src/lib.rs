@@ -1,6 +1,5 @@
-//! Event scripts, runs, traces and audits: everything the `seqrec` tool shows of the
-//! core. The binary log format arrives with its own issue; until then the tools read
-//! event scripts.
+//! The replay log, snapshots, event scripts, runs, traces, audits and what-ifs:
+//! everything the `seqrec` tool shows of the core, and the `seqrec run` node.
 
 pub mod audit;
 pub mod checkpointer;
@@ -13,3 +12,4 @@ pub mod snapshot;
 pub mod snapshot_dir;
 pub mod svg;
 pub mod trace;
+pub mod whatif;

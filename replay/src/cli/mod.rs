@@ -210,6 +210,20 @@ pub enum Command {
         #[arg(long)]
         payload: String,
     },
+    /// Re-decide a recorded incident under a changed config: both runs' dangers,
+    /// decisions and exits side by side along the recorded facts, the first decision
+    /// that differs, and from which step the comparison is counterfactual.
+    Whatif {
+        /// A log or an event script.
+        input: PathBuf,
+        /// A tuning setting and its new value, e.g. `preemptive_margin_blocks=600`
+        /// (`none` for the default); repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE", required = true)]
+        set: Vec<String>,
+        /// Also list the rows after the step from which the comparison is counterfactual.
+        #[arg(long)]
+        all: bool,
+    },
     /// Pause submissions of the `seqrec run` using this projection: no batch is sent for
     /// the first time until `resume`; the detector, re-pricing of sends already made and a
     /// restart's flush go on. Recorded in the log as a `pause` event.
@@ -344,6 +358,14 @@ pub enum CliError {
         /// What is wrong with its value.
         source: crate::audit::BoundError,
     },
+    /// A `whatif --set` cannot be used, or the input has nothing to change.
+    #[error("{path}: {source}")]
+    WhatIf {
+        /// The input.
+        path: PathBuf,
+        /// What is wrong.
+        source: crate::whatif::WhatIfError,
+    },
     /// A command needs a log but got a script.
     #[error("{path}: {what} needs a binary log, not an event script (use `seqrec import` first)")]
     NotALog {
@@ -407,6 +429,15 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Repair { log } => maintain::repair(&log),
         Command::Run(args) => run::run(*args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),
+        Command::Whatif { input, set, all } => {
+            let what_if = |source| CliError::WhatIf { path: input.clone(), source };
+            let changes = set.iter().map(|given| crate::whatif::parse_change(given)).collect::<Result<Vec<_>, _>>();
+            let changes = changes.map_err(what_if)?;
+            let loaded = load(&input)?;
+            let events: Vec<&machine::Event> = loaded.events().into_iter().map(|(_, event)| event).collect();
+            let comparison = crate::whatif::compare(&events, &changes, all).map_err(what_if)?;
+            Ok(Outcome::Done(comparison.text))
+        }
         Command::Pause { db, reason } => projection::pause(&db, Some(&reason)),
         Command::Resume { db } => projection::pause(&db, None),
         Command::Status { db, log } => projection::status(&db, log.as_deref()),

@@ -27,3 +27,4 @@ mod run_settings;
 mod run_snapshots;
 mod scenarios;
 mod support;
+mod whatif;
