@@ -8,6 +8,7 @@ pub mod log;
 pub mod resume;
 pub mod run;
 pub mod script;
+pub mod shrink;
 pub mod snapshot;
 pub mod snapshot_dir;
 pub mod svg;

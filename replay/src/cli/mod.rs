@@ -15,7 +15,7 @@ mod simulate;
 mod sweep;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
@@ -210,6 +210,23 @@ pub enum Command {
         #[arg(long)]
         payload: String,
     },
+    /// Shrink a log or script to a minimal script that still shows a property (delta
+    /// debugging: chunks, then single events, then payloads), ready to become a fixture.
+    Shrink {
+        /// A log or an event script.
+        input: PathBuf,
+        /// What must still show: `violation`, `trace:TEXT`, `danger:NAME`,
+        /// `decision:NAME` or `exit:CODE`.
+        #[arg(long, required_unless_present = "other_build")]
+        until: Option<String>,
+        /// Instead: the script must still trace differently with this other `seqrec`
+        /// binary (a divergence between builds).
+        #[arg(long, conflicts_with = "until")]
+        other_build: Option<PathBuf>,
+        /// Write the script here (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Re-decide a recorded incident under a changed config: both runs' dangers,
     /// decisions and exits side by side along the recorded facts, the first decision
     /// that differs, and from which step the comparison is counterfactual.
@@ -358,6 +375,14 @@ pub enum CliError {
         /// What is wrong with its value.
         source: crate::audit::BoundError,
     },
+    /// A `shrink --until` that is not a property, or an input that does not show it.
+    #[error("{path}: {source}")]
+    Shrink {
+        /// The input.
+        path: PathBuf,
+        /// What is wrong.
+        source: crate::shrink::PropertyError,
+    },
     /// A `whatif --set` cannot be used, or the input has nothing to change.
     #[error("{path}: {source}")]
     WhatIf {
@@ -429,6 +454,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Repair { log } => maintain::repair(&log),
         Command::Run(args) => run::run(*args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),
+        Command::Shrink { input, until, other_build, output } => shrink(&input, until.as_deref(), other_build, output),
         Command::Whatif { input, set, all } => {
             let what_if = |source| CliError::WhatIf { path: input.clone(), source };
             let changes = set.iter().map(|given| crate::whatif::parse_change(given)).collect::<Result<Vec<_>, _>>();
@@ -442,5 +468,41 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Resume { db } => projection::pause(&db, None),
         Command::Status { db, log } => projection::status(&db, log.as_deref()),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
+    }
+}
+
+/// `seqrec shrink`: the property parsed, the input shrunk, the script written.
+fn shrink(
+    input: &Path,
+    until: Option<&str>,
+    other: Option<PathBuf>,
+    output: Option<PathBuf>,
+) -> Result<Outcome, CliError> {
+    let error = |source| CliError::Shrink { path: input.to_owned(), source };
+    let property = match (until, other) {
+        (_, Some(other)) => crate::shrink::Property::Diverges(other),
+        (Some(until), None) => until.parse().map_err(error)?,
+        (None, None) => return Err(error(crate::shrink::PropertyError::Unknown { given: String::new() })),
+    };
+    let loaded = load(input)?;
+    let events: Vec<machine::Event> = loaded.events().into_iter().map(|(_, event)| event.clone()).collect();
+    let scratch = std::env::temp_dir().join(format!("seqrec-shrink-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|source| CliError::Write { path: scratch.clone(), source: Box::new(source) })?;
+    let shrunk = crate::shrink::shrink(events, &property, &scratch, &input.display().to_string());
+    let _ = std::fs::remove_dir_all(&scratch);
+    let shrunk = shrunk.map_err(error)?;
+    match output {
+        None => Ok(Outcome::Done(shrunk.script)),
+        Some(path) => {
+            std::fs::write(&path, &shrunk.script)
+                .map_err(|source| CliError::Write { path: path.clone(), source: Box::new(source) })?;
+            Ok(Outcome::Done(format!(
+                "{}: {} events still show {property} ({} candidates judged)\n",
+                path.display(),
+                shrunk.events.len(),
+                shrunk.tries
+            )))
+        }
     }
 }

@@ -26,5 +26,6 @@ mod run_segments;
 mod run_settings;
 mod run_snapshots;
 mod scenarios;
+mod shrink;
 mod support;
 mod whatif;
