@@ -73,28 +73,44 @@ fn ci() -> Result<(), String> {
     cargo(&["publish", "--dry-run", "--locked", "-p", "seqrec-machine"])
 }
 
-/// The sabotage test, with the core's deliberate bug compiled in (`--cfg
+/// The sabotage tests, with the core's deliberate bug compiled in (`--cfg
 /// seqrec_sabotage`, which no Cargo feature can set) in a target directory of its own so
-/// the normal build is untouched; it must run and pass, not be skipped.
+/// the normal build is untouched: the simulator's world checks catch the bug, and
+/// `seqrec shrink` turns the failing run into a short script. Each must run and pass,
+/// not be skipped.
 fn sabotage() -> Result<(), String> {
+    let runs: [(&[&str], &str); 2] = [
+        (&["-p", "effects", "--test", "sabotage"], "test a_cascade_pivot_one_batch_late_is_caught ... ok"),
+        (
+            &["-p", "replay", "--test", "it", "sabotage_shrink"],
+            "test sabotage_shrink::a_sabotaged_simulator_log_shrinks_to_a_short_violating_script ... ok",
+        ),
+    ];
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let target = workspace_root().join("target/sabotage");
-    eprintln!("$ RUSTFLAGS='--cfg seqrec_sabotage' cargo test -p effects --test sabotage --locked");
-    let output = Command::new(&cargo)
-        .args(["test", "-p", "effects", "--test", "sabotage", "--locked"])
-        .env("RUSTFLAGS", "--cfg seqrec_sabotage")
-        .env("CARGO_TARGET_DIR", &target)
-        .current_dir(workspace_root())
-        .output()
-        .map_err(|error| format!("cannot run cargo: {error}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    print!("{stdout}");
-    if !output.status.success() {
-        eprint!("{}", String::from_utf8_lossy(&output.stderr));
-        return Err("the sabotage test failed".to_owned());
-    }
-    if !stdout.contains("test a_cascade_pivot_one_batch_late_is_caught ... ok") {
-        return Err("the sabotage test did not run (was `--cfg seqrec_sabotage` applied?)".to_owned());
+    for (args, passed) in runs {
+        eprintln!("$ RUSTFLAGS='--cfg seqrec_sabotage' cargo test --locked {}", args.join(" "));
+        let output = Command::new(&cargo)
+            .arg("test")
+            .arg("--locked")
+            .args(args)
+            .env("RUSTFLAGS", "--cfg seqrec_sabotage")
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(workspace_root())
+            .output()
+            .map_err(|error| format!("cannot run cargo: {error}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        print!("{stdout}");
+        if !output.status.success() {
+            eprint!("{}", String::from_utf8_lossy(&output.stderr));
+            return Err(format!("the sabotage test `{}` failed", args.join(" ")));
+        }
+        if !stdout.contains(passed) {
+            return Err(format!(
+                "the sabotage test `{}` did not run (was `--cfg seqrec_sabotage` applied?)",
+                args.join(" ")
+            ));
+        }
     }
     Ok(())
 }

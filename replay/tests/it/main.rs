@@ -25,6 +25,7 @@ mod rpc_calls;
 mod run_segments;
 mod run_settings;
 mod run_snapshots;
+mod sabotage_shrink;
 mod scenarios;
 mod shrink;
 mod support;
