@@ -14,3 +14,4 @@ pub mod snapshot_dir;
 pub mod svg;
 pub mod trace;
 pub mod whatif;
+pub mod whatif_svg;

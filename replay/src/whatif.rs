@@ -198,16 +198,16 @@ pub struct Comparison {
     pub first_difference: Option<u64>,
     /// The first step whose effects differ: the comparison is counterfactual from it.
     pub counterfactual_from: Option<u64>,
+    /// The clock at that step (the latest reading at or before it).
+    pub counterfactual_ms: Option<machine::UnixMillis>,
 }
 
-/// Steps `events` as recorded and with `changes` applied to every boot's config, and
-/// compares them; rows after the counterfactual step are listed only with `all`.
+/// `events` with `changes` applied to every boot's config.
 ///
 /// # Errors
 /// [`WhatIfError::NoBoot`]; [`WhatIfError::Invalid`] when the changed config breaks a rule.
-pub fn compare(events: &[&Event], changes: &[Change], all: bool) -> Result<Comparison, WhatIfError> {
-    let recorded: Vec<Event> = events.iter().map(|event| (*event).clone()).collect();
-    let mut changed = recorded.clone();
+pub fn changed_events(events: &[Event], changes: &[Change]) -> Result<Vec<Event>, WhatIfError> {
+    let mut changed = events.to_vec();
     let mut boots = 0;
     for event in &mut changed {
         if let Event::Boot(boot) = event {
@@ -224,6 +224,17 @@ pub fn compare(events: &[&Event], changes: &[Change], all: bool) -> Result<Compa
     if boots == 0 {
         return Err(WhatIfError::NoBoot);
     }
+    Ok(changed)
+}
+
+/// Steps `events` as recorded and with `changes` applied to every boot's config, and
+/// compares them; rows after the counterfactual step are listed only with `all`.
+///
+/// # Errors
+/// [`WhatIfError::NoBoot`]; [`WhatIfError::Invalid`] when the changed config breaks a rule.
+pub fn compare(events: &[&Event], changes: &[Change], all: bool) -> Result<Comparison, WhatIfError> {
+    let recorded: Vec<Event> = events.iter().map(|event| (*event).clone()).collect();
+    let changed = changed_events(&recorded, changes)?;
     let as_recorded = run(recorded.iter().map(|event| (None, event)).collect::<Vec<_>>()).steps;
     let what_if = run(changed.iter().map(|event| (None, event)).collect::<Vec<_>>()).steps;
     let counterfactual_from =
@@ -308,7 +319,10 @@ pub fn compare(events: &[&Event], changes: &[Change], all: bool) -> Result<Compa
     }
     let exits = [first_exit(&as_recorded), first_exit(&what_if)];
     let _ = writeln!(text, "{}", exit_line(exits, counterfactual_from));
-    Ok(Comparison { text, exits, first_difference, counterfactual_from })
+    let counterfactual_ms = counterfactual_from.and_then(|from| {
+        as_recorded.iter().take_while(|traced| traced.seq <= from).filter_map(|traced| traced.event.now_ms()).last()
+    });
+    Ok(Comparison { text, exits, first_difference, counterfactual_from, counterfactual_ms })
 }
 
 /// The danger exits of both runs, and how far apart they are in safe blocks.

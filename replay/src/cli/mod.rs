@@ -240,6 +240,9 @@ pub enum Command {
         /// Also list the rows after the step from which the comparison is counterfactual.
         #[arg(long)]
         all: bool,
+        /// Draw both runs' oldest-batch age against both thresholds into this SVG file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
     },
     /// Pause submissions of the `seqrec run` using this projection: no batch is sent for
     /// the first time until `resume`; the detector, re-pricing of sends already made and a
@@ -455,15 +458,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Run(args) => run::run(*args),
         Command::Seal { db, payload } => projection::seal(&db, &payload),
         Command::Shrink { input, until, other_build, output } => shrink(&input, until.as_deref(), other_build, output),
-        Command::Whatif { input, set, all } => {
-            let what_if = |source| CliError::WhatIf { path: input.clone(), source };
-            let changes = set.iter().map(|given| crate::whatif::parse_change(given)).collect::<Result<Vec<_>, _>>();
-            let changes = changes.map_err(what_if)?;
-            let loaded = load(&input)?;
-            let events: Vec<&machine::Event> = loaded.events().into_iter().map(|(_, event)| event).collect();
-            let comparison = crate::whatif::compare(&events, &changes, all).map_err(what_if)?;
-            Ok(Outcome::Done(comparison.text))
-        }
+        Command::Whatif { input, set, all, svg } => whatif(&input, &set, all, svg.as_deref()),
         Command::Pause { db, reason } => projection::pause(&db, Some(&reason)),
         Command::Resume { db } => projection::pause(&db, None),
         Command::Status { db, log } => projection::status(&db, log.as_deref()),
@@ -505,4 +500,30 @@ fn shrink(
             )))
         }
     }
+}
+
+/// `seqrec whatif`: the comparison, and its picture with `--svg`.
+fn whatif(input: &Path, set: &[String], all: bool, svg: Option<&Path>) -> Result<Outcome, CliError> {
+    let what_if = |source| CliError::WhatIf { path: input.to_owned(), source };
+    let changes = set.iter().map(|given| crate::whatif::parse_change(given)).collect::<Result<Vec<_>, _>>();
+    let changes = changes.map_err(what_if)?;
+    let loaded = load(input)?;
+    let events: Vec<&machine::Event> = loaded.events().into_iter().map(|(_, event)| event).collect();
+    let comparison = crate::whatif::compare(&events, &changes, all).map_err(what_if)?;
+    let mut text = comparison.text;
+    if let Some(path) = svg {
+        let recorded: Vec<machine::Event> = events.iter().map(|event| (*event).clone()).collect();
+        let changed = crate::whatif::changed_events(&recorded, &changes).map_err(what_if)?;
+        let title = format!("what-if {}: {}", set.join(" "), input.display());
+        let picture = crate::whatif_svg::render(
+            &title,
+            &crate::whatif_svg::curve(&recorded),
+            &crate::whatif_svg::curve(&changed),
+            comparison.counterfactual_ms,
+        );
+        std::fs::write(path, picture)
+            .map_err(|source| CliError::Write { path: path.to_owned(), source: Box::new(source) })?;
+        text.push_str(&format!("picture: {}\n", path.display()));
+    }
+    Ok(Outcome::Done(text))
 }

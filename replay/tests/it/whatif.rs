@@ -33,6 +33,31 @@ fn a_wider_margin_exits_300_blocks_earlier_and_a_narrower_one_later() {
     let (code, later) = seqrec(&["whatif", log_arg, "--set", "preemptive_margin_blocks=100"]);
     assert_eq!(code, 0, "{later}");
     assert!(later.contains("the what-if does not exit there; its exit, if any, is later than step"), "{later}");
+    // The picture: both curves, each in its own color, rasterized.
+    let svg = dir.join("whatif.svg");
+    let (code, said) =
+        seqrec(&["whatif", log_arg, "--set", "preemptive_margin_blocks=600", "--svg", svg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{said}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let mut options = resvg::usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    let tree = resvg::usvg::Tree::from_str(&text, &options).unwrap();
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    pixmap.save_png(dir.join("whatif.png")).unwrap();
+    let count = |rgb: (u8, u8, u8)| {
+        pixmap
+            .pixels()
+            .iter()
+            .filter(|pixel| {
+                let pixel = pixel.demultiply();
+                (pixel.red(), pixel.green(), pixel.blue()) == rgb
+            })
+            .count()
+    };
+    let (blue, orange) = (count((0x1f, 0x5f, 0xa8)), count((0xd0, 0x73, 0x1a)));
+    assert!(blue > 500 && orange > 200, "both curves are drawn: {blue} and {orange} pixels");
     settings.bind(|| {
         insta::assert_snapshot!("whatif@demo-margin-600", earlier);
         insta::assert_snapshot!("whatif@demo-margin-100", later);

@@ -1,0 +1,154 @@
+//! `seqrec whatif --svg`: the age of the oldest unresolved batch over time under both
+//! configs, each against its own danger threshold and max wait, with the span from the
+//! first step whose effects differ shaded as counterfactual.
+
+use std::fmt::Write as _;
+
+use machine::{Event, State, UnixMillis, step};
+
+use crate::audit::utc;
+
+const WIDTH: f64 = 960.0;
+const HEIGHT: f64 = 400.0;
+const LEFT: f64 = 64.0;
+const RIGHT: f64 = 24.0;
+const TOP: f64 = 48.0;
+const BOTTOM: f64 = 64.0;
+
+/// One run's curve: per step, its clock and the oldest unresolved batch's age (`None`
+/// with nothing unresolved), and its first boot's danger threshold and max wait.
+pub struct Curve {
+    points: Vec<(u64, Option<u64>)>,
+    threshold: u64,
+    max_wait: u64,
+}
+
+/// Steps `events` and reads `machine::watch` after each step.
+#[must_use]
+pub fn curve(events: &[Event]) -> Curve {
+    let (mut state, mut points, mut limits) = (State::new(), Vec::with_capacity(events.len()), None);
+    for event in events {
+        state = step(state, event).0;
+        let now = state.now_ms();
+        if let Some(watch) = machine::watch(&state, now) {
+            limits = limits.or(Some((watch.danger_threshold_blocks, watch.max_wait_blocks)));
+            let oldest = watch.unresolved.iter().map(|batch| batch.age_blocks).max();
+            points.push((now.0, oldest));
+        }
+    }
+    let (threshold, max_wait) = limits.unwrap_or_default();
+    Curve { points, threshold, max_wait }
+}
+
+/// The picture of both curves; `counterfactual_ms` is the clock at the first step whose
+/// effects differ.
+#[must_use]
+pub fn render(title: &str, recorded: &Curve, what_if: &Curve, counterfactual_ms: Option<UnixMillis>) -> String {
+    let times = recorded.points.iter().chain(&what_if.points).map(|(t, _)| *t);
+    let (t_lo, t_hi) = times.fold((u64::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    let (t_lo, t_hi) = if t_lo > t_hi { (0, 1) } else { (t_lo, t_hi.max(t_lo + 1)) };
+    let top_blocks = recorded.max_wait.max(what_if.max_wait).max(1) as f64 * 1.08;
+    let x = |t: u64| LEFT + (WIDTH - LEFT - RIGHT) * (t - t_lo) as f64 / (t_hi - t_lo) as f64;
+    let y = |blocks: u64| TOP + (HEIGHT - TOP - BOTTOM) * (1.0 - (blocks as f64 / top_blocks).min(1.0));
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" font-family="DejaVu Sans, sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{LEFT}" y="20" font-size="15">{}</text>
+<text x="{LEFT}" y="38" fill="#555">age of the oldest unresolved batch (safe blocks), recorded and what-if, each against its own thresholds</text>
+"##,
+        title.replace('&', "&amp;").replace('<', "&lt;")
+    );
+    if let Some(from) = counterfactual_ms.map(|at| at.0.clamp(t_lo, t_hi)) {
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{:.1}" y="{TOP}" width="{:.1}" height="{}" fill="#f3eee2"/><text x="{:.1}" y="{}" fill="#8a7a50">counterfactual from here</text>"##,
+            x(from),
+            x(t_hi) - x(from),
+            HEIGHT - TOP - BOTTOM,
+            x(from) + 4.0,
+            TOP + 14.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<line x1="{LEFT}" y1="{}" x2="{}" y2="{}" stroke="#999"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}" stroke="#999"/>"##,
+        HEIGHT - BOTTOM,
+        WIDTH - RIGHT,
+        HEIGHT - BOTTOM,
+        HEIGHT - BOTTOM
+    );
+    for (curve, color, dash, name) in
+        [(recorded, "#1f5fa8", "", "recorded"), (what_if, "#d0731a", r#" stroke-dasharray="7 4""#, "what-if")]
+    {
+        for (level, label) in [(curve.threshold, "danger threshold"), (curve.max_wait, "max wait")] {
+            // A level both configs share is labelled once.
+            let shared = [recorded.threshold, recorded.max_wait].contains(&level)
+                && [what_if.threshold, what_if.max_wait].contains(&level);
+            let name = match (shared, name) {
+                (true, "what-if") => continue,
+                (true, _) => "both:",
+                (false, name) => name,
+            };
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{LEFT}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="{color}" stroke-opacity="0.6" stroke-dasharray="2 3"/><text x="{}" y="{:.1}" fill="{color}" text-anchor="end">{name} {label} {level}</text>"#,
+                WIDTH - RIGHT,
+                WIDTH - RIGHT - 4.0,
+                y(level) - 4.0,
+                y = y(level)
+            );
+        }
+        // A curve breaks where nothing is unresolved; the what-if's stops where the
+        // comparison turns counterfactual (its world would have answered otherwise).
+        let until = if name == "what-if" { counterfactual_ms.map_or(u64::MAX, |at| at.0) } else { u64::MAX };
+        let known: Vec<(u64, Option<u64>)> = curve.points.iter().copied().filter(|(t, _)| *t <= until).collect();
+        for run in known.split(|(_, age)| age.is_none()).filter(|run| !run.is_empty()) {
+            // One point per pixel: a long log draws as small a picture as a short one.
+            let mut points: Vec<String> = Vec::new();
+            let mut last = None;
+            for (t, age) in run {
+                let (px, py) = (x(*t), y(age.unwrap_or(0)));
+                let pixel = (px.round(), py.round());
+                if last != Some(pixel) {
+                    points.push(format!("{px:.1},{py:.1}"));
+                    last = Some(pixel);
+                }
+            }
+            let _ = writeln!(
+                svg,
+                r#"<polyline fill="none" stroke="{color}" stroke-width="2"{dash} points="{}"/>"#,
+                points.join(" ")
+            );
+        }
+    }
+    for (t, anchor) in [(t_lo, "start"), (t_hi, "end")] {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{}" text-anchor="{anchor}">{}</text>"#,
+            x(t),
+            HEIGHT - BOTTOM + 18.0,
+            utc(UnixMillis(t))
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<text x="{}" y="{}" text-anchor="end">time (UTC)</text>
+<line x1="{LEFT}" y1="{}" x2="{}" y2="{}" stroke="#1f5fa8" stroke-width="2"/><text x="{}" y="{}">recorded</text>
+<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#d0731a" stroke-width="2" stroke-dasharray="7 4"/><text x="{}" y="{}">what-if</text>
+</svg>"##,
+        WIDTH - RIGHT,
+        HEIGHT - BOTTOM + 36.0,
+        HEIGHT - 14.0,
+        LEFT + 24.0,
+        HEIGHT - 14.0,
+        LEFT + 30.0,
+        HEIGHT - 10.0,
+        LEFT + 110.0,
+        HEIGHT - 14.0,
+        LEFT + 134.0,
+        HEIGHT - 14.0,
+        LEFT + 140.0,
+        HEIGHT - 10.0
+    );
+    svg
+}
