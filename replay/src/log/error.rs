@@ -161,7 +161,8 @@ pub enum LogError {
     /// A replay reached a different state than a checkpoint records (found by the replay,
     /// which steps the core; the reader cannot tell).
     #[error(
-        "record {seq} at byte {offset}: checkpoint after {events} events records state {recorded}, but the replay reached {replayed}; the log was not written by this core's steps (another build, or forged)"
+        "record {seq} at byte {offset}: checkpoint after {events} events records state {recorded}, but the replay reached {replayed}; the log was not written by this core's steps: another build (this build's state layout is {}; a build with another layout hashes the same state differently, and `seqrec export` then `seqrec import` re-records the checkpoints while the effects are still compared), or forged",
+        machine::STATE_LAYOUT
     )]
     CheckpointMismatch {
         /// The checkpoint record.
