@@ -201,6 +201,29 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         from: u64,
     },
+    /// Explore every interleaving of a small abstract L1 world against the real core, breadth
+    /// first, deduplicated by state hash, with the invariants after every step; on a
+    /// violation print the shortest counterexample as an event script and exit 1.
+    Check {
+        /// Moves from the empty world (each answer, loss, failure, tick, block, seal or boot).
+        #[arg(long, default_value_t = 12)]
+        depth: u32,
+        /// Seals the inclusion lane makes.
+        #[arg(long, default_value_t = 2)]
+        batches: u32,
+        /// Crashes (boots of a live process).
+        #[arg(long, default_value_t = 1)]
+        crashes: u32,
+        /// Answers lost or failed.
+        #[arg(long, default_value_t = 1)]
+        faults: u32,
+        /// Stop after this many distinct states (a memory guard).
+        #[arg(long, default_value_t = 20_000_000)]
+        max_states: u64,
+        /// Print the figures as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue a sealed payload in the SQLite projection's seal queue (what the inclusion lane does).
     Seal {
         /// The projection database.
@@ -446,6 +469,9 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Sweep { seeds, from } => sweep::run(seeds, from),
+        Command::Check { depth, batches, crashes, faults, max_states, json } => {
+            check(depth, crate::check::Bounds { batches, crashes, faults }, max_states, json)
+        }
         Command::Scenarios => Ok(Outcome::Done(
             effects::sim::scenario::NAMES
                 .iter()
@@ -463,6 +489,24 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Resume { db } => projection::pause(&db, None),
         Command::Status { db, log } => projection::status(&db, log.as_deref()),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
+    }
+}
+
+/// `seqrec check`: the exploration, its figures, and the counterexample as a script.
+fn check(depth: u32, bounds: crate::check::Bounds, max_states: u64, json: bool) -> Result<Outcome, CliError> {
+    let boot = crate::check::boot_event()
+        .map_err(|source| CliError::Write { path: PathBuf::from("<check boot config>"), source: Box::new(source) })?;
+    let scope = crate::check::Scope { depth, bounds, boot, max_states, extra: None };
+    let report = crate::check::explore(&scope);
+    let mut text = crate::check::render_report(&report, &scope, json);
+    match &report.violation {
+        None => Ok(Outcome::Done(text)),
+        Some(found) => {
+            let script = crate::check::render_counterexample(found)
+                .map_err(|source| CliError::Write { path: PathBuf::from("<stdout>"), source: Box::new(source) })?;
+            text.push_str(&script);
+            Ok(Outcome::Failed(text))
+        }
     }
 }
 
