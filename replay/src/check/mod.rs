@@ -95,3 +95,6 @@ pub fn render_counterexample(found: &Counterexample) -> Result<String, serde_jso
     out.push_str(&crate::script::render(&found.events)?);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

@@ -64,6 +64,8 @@ struct Tx {
 struct Block {
     txs: Vec<Tx>,
     nonce_after: u64,
+    /// At least a block time after its parent, and not before the clock when mined.
+    timestamp_s: u64,
 }
 
 /// The world's whole state.
@@ -149,8 +151,11 @@ impl World {
         self.nonce_at(self.head())
     }
 
-    fn timestamp_s(block: u64) -> u64 {
-        (BASE_MS + (block - BASE_BLOCK) * BLOCK_MS) / 1000
+    fn timestamp_s(&self, block: u64) -> u64 {
+        match block.checked_sub(BASE_BLOCK + 1).and_then(|i| usize::try_from(i).ok()) {
+            Some(i) => self.blocks.get(i).map_or(BASE_MS / 1000, |b| b.timestamp_s),
+            None => BASE_MS / 1000,
+        }
     }
 
     /// The pending transactions that a block could take next: consecutive from the mined count.
@@ -254,8 +259,9 @@ impl World {
                     txs.push(self.mempool.remove(at));
                     next += 1;
                 }
-                self.blocks.push(Block { txs, nonce_after: next });
-                self.now_ms = self.now_ms.max(Self::timestamp_s(self.head()) * 1000);
+                let timestamp_s = (self.timestamp_s(self.head()) + BLOCK_MS / 1000).max(self.now_ms / 1000);
+                self.blocks.push(Block { txs, nonce_after: next, timestamp_s });
+                self.now_ms = self.now_ms.max(timestamp_s * 1000);
                 None
             }
             Move::Finalize => {
@@ -292,7 +298,7 @@ impl World {
             Request::SyncL1(from_block) => Event::L1(machine::event::L1 {
                 now_ms: UnixMillis(self.now_ms),
                 safe_block: BlockNumber(safe),
-                safe_timestamp: Self::timestamp_s(safe),
+                safe_timestamp: self.timestamp_s(safe),
                 inputs: self.inputs(from_block, safe),
                 from_block: Some(BlockNumber(from_block)),
                 safe_hash: None,
