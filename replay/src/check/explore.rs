@@ -102,7 +102,7 @@ struct Successor {
 
 fn successor(state: &State, world: &World, chosen: &Move, scope: &Scope) -> Successor {
     let mut world = world.clone();
-    let Some(event) = world.event(chosen, &scope.boot) else {
+    let Some(event) = world.event(chosen, &scope.boot, &scope.bounds) else {
         return Successor { event: None, state: state.clone(), world, broke: None };
     };
     let mut driver = Driver::new(state.clone()).checking_invariants(true);

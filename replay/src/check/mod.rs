@@ -29,6 +29,41 @@ pub fn boot_event() -> Result<Event, serde_json::Error> {
     serde_json::from_str(BOOT_CONFIG)
 }
 
+/// The situations `seqrec check --witness NAME` looks for: the shortest script reaching
+/// each shows what the scope covers (docs/check-design.md).
+pub const WITNESSES: &[&str] = &["closed", "bronze", "silver", "gold", "cascade"];
+
+/// The property that fails once the situation `name` is reached.
+#[must_use]
+pub fn witness(name: &str) -> Option<ExtraProperty> {
+    fn colored(state: &machine::State, wanted: machine::Color) -> bool {
+        state.colors().iter().any(|(_, color)| *color == wanted)
+    }
+    fn closed(state: &machine::State) -> Option<String> {
+        state.colors().iter().any(|(_, color)| *color != machine::Color::Tip).then(|| "witness: closed".to_owned())
+    }
+    fn bronze(state: &machine::State) -> Option<String> {
+        colored(state, machine::Color::Bronze).then(|| "witness: bronze".to_owned())
+    }
+    fn silver(state: &machine::State) -> Option<String> {
+        colored(state, machine::Color::Silver).then(|| "witness: silver".to_owned())
+    }
+    fn gold(state: &machine::State) -> Option<String> {
+        colored(state, machine::Color::Gold).then(|| "witness: gold".to_owned())
+    }
+    fn cascade(state: &machine::State) -> Option<String> {
+        (state.generation() > 0).then(|| "witness: cascade".to_owned())
+    }
+    match name {
+        "closed" => Some(closed),
+        "bronze" => Some(bronze),
+        "silver" => Some(silver),
+        "gold" => Some(gold),
+        "cascade" => Some(cascade),
+        _ => None,
+    }
+}
+
 /// Renders the figures, one per line (or one JSON object with `json`).
 #[must_use]
 pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
@@ -40,6 +75,7 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
             "batches": scope.bounds.batches,
             "crashes": scope.bounds.crashes,
             "faults": scope.bounds.faults,
+            "unsafe_blocks": scope.bounds.unsafe_blocks,
             "states": report.states,
             "transitions": report.transitions,
             "depth_reached": report.depth_reached,
@@ -57,8 +93,8 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "scope: depth {} batches {} crashes {} faults {}",
-        scope.depth, scope.bounds.batches, scope.bounds.crashes, scope.bounds.faults
+        "scope: depth {} batches {} crashes {} faults {} unsafe-blocks {}",
+        scope.depth, scope.bounds.batches, scope.bounds.crashes, scope.bounds.faults, scope.bounds.unsafe_blocks
     );
     let _ = writeln!(out, "distinct states: {}", report.states);
     let _ = writeln!(out, "transitions: {}", report.transitions);

@@ -15,8 +15,6 @@ pub const BASE_BLOCK: u64 = 100;
 pub const BASE_MS: u64 = 1_700_000_000_000;
 /// The world's block time; the core's config says the same (`seconds_per_block`).
 pub const BLOCK_MS: u64 = 12_000;
-/// At most this many blocks above the safe head.
-pub const MAX_UNSAFE_BLOCKS: u64 = 1;
 /// At most this many outstanding requests of one kind (the core asks again on its cadences).
 const MAX_SAME_REQUEST: usize = 2;
 
@@ -29,6 +27,9 @@ pub struct Bounds {
     pub crashes: u32,
     /// Answers lost or failed.
     pub faults: u32,
+    /// Blocks above the safe head at most; 0 makes each block safe as it is mined (no
+    /// `Finalize` move, fewer interleavings, no unsafe landings).
+    pub unsafe_blocks: u64,
 }
 
 /// A read or send the core asked for that the world has not answered.
@@ -193,7 +194,7 @@ impl World {
             moves.push(Move::Tick);
         }
         // Blocks are only worth mining while the depth left can still observe them.
-        if depth_left > 0 && self.head() - self.safe() < MAX_UNSAFE_BLOCKS {
+        if depth_left > 0 && self.head() - self.safe() <= bounds.unsafe_blocks.saturating_sub(1) {
             for n in 0..=self.minable().min(2) {
                 moves.push(Move::Mine(n));
             }
@@ -212,7 +213,7 @@ impl World {
 
     /// Applies `chosen` to the world; the event to step, if the move makes one.
     #[must_use]
-    pub fn event(&mut self, chosen: &Move, boot: &Event) -> Option<Event> {
+    pub fn event(&mut self, chosen: &Move, boot: &Event, bounds: &Bounds) -> Option<Event> {
         match chosen {
             Move::Boot => {
                 if self.alive {
@@ -262,6 +263,9 @@ impl World {
                 let timestamp_s = (self.timestamp_s(self.head()) + BLOCK_MS / 1000).max(self.now_ms / 1000);
                 self.blocks.push(Block { txs, nonce_after: next, timestamp_s });
                 self.now_ms = self.now_ms.max(timestamp_s * 1000);
+                if bounds.unsafe_blocks == 0 {
+                    self.safe_blocks += 1;
+                }
                 None
             }
             Move::Finalize => {

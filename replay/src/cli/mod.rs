@@ -217,9 +217,16 @@ pub enum Command {
         /// Answers lost or failed.
         #[arg(long, default_value_t = 1)]
         faults: u32,
+        /// Blocks above the safe head at most (0: every block is safe when mined).
+        #[arg(long, default_value_t = 1)]
+        unsafe_blocks: u64,
         /// Stop after this many distinct states (a memory guard).
         #[arg(long, default_value_t = 20_000_000)]
         max_states: u64,
+        /// Instead of a violation, look for the shortest script reaching a situation:
+        /// `closed`, `bronze`, `silver`, `gold` or `cascade` (what the scope covers).
+        #[arg(long)]
+        witness: Option<String>,
         /// Print the figures as one JSON object.
         #[arg(long)]
         json: bool,
@@ -469,8 +476,9 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Sweep { seeds, from } => sweep::run(seeds, from),
-        Command::Check { depth, batches, crashes, faults, max_states, json } => {
-            check(depth, crate::check::Bounds { batches, crashes, faults }, max_states, json)
+        Command::Check { depth, batches, crashes, faults, unsafe_blocks, max_states, witness, json } => {
+            let bounds = crate::check::Bounds { batches, crashes, faults, unsafe_blocks };
+            check(depth, bounds, max_states, witness.as_deref(), json)
         }
         Command::Scenarios => Ok(Outcome::Done(
             effects::sim::scenario::NAMES
@@ -493,21 +501,47 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
 }
 
 /// `seqrec check`: the exploration, its figures, and the counterexample as a script.
-fn check(depth: u32, bounds: crate::check::Bounds, max_states: u64, json: bool) -> Result<Outcome, CliError> {
+fn check(
+    depth: u32,
+    bounds: crate::check::Bounds,
+    max_states: u64,
+    witness: Option<&str>,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    let extra = match witness {
+        None => None,
+        Some(name) => Some(crate::check::witness(name).ok_or_else(|| CliError::Invalid {
+            path: PathBuf::from("--witness"),
+            message: format!(
+                "{name}: no such situation; one of {}",
+                crate::check::WITNESSES.join(", ")
+            ),
+        })?),
+    };
+    // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=cascade_pivot_one_late`
+    // turns the core's deliberate bug on, so the checker can be shown to find it.
+    #[cfg(seqrec_sabotage)]
+    if std::env::var("SEQREC_SABOTAGE").is_ok_and(|name| name == "cascade_pivot_one_late") {
+        machine::sabotage::CASCADE_PIVOT_ONE_LATE.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let boot = crate::check::boot_event()
         .map_err(|source| CliError::Write { path: PathBuf::from("<check boot config>"), source: Box::new(source) })?;
-    let scope = crate::check::Scope { depth, bounds, boot, max_states, extra: None };
+    let scope = crate::check::Scope { depth, bounds, boot, max_states, extra };
     let report = crate::check::explore(&scope);
     let mut text = crate::check::render_report(&report, &scope, json);
-    match &report.violation {
-        None => Ok(Outcome::Done(text)),
-        Some(found) => {
-            let script = crate::check::render_counterexample(found)
-                .map_err(|source| CliError::Write { path: PathBuf::from("<stdout>"), source: Box::new(source) })?;
-            text.push_str(&script);
-            Ok(Outcome::Failed(text))
+    let Some(found) = &report.violation else {
+        if witness.is_some() {
+            return Ok(Outcome::Failed(text + "witness: not reached in this scope\n"));
         }
+        return Ok(Outcome::Done(text));
+    };
+    let script = crate::check::render_counterexample(found)
+        .map_err(|source| CliError::Write { path: PathBuf::from("<stdout>"), source: Box::new(source) })?;
+    if !json {
+        text.push_str(&script);
     }
+    // A witness found is what was asked for; a violation fails the check.
+    if witness.is_some() { Ok(Outcome::Done(text)) } else { Ok(Outcome::Failed(text)) }
 }
 
 /// `seqrec shrink`: the property parsed, the input shrunk, the script written.
