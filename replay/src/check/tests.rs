@@ -8,7 +8,13 @@ use crate::cli::{Args, Outcome, execute};
 
 fn scope(depth: u32, batches: u32, crashes: u32, faults: u32) -> Scope {
     let boot = boot_event().expect("the built-in boot config parses");
-    Scope { depth, bounds: Bounds { batches, crashes, faults, unsafe_blocks: 1 }, boot, max_states: 1_000_000, extra: None }
+    Scope {
+        depth,
+        bounds: Bounds { batches, crashes, faults, unsafe_blocks: 1 },
+        boot,
+        max_states: 1_000_000,
+        extra: None,
+    }
 }
 
 #[test]

@@ -378,7 +378,9 @@ impl World {
                 Effect::SyncL1 { from_block, .. } => Some(Request::SyncL1(from_block.0)),
                 Effect::ReadWallet => Some(Request::Wallet),
                 Effect::ReadUnsafeLandings => Some(Request::UnsafeLandings),
-                Effect::Submit { w_nonce, wire, .. } => Some(Request::Send { w_nonce: w_nonce.0, wire: Some(wire.0.clone()) }),
+                Effect::Submit { w_nonce, wire, .. } => {
+                    Some(Request::Send { w_nonce: w_nonce.0, wire: Some(wire.0.clone()) })
+                }
                 Effect::Noop { w_nonce, .. } => Some(Request::Send { w_nonce: w_nonce.0, wire: None }),
                 // The core never waits for a write's outcome: the world takes every write as committed.
                 Effect::Db { .. } => None,

@@ -512,10 +512,7 @@ fn check(
         None => None,
         Some(name) => Some(crate::check::witness(name).ok_or_else(|| CliError::Invalid {
             path: PathBuf::from("--witness"),
-            message: format!(
-                "{name}: no such situation; one of {}",
-                crate::check::WITNESSES.join(", ")
-            ),
+            message: format!("{name}: no such situation; one of {}", crate::check::WITNESSES.join(", ")),
         })?),
     };
     // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=cascade_pivot_one_late`
