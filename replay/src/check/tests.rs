@@ -56,6 +56,20 @@ fn a_planted_violation_gives_a_shortest_script_that_replay_accepts() {
     assert!(matches!(outcome, Ok(Outcome::Done(_))), "{outcome:?}\n{script}");
 }
 
+#[test]
+fn the_command_prints_its_figures_and_refuses_an_unknown_witness() {
+    let outcome = execute(Args::parse_from(["seqrec", "check", "--depth", "6", "--json"]));
+    let Ok(Outcome::Done(text)) = outcome else { panic!("{outcome:?}") };
+    let figures: serde_json::Value = serde_json::from_str(&text).expect("one JSON object");
+    assert_eq!(figures["depth_reached"], 6, "{text}");
+    assert!(figures["violation"].is_null(), "{text}");
+    let outcome = execute(Args::parse_from(["seqrec", "check", "--witness", "nowhere"]));
+    assert!(matches!(outcome, Err(crate::cli::CliError::Invalid { .. })), "{outcome:?}");
+    let outcome = execute(Args::parse_from(["seqrec", "check", "--depth", "12", "--witness", "gold"]));
+    let Ok(Outcome::Done(text)) = outcome else { panic!("{outcome:?}") };
+    assert!(text.contains("witness: gold after 9 events"), "{text}");
+}
+
 /// With the core sabotaged (`RUSTFLAGS="--cfg seqrec_sabotage"`: the cascade pivots one
 /// batch late), a small scope finds a violation with a short counterexample.
 #[cfg(seqrec_sabotage)]
