@@ -457,6 +457,13 @@ fn audit_window(since: Option<&str>, until: Option<&str>) -> Result<crate::audit
 /// # Errors
 /// [`CliError`] for bad input.
 pub fn execute(args: Args) -> Result<Outcome, CliError> {
+    // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=cascade_pivot_one_late`
+    // turns the core's deliberate bug on for any command, so `seqrec check` can be shown
+    // to find it and `seqrec replay` to reproduce its counterexample.
+    #[cfg(seqrec_sabotage)]
+    if std::env::var("SEQREC_SABOTAGE").is_ok_and(|name| name == "cascade_pivot_one_late") {
+        machine::sabotage::CASCADE_PIVOT_ONE_LATE.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     match args.command {
         Command::Demo { log, svg } => simulate::demo(log.as_deref(), svg.as_deref()),
         Command::Simulate { scenario, seed, crash_points, log, db } => {
@@ -515,12 +522,6 @@ fn check(
             message: format!("{name}: no such situation; one of {}", crate::check::WITNESSES.join(", ")),
         })?),
     };
-    // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=cascade_pivot_one_late`
-    // turns the core's deliberate bug on, so the checker can be shown to find it.
-    #[cfg(seqrec_sabotage)]
-    if std::env::var("SEQREC_SABOTAGE").is_ok_and(|name| name == "cascade_pivot_one_late") {
-        machine::sabotage::CASCADE_PIVOT_ONE_LATE.store(true, std::sync::atomic::Ordering::Relaxed);
-    }
     let boot = crate::check::boot_event()
         .map_err(|source| CliError::Write { path: PathBuf::from("<check boot config>"), source: Box::new(source) })?;
     let scope = crate::check::Scope { depth, bounds, boot, max_states, extra };
