@@ -75,10 +75,9 @@ fn ci() -> Result<(), String> {
 
 /// The sabotage tests, with the core's deliberate bug compiled in (`--cfg
 /// seqrec_sabotage`, which no Cargo feature can set) in a target directory of its own so
-/// the normal build is untouched: the simulator's world checks catch the bug, and
-/// `seqrec shrink` turns the failing run into a short script, and `seqrec check` finds
-/// it in a small scope. Each must run and pass,
-/// not be skipped.
+/// the normal build is untouched: the simulator's world checks catch the bug, `seqrec
+/// shrink` turns the failing run into a short script, and `seqrec check` finds it in a
+/// small scope. Each must run and pass, not be skipped.
 fn sabotage() -> Result<(), String> {
     let runs: [(&[&str], &str); 3] = [
         (&["-p", "effects", "--test", "sabotage"], "test a_cascade_pivot_one_batch_late_is_caught ... ok"),
