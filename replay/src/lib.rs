@@ -2,6 +2,7 @@
 //! everything the `seqrec` tool shows of the core, and the `seqrec run` node.
 
 pub mod audit;
+pub mod check;
 pub mod checkpointer;
 pub mod cli;
 pub mod log;

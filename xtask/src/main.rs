@@ -75,12 +75,16 @@ fn ci() -> Result<(), String> {
 
 /// The sabotage tests, with the core's deliberate bug compiled in (`--cfg
 /// seqrec_sabotage`, which no Cargo feature can set) in a target directory of its own so
-/// the normal build is untouched: the simulator's world checks catch the bug, and
-/// `seqrec shrink` turns the failing run into a short script. Each must run and pass,
-/// not be skipped.
+/// the normal build is untouched: the simulator's world checks catch the bug, `seqrec
+/// shrink` turns the failing run into a short script, and `seqrec check` finds it in a
+/// small scope. Each must run and pass, not be skipped.
 fn sabotage() -> Result<(), String> {
-    let runs: [(&[&str], &str); 2] = [
+    let runs: [(&[&str], &str); 3] = [
         (&["-p", "effects", "--test", "sabotage"], "test a_cascade_pivot_one_batch_late_is_caught ... ok"),
+        (
+            &["-p", "replay", "--lib", "check::tests::the_sabotaged"],
+            "test check::tests::the_sabotaged_cascade_pivot_is_found_in_a_small_scope ... ok",
+        ),
         (
             &["-p", "replay", "--test", "it", "sabotage_shrink"],
             "test sabotage_shrink::a_sabotaged_simulator_log_shrinks_to_a_short_violating_script ... ok",

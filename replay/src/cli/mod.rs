@@ -201,6 +201,36 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         from: u64,
     },
+    /// Explore every interleaving of a small abstract L1 world against the real core, breadth
+    /// first, deduplicated by state hash, with the invariants after every step; on a
+    /// violation print the shortest counterexample as an event script and exit 1.
+    Check {
+        /// Moves from the empty world (each answer, loss, failure, tick, block, seal or boot).
+        #[arg(long, default_value_t = 14)]
+        depth: u32,
+        /// Seals the inclusion lane makes.
+        #[arg(long, default_value_t = 2)]
+        batches: u32,
+        /// Crashes (boots of a live process).
+        #[arg(long, default_value_t = 1)]
+        crashes: u32,
+        /// Answers lost or failed.
+        #[arg(long, default_value_t = 1)]
+        faults: u32,
+        /// Blocks above the safe head at most (0: every block is safe when mined).
+        #[arg(long, default_value_t = 1)]
+        unsafe_blocks: u64,
+        /// Stop after this many distinct states (a memory guard).
+        #[arg(long, default_value_t = 20_000_000)]
+        max_states: u64,
+        /// Instead of a violation, look for the shortest script reaching a situation:
+        /// `closed`, `bronze`, `silver`, `gold` or `cascade` (what the scope covers).
+        #[arg(long)]
+        witness: Option<String>,
+        /// Print the figures as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue a sealed payload in the SQLite projection's seal queue (what the inclusion lane does).
     Seal {
         /// The projection database.
@@ -427,6 +457,13 @@ fn audit_window(since: Option<&str>, until: Option<&str>) -> Result<crate::audit
 /// # Errors
 /// [`CliError`] for bad input.
 pub fn execute(args: Args) -> Result<Outcome, CliError> {
+    // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=cascade_pivot_one_late`
+    // turns the core's deliberate bug on for any command, so `seqrec check` can be shown
+    // to find it and `seqrec replay` to reproduce its counterexample.
+    #[cfg(seqrec_sabotage)]
+    if std::env::var("SEQREC_SABOTAGE").is_ok_and(|name| name == "cascade_pivot_one_late") {
+        machine::sabotage::CASCADE_PIVOT_ONE_LATE.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     match args.command {
         Command::Demo { log, svg } => simulate::demo(log.as_deref(), svg.as_deref()),
         Command::Simulate { scenario, seed, crash_points, log, db } => {
@@ -446,6 +483,10 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Sweep { seeds, from } => sweep::run(seeds, from),
+        Command::Check { depth, batches, crashes, faults, unsafe_blocks, max_states, witness, json } => {
+            let bounds = crate::check::Bounds { batches, crashes, faults, unsafe_blocks };
+            check(depth, bounds, max_states, witness.as_deref(), json)
+        }
         Command::Scenarios => Ok(Outcome::Done(
             effects::sim::scenario::NAMES
                 .iter()
@@ -464,6 +505,41 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Status { db, log } => projection::status(&db, log.as_deref()),
         Command::Snapshot { log, records, output } => maintain::snapshot(&log, records, &output),
     }
+}
+
+/// `seqrec check`: the exploration, its figures, and the counterexample as a script.
+fn check(
+    depth: u32,
+    bounds: crate::check::Bounds,
+    max_states: u64,
+    witness: Option<&str>,
+    json: bool,
+) -> Result<Outcome, CliError> {
+    let extra = match witness {
+        None => None,
+        Some(name) => Some(crate::check::witness(name).ok_or_else(|| CliError::Invalid {
+            path: PathBuf::from("--witness"),
+            message: format!("{name}: no such situation; one of {}", crate::check::WITNESSES.join(", ")),
+        })?),
+    };
+    let boot = crate::check::boot_event()
+        .map_err(|source| CliError::Write { path: PathBuf::from("<check boot config>"), source: Box::new(source) })?;
+    let scope = crate::check::Scope { depth, bounds, boot, max_states, extra };
+    let report = crate::check::explore(&scope);
+    let mut text = crate::check::render_report(&report, &scope, json);
+    let Some(found) = &report.violation else {
+        if witness.is_some() {
+            return Ok(Outcome::Failed(text + "witness: not reached in this scope\n"));
+        }
+        return Ok(Outcome::Done(text));
+    };
+    let script = crate::check::render_counterexample(found)
+        .map_err(|source| CliError::Write { path: PathBuf::from("<stdout>"), source: Box::new(source) })?;
+    if !json {
+        text.push_str(&script);
+    }
+    // A witness found is what was asked for; a violation fails the check.
+    if witness.is_some() { Ok(Outcome::Done(text)) } else { Ok(Outcome::Failed(text)) }
 }
 
 /// `seqrec shrink`: the property parsed, the input shrunk, the script written.
