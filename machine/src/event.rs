@@ -341,6 +341,25 @@ pub struct BatchLanding {
     pub wire: Option<Bytes>,
 }
 
+impl BatchLanding {
+    /// A landing of `wire` at `w_nonce` in `block` as an executor reports it: decoded with
+    /// the core's own decoder and hashed; the bytes travel along only with `keep_wire`
+    /// (while adopting history, docs/protocol.md §11.7).
+    #[must_use]
+    pub fn observed(block: BlockNumber, w_nonce: WalletNonce, wire: &[u8], keep_wire: bool) -> Self {
+        let decoded = crate::wire::decode(wire);
+        BatchLanding {
+            block,
+            w_nonce,
+            nonce: decoded.as_ref().map_or(BatchNonce(0), |batch| batch.nonce),
+            first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
+            wire_hash: Some(crate::wire::wire_hash(wire)),
+            decodes: decoded.is_ok(),
+            wire: keep_wire.then(|| Bytes(wire.to_vec())),
+        }
+    }
+}
+
 #[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
 fn is_true(value: &bool) -> bool {
     *value

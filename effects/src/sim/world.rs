@@ -364,18 +364,9 @@ impl<'s> World<'s> {
     }
 }
 
-/// A batch landing as the executor reports it: decoded with the core's decoder, hashed.
+/// A batch landing as the executor reports it (`BatchLanding::observed`).
 fn landing(block: u64, w_nonce: u64, wire: &[u8]) -> Input {
-    let decoded = machine::wire::decode(wire);
-    Input::Batch(BatchLanding {
-        block: BlockNumber(block),
-        w_nonce: WalletNonce(w_nonce),
-        nonce: decoded.as_ref().map_or(BatchNonce(0), |batch| batch.nonce),
-        first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
-        wire_hash: Some(machine::wire::wire_hash(wire)),
-        decodes: decoded.is_ok(),
-        wire: Some(machine::Bytes(wire.to_vec())),
-    })
+    Input::Batch(BatchLanding::observed(BlockNumber(block), WalletNonce(w_nonce), wire, true))
 }
 
 impl L1 for World<'_> {

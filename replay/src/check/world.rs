@@ -7,7 +7,7 @@
 //! effects the core returned. The world is a plain value with a derived `Hash`, so the
 //! explorer can deduplicate (core state, world) pairs.
 
-use machine::{BatchLanding, BatchNonce, BlockNumber, Effect, Event, Hash32, Input, RpcCall, UnixMillis, WalletNonce};
+use machine::{BatchLanding, BlockNumber, Effect, Event, Hash32, Input, RpcCall, UnixMillis, WalletNonce};
 
 /// The first safe block the world starts at (any number far from 0 will do).
 pub const BASE_BLOCK: u64 = 100;
@@ -454,16 +454,7 @@ fn tx_hash(w_nonce: u64, wire: Option<&[u8]>) -> Hash32 {
     Hash32(*hasher.finalize().as_bytes())
 }
 
-/// A batch landing as the executor reports it: decoded with the core's decoder, hashed.
+/// A batch landing as the executor reports it (`BatchLanding::observed`).
 fn landing(block: u64, w_nonce: u64, wire: &[u8]) -> Input {
-    let decoded = machine::wire::decode(wire);
-    Input::Batch(BatchLanding {
-        block: BlockNumber(block),
-        w_nonce: WalletNonce(w_nonce),
-        nonce: decoded.as_ref().map_or(BatchNonce(0), |batch| batch.nonce),
-        first_frame_safe_block: decoded.as_ref().ok().map(|batch| batch.first_frame_safe_block),
-        wire_hash: Some(machine::wire::wire_hash(wire)),
-        decodes: decoded.is_ok(),
-        wire: None,
-    })
+    Input::Batch(BatchLanding::observed(BlockNumber(block), WalletNonce(w_nonce), wire, false))
 }
