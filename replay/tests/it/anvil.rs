@@ -66,7 +66,7 @@ fn run_happy_path_against_anvil_then_replay_offline() {
 }
 
 /// `count` KiB of non-zero bytes, as `seqrec seal --payload` takes them.
-fn kib_payload(count: usize, seed: u8) -> String {
+pub(crate) fn kib_payload(count: usize, seed: u8) -> String {
     let bytes: String = (0..count * 1024).map(|i| format!("{:02x}", (i * 31 + usize::from(seed)) % 255 + 1)).collect();
     format!("0x{bytes}")
 }
