@@ -7,6 +7,7 @@
 //! docs/check-design.md says what is modelled, what is bounded and what is next.
 
 pub mod explore;
+mod frontier;
 pub mod world;
 
 use std::fmt::Write as _;

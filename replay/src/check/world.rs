@@ -4,8 +4,9 @@
 //!
 //! Each [`Move`] is one choice of the world; [`World::event`] turns it into the one event
 //! it steps into the core (or none: a lost answer), and [`World::absorb`] records the
-//! effects the core returned. The world is a plain value with a derived `Hash`, so the
-//! explorer can deduplicate (core state, world) pairs.
+//! effects the core returned. The world is a plain value with a derived bincode
+//! encoding, which the explorer stores in its frontier and hashes to deduplicate (core
+//! state, world) pairs: a new field is part of both without more code.
 
 use machine::{BatchLanding, BlockNumber, Effect, Event, Hash32, Input, RpcCall, UnixMillis, WalletNonce};
 
@@ -33,7 +34,7 @@ pub struct Bounds {
 }
 
 /// A read or send the core asked for that the world has not answered.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub enum Request {
     /// `read_chain_id`.
     ChainId,
@@ -53,7 +54,7 @@ pub enum Request {
 }
 
 /// A transaction of our account: in the mempool or mined.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode)]
 struct Tx {
     w_nonce: u64,
     /// `None` for a no-op (a transfer to ourselves: nothing reaches the inbox).
@@ -61,7 +62,7 @@ struct Tx {
 }
 
 /// One mined block: our transactions in it, and our account's count after it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode)]
 struct Block {
     txs: Vec<Tx>,
     nonce_after: u64,
@@ -70,7 +71,7 @@ struct Block {
 }
 
 /// The world's whole state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode)]
 pub struct World {
     /// The clock, in milliseconds.
     now_ms: u64,
