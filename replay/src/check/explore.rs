@@ -9,6 +9,7 @@
 //! those moves, which also yields the shortest one: BFS reaches every state first at its
 //! smallest depth.
 
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use machine::drive::{Driver, Failure};
@@ -121,14 +122,12 @@ pub fn explore(scope: &Scope) -> Report {
     };
     for depth in 0..scope.depth {
         let mut next = Frontier::default();
-        for (id, bytes) in frontier.iter() {
+        let stopped = frontier.drain(|id, bytes| {
             let Some((state, world)) = codec.decode(bytes) else {
                 // The encoding is ours and lossless: this is a bug of the checker, shown as a
                 // violation (with the path to the pair) rather than skipped.
                 let path = path_to(&parents, id);
-                report.violation = Some(rebuild(scope, &path, "checker: a frontier pair did not decode".to_owned()));
-                report.elapsed_ms = started.elapsed().as_millis();
-                return report;
+                return ControlFlow::Break(rebuild(scope, &path, "checker: a frontier pair did not decode".to_owned()));
             };
             let state_part = frontier::state_part(bytes).unwrap_or_default();
             let moves = world.moves(scope.depth - depth - 1, &scope.bounds);
@@ -139,10 +138,7 @@ pub fn explore(scope: &Scope) -> Report {
                 if let Some(what) = successor.broke {
                     let mut path = path_to(&parents, id);
                     path.push(index);
-                    report.violation = Some(rebuild(scope, &path, what));
-                    report.depth_reached = depth + 1;
-                    report.elapsed_ms = started.elapsed().as_millis();
-                    return report;
+                    return ControlFlow::Break(rebuild(scope, &path, what));
                 }
                 encoded.clear();
                 if successor.event.is_some() {
@@ -162,6 +158,13 @@ pub fn explore(scope: &Scope) -> Report {
                 parents.push((id, index));
                 next.push(new_id, &encoded);
             }
+            ControlFlow::Continue(())
+        });
+        if let ControlFlow::Break(found) = stopped {
+            report.violation = Some(found);
+            report.depth_reached = depth + 1;
+            report.elapsed_ms = started.elapsed().as_millis();
+            return report;
         }
         report.states = parents.len() as u64;
         if next.is_empty() {

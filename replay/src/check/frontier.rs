@@ -18,6 +18,8 @@
 //! length-prefixed), so two pairs have the same bytes exactly when they are equal, as
 //! with the earlier key (core `state_hash` plus the world's derived `Hash`).
 
+use std::ops::ControlFlow;
+
 use machine::State;
 use rkyv::util::AlignedVec;
 
@@ -231,8 +233,20 @@ impl Frontier {
     }
 
     /// The records in order: (id, encoding).
-    pub(super) fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
+    #[cfg(test)]
+    fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
         self.chunks.iter().flat_map(|chunk| Records(chunk.as_slice()))
+    }
+
+    /// Gives the records to `each` in order, freeing each chunk once read, so a depth's
+    /// frontier shrinks while the next one grows.
+    pub(super) fn drain<B>(self, mut each: impl FnMut(u32, &[u8]) -> ControlFlow<B>) -> ControlFlow<B> {
+        for chunk in self.chunks {
+            for (id, bytes) in Records(&chunk) {
+                each(id, bytes)?;
+            }
+        }
+        ControlFlow::Continue(())
     }
 }
 
