@@ -5,6 +5,7 @@
 //! - `cargo xtask fixtures [--accept]`: regenerates `fixtures/logs/` from `fixtures/scripts/`.
 //! - `cargo xtask fuzz [log_reader|script_step] [SECONDS]`: runs a cargo-fuzz target.
 //! - `cargo xtask sim [--seeds N]`: sweeps random seeds with fault schedules and crash points.
+//! - `cargo xtask check [ARGS]`: `seqrec check`'s default scope in a release build (ARGS passed through).
 //! - `cargo xtask nodes` (or `anvil`): installs the pinned anvil and hardhat for the live tests
 //!   (prints SEQREC_ANVIL and SEQREC_HARDHAT).
 //! - `cargo xtask faults [KILLS]`: the SIGKILL fault case against anvil with KILLS kills (default 300).
@@ -13,6 +14,7 @@
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod check;
 mod faults;
 mod fixtures;
 mod fuzz;
@@ -30,10 +32,11 @@ fn main() -> ExitCode {
         Some("nodes" | "anvil") => nodes::run(),
         Some("faults") => faults::run(&args[1..]),
         Some("sim") => sim::run(&args[1..]),
+        Some("check") => check::run(&args[1..]),
         Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|nodes|bench|faults [KILLS]|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
+                "usage: cargo xtask <ci|nodes|bench|check [ARGS]|faults [KILLS]|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
             );
             return ExitCode::from(2);
         }

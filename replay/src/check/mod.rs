@@ -30,6 +30,13 @@ pub fn boot_event() -> Result<Event, serde_json::Error> {
     serde_json::from_str(BOOT_CONFIG)
 }
 
+/// The depth of the default scope (`seqrec check` and `cargo xtask check` without
+/// `--depth`): the smallest that reaches at least 1,000,000 distinct states with the
+/// default bounds (issue 12's goal; 1,042,040 at depth 17 when this was set, about 10 s
+/// and 170 MB in a release build, `BENCHMARKS.md`). World features grow the count at a
+/// given depth: lower it when a new default bound makes the default scope too slow.
+pub const DEFAULT_DEPTH: u32 = 17;
+
 /// The situations `seqrec check --witness NAME` looks for: the shortest script reaching
 /// each shows what the scope covers (docs/check-design.md).
 pub const WITNESSES: &[&str] = &["closed", "bronze", "silver", "gold", "cascade"];
@@ -70,6 +77,7 @@ pub fn witness(name: &str) -> Option<ExtraProperty> {
 pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
     let seconds = (report.elapsed_ms as f64 / 1000.0).max(0.001);
     let states_per_s = report.states as f64 / seconds;
+    let peak_mib = peak_rss_bytes().map(|bytes| bytes / (1 << 20));
     if json {
         let value = serde_json::json!({
             "depth": scope.depth,
@@ -84,6 +92,7 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
             "truncated": report.truncated,
             "elapsed_ms": report.elapsed_ms,
             "states_per_s": states_per_s.round(),
+            "peak_rss_mib": peak_mib,
             "violation": report.violation.as_ref().map(|found| serde_json::json!({
                 "what": found.what,
                 "events": found.events.len(),
@@ -108,6 +117,9 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
     };
     let _ = writeln!(out, "depth reached: {}{how}", report.depth_reached);
     let _ = writeln!(out, "time: {:.3} s, {:.0} states/s", seconds, states_per_s);
+    if let Some(mib) = peak_mib {
+        let _ = writeln!(out, "peak memory: {mib} MiB (the process's peak RSS)");
+    }
     match &report.violation {
         None => out.push_str("violations: 0\n"),
         Some(found) => {
@@ -115,6 +127,14 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
         }
     }
     out
+}
+
+/// The process's peak resident set size (`VmHWM`), where the system reports it (Linux).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|line| line.strip_prefix("VmHWM:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// The counterexample as an event script: a comment header (what broke, the world's

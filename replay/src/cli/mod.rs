@@ -206,7 +206,7 @@ pub enum Command {
     /// violation print the shortest counterexample as an event script and exit 1.
     Check {
         /// Moves from the empty world (each answer, loss, failure, tick, block, seal or boot).
-        #[arg(long, default_value_t = 14)]
+        #[arg(long, default_value_t = crate::check::DEFAULT_DEPTH)]
         depth: u32,
         /// Seals the inclusion lane makes.
         #[arg(long, default_value_t = 2)]
