@@ -65,11 +65,8 @@ impl Codec {
     pub(super) fn encode_state(&mut self, state: &State, out: &mut Vec<u8>) {
         self.archive(state);
         self.xored.clear();
-        let (len, reference_len) = (self.archive.len(), self.reference.len());
-        self.xored.extend(self.archive.iter().enumerate().map(|(i, byte)| {
-            let at = (reference_len + i).checked_sub(len);
-            byte ^ at.and_then(|at| self.reference.get(at)).copied().unwrap_or(0)
-        }));
+        self.xored.extend_from_slice(&self.archive);
+        xor_at_end(&mut self.xored, &self.reference);
         let start = out.len();
         zero_runs(&self.xored, out);
         let coded = out.split_off(start);
@@ -97,12 +94,7 @@ impl Codec {
         let world_bytes = &bytes[state_part.len()..];
         let mut archive = AlignedVec::<16>::new();
         unzero_runs(coded, &mut archive)?;
-        let (len, reference_len) = (archive.len(), self.reference.len());
-        for (i, byte) in archive.iter_mut().enumerate() {
-            if let Some(&reference) = (reference_len + i).checked_sub(len).and_then(|at| self.reference.get(at)) {
-                *byte ^= reference;
-            }
-        }
+        xor_at_end(&mut archive, &self.reference);
         let state = rkyv::from_bytes::<State, rkyv::rancor::Error>(&archive).ok()?;
         let (world, used) = bincode::decode_from_slice::<World, _>(world_bytes, BINCODE).ok()?;
         (used == world_bytes.len()).then_some((state, world))
@@ -144,19 +136,43 @@ impl std::hash::Hasher for KeyHasher {
 /// The visited set: keys, hashed by [`KeyHasher`].
 pub(super) type Seen = std::collections::HashSet<Key, std::hash::BuildHasherDefault<KeyHasher>>;
 
+/// XORs `bytes` with `reference`, the two aligned at their ends (where rkyv puts the
+/// root object).
+fn xor_at_end(bytes: &mut [u8], reference: &[u8]) {
+    let common = bytes.len().min(reference.len());
+    let (from, reference_from) = (bytes.len() - common, reference.len() - common);
+    for (byte, reference) in bytes[from..].iter_mut().zip(&reference[reference_from..]) {
+        *byte ^= reference;
+    }
+}
+
 /// Runs of literal bytes and of zero bytes: (literal count, the literals, zero count),
 /// counts as LEB128. A lone zero stays a literal.
 fn zero_runs(bytes: &[u8], out: &mut Vec<u8>) {
+    let n = bytes.len();
     let mut i = 0;
-    while i < bytes.len() {
+    while i < n {
         let literals = i;
-        while i < bytes.len() && !(bytes[i] == 0 && bytes.get(i + 1) == Some(&0)) {
-            i += 1;
+        // The literals end where two zeros start (or at the end).
+        loop {
+            let Some(at) = bytes[i..].iter().position(|&byte| byte == 0) else {
+                i = n;
+                break;
+            };
+            i += at;
+            if bytes.get(i + 1) == Some(&0) {
+                break;
+            }
+            i = (i + 1).min(n);
         }
         let zeros = i;
-        while i < bytes.len() && bytes[i] == 0 {
-            i += 1;
+        // Most of an archive is zeros: skip them a word at a time.
+        while let Some(word) = bytes.get(i..i + 8)
+            && word.iter().all(|&byte| byte == 0)
+        {
+            i += 8;
         }
+        i += bytes[i..].iter().position(|&byte| byte != 0).unwrap_or(n - i);
         varint(out, (zeros - literals) as u64);
         out.extend_from_slice(&bytes[literals..zeros]);
         varint(out, (i - zeros) as u64);
