@@ -40,12 +40,15 @@ pub(super) struct Codec {
     archive: AlignedVec,
     /// Scratch: the last archive XORed with the reference.
     xored: Vec<u8>,
+    /// Scratch: the last state part, run-length coded.
+    coded: Vec<u8>,
 }
 
 impl Codec {
     /// A codec whose reference is `reference`'s archive.
     pub(super) fn new(reference: &State) -> Self {
-        let mut codec = Codec { reference: Vec::new(), archive: AlignedVec::new(), xored: Vec::new() };
+        let mut codec =
+            Codec { reference: Vec::new(), archive: AlignedVec::new(), xored: Vec::new(), coded: Vec::new() };
         codec.archive(reference);
         codec.reference = codec.archive.to_vec();
         codec
@@ -67,11 +70,10 @@ impl Codec {
         self.xored.clear();
         self.xored.extend_from_slice(&self.archive);
         xor_at_end(&mut self.xored, &self.reference);
-        let start = out.len();
-        zero_runs(&self.xored, out);
-        let coded = out.split_off(start);
-        varint(out, coded.len() as u64);
-        out.extend_from_slice(&coded);
+        self.coded.clear();
+        zero_runs(&self.xored, &mut self.coded);
+        varint(out, self.coded.len() as u64);
+        out.extend_from_slice(&self.coded);
     }
 
     /// Appends the world part of a pair.
@@ -167,8 +169,8 @@ fn zero_runs(bytes: &[u8], out: &mut Vec<u8>) {
         }
         let zeros = i;
         // Most of an archive is zeros: skip them a word at a time.
-        while let Some(word) = bytes.get(i..i + 8)
-            && word.iter().all(|&byte| byte == 0)
+        while let Some(word) = bytes.get(i..i + 8).and_then(|word| <[u8; 8]>::try_from(word).ok())
+            && u64::from_ne_bytes(word) == 0
         {
             i += 8;
         }
