@@ -24,7 +24,7 @@ pub(crate) fn run() -> Result<(), String> {
     let seals = bench_with("replay", "seals", &[("SEQREC_ANVIL", anvil.as_os_str())])?;
     let long_run = bench("replay", "long_run")?;
     let report = format!(
-        "# Benchmarks\n\nWritten by `cargo xtask bench`; do not edit by hand (its hand-written sections live in `xtask/src/bench_*.md`).\n\n- date: {}\n- machine: {}\n- cores: {}\n- rustc: {}\n\n## `step` over a synthetic day (machine/benches/step.rs)\n\n```\n{step}```\n\n## The replay log (replay/benches/log.rs)\n\n```\n{log}```\n\n## The simulator (effects/benches/sim.rs)\n\n```\n{sim}```\n\n## Live sealing against anvil (replay/benches/seals.rs)\n\n```\n{seals}```\n\nThis times the path `seqrec run` takes by default (`FsyncPolicy::EveryRecord`, SQLite `synchronous=FULL`). Issue 8 asks for the figure and sets no goal, so there is none to meet or miss.\n\n## A node that runs for a year (replay/benches/long_run.rs)\n\n```\n{long_run}```\n\n{LONG_RUN_READING}\n{RPC_CALLS}\n{READING}",
+        "# Benchmarks\n\nWritten by `cargo xtask bench`; do not edit by hand (its hand-written sections live in `xtask/src/bench_*.md`).\n\n- date: {}\n- machine: {}\n- cores: {}\n- rustc: {}\n\n## `step` over a synthetic day (machine/benches/step.rs)\n\n```\n{step}```\n\n## The replay log (replay/benches/log.rs)\n\n```\n{log}```\n\n## The simulator (effects/benches/sim.rs)\n\n```\n{sim}```\n\n## Live sealing against anvil (replay/benches/seals.rs)\n\n```\n{seals}```\n\nThis times the path `seqrec run` takes by default (`FsyncPolicy::EveryRecord`, SQLite `synchronous=FULL`). Issue 8 asks for the figure and sets no goal, so there is none to meet or miss.\n\n## A node that runs for a year (replay/benches/long_run.rs)\n\n```\n{long_run}```\n\n{LONG_RUN_READING}\n{RPC_CALLS}\n{CHECK}\n{READING}",
         command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
         cpu_model(),
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
@@ -37,6 +37,10 @@ pub(crate) fn run() -> Result<(), String> {
 /// A hand-written section `cargo xtask bench` cannot measure (a test's figures, before and
 /// after a change), kept verbatim in every report.
 const RPC_CALLS: &str = include_str!("bench_rpc_calls.md");
+
+/// The figures of `seqrec check` (`cargo xtask check`), before and after a change, kept
+/// verbatim in every report.
+const CHECK: &str = include_str!("bench_check.md");
 
 /// How to read the long-run figures against the goals of issue 10.
 const LONG_RUN_READING: &str = "### Reading the long-run figures (issue 10)\n\
