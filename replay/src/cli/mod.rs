@@ -206,7 +206,7 @@ pub enum Command {
     /// violation print the shortest counterexample as an event script and exit 1.
     Check {
         /// Moves from the empty world (each answer, loss, failure, tick, block, seal or boot).
-        #[arg(long, default_value_t = 14)]
+        #[arg(long, default_value_t = crate::check::DEFAULT_DEPTH)]
         depth: u32,
         /// Seals the inclusion lane makes.
         #[arg(long, default_value_t = 2)]
@@ -225,7 +225,7 @@ pub enum Command {
         max_states: u64,
         /// World features besides lost and failed answers, comma-separated: `zombies`,
         /// `repeats`, `foreign`, `clock-back`, `db-failures`, `direct`; or `all` or `none`.
-        #[arg(long, default_value = "none")]
+        #[arg(long, default_value = "all")]
         features: String,
         /// From every state, the fault-free completion must settle within this many moves
         /// (no stuck state, no livelock); 0 turns the check off.
