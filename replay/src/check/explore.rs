@@ -15,7 +15,7 @@ use std::time::Instant;
 use machine::drive::{Driver, Failure};
 use machine::{Event, State};
 
-use super::frontier::{self, Codec, Frontier, Seen};
+use super::frontier::{self, Codec, Frontier, Key, Seen};
 use super::world::{Bounds, Move, World};
 
 /// A property of the core's state judged after every step, besides docs/protocol.md §9:
@@ -35,6 +35,9 @@ pub struct Scope {
     pub max_states: u64,
     /// An extra property (tests).
     pub extra: Option<ExtraProperty>,
+    /// From every new state, the fault-free completion ([`World::calm_move`]) must settle
+    /// ([`World::settled`]) within this many moves; 0 turns the check off.
+    pub settle_within: u32,
 }
 
 /// A violation and the shortest event script that reaches it.
@@ -63,6 +66,8 @@ pub struct Report {
     pub truncated: bool,
     /// Wall time, in milliseconds.
     pub elapsed_ms: u128,
+    /// The most moves a fault-free completion took to settle.
+    pub settle_max: u32,
     /// The first violation found, shortest first.
     pub violation: Option<Counterexample>,
 }
@@ -78,7 +83,8 @@ struct Successor {
 fn successor(state: &State, world: &World, chosen: &Move, scope: &Scope) -> Successor {
     let mut world = world.clone();
     let Some(event) = world.event(chosen, &scope.boot, &scope.bounds) else {
-        return Successor { event: None, state: state.clone(), world, broke: None };
+        let broke = world.judge(state);
+        return Successor { event: None, state: state.clone(), world, broke };
     };
     let mut driver = Driver::new(state.clone()).checking_invariants(true);
     let stepped = driver.step(&event);
@@ -87,8 +93,11 @@ fn successor(state: &State, world: &World, chosen: &Move, scope: &Scope) -> Succ
         Some(Failure::Effects) => Some("effects differ".to_owned()),
         None => None,
     };
-    world.absorb(&stepped.step.effects);
+    world.absorb(&stepped.step.effects, &scope.bounds);
     let state = driver.into_state();
+    if broke.is_none() {
+        broke = world.judge(&state);
+    }
     if broke.is_none() {
         broke = scope.extra.and_then(|property| property(&state));
     }
@@ -118,8 +127,11 @@ pub fn explore(scope: &Scope) -> Report {
         exhausted: false,
         truncated: false,
         elapsed_ms: 0,
+        settle_max: 0,
         violation: None,
     };
+    // States whose fault-free completion is known to settle.
+    let mut calm = Seen::default();
     for depth in 0..scope.depth {
         let mut next = Frontier::default();
         let stopped = frontier.drain(|id, bytes| {
@@ -127,7 +139,12 @@ pub fn explore(scope: &Scope) -> Report {
                 // The encoding is ours and lossless: this is a bug of the checker, shown as a
                 // violation (with the path to the pair) rather than skipped.
                 let path = path_to(&parents, id);
-                return ControlFlow::Break(rebuild(scope, &path, "checker: a frontier pair did not decode".to_owned()));
+                return ControlFlow::Break(rebuild(
+                    scope,
+                    &path,
+                    0,
+                    "checker: a frontier pair did not decode".to_owned(),
+                ));
             };
             let state_part = frontier::state_part(bytes).unwrap_or_default();
             let moves = world.moves(scope.depth - depth - 1, &scope.bounds);
@@ -138,7 +155,7 @@ pub fn explore(scope: &Scope) -> Report {
                 if let Some(what) = successor.broke {
                     let mut path = path_to(&parents, id);
                     path.push(index);
-                    return ControlFlow::Break(rebuild(scope, &path, what));
+                    return ControlFlow::Break(rebuild(scope, &path, 0, what));
                 }
                 encoded.clear();
                 if successor.event.is_some() {
@@ -148,8 +165,19 @@ pub fn explore(scope: &Scope) -> Report {
                     encoded.extend_from_slice(state_part);
                 }
                 Codec::encode_world(&successor.world, &mut encoded);
-                if !seen.insert(frontier::key(&encoded)) {
+                let key = frontier::key(&encoded);
+                if !seen.insert(key) {
                     continue;
+                }
+                if scope.settle_within > 0 {
+                    match settles(&successor.state, &successor.world, key, scope, &mut codec, &mut calm) {
+                        Ok(moves) => report.settle_max = report.settle_max.max(moves),
+                        Err((moves, what)) => {
+                            let mut path = path_to(&parents, id);
+                            path.push(index);
+                            return ControlFlow::Break(rebuild(scope, &path, moves, what));
+                        }
+                    }
                 }
                 let Ok(new_id) = u32::try_from(parents.len()) else {
                     report.truncated = true;
@@ -194,8 +222,54 @@ fn path_to(parents: &[(u32, u16)], mut id: u32) -> Vec<u16> {
     path
 }
 
-/// Re-runs `path` from the root: the events stepped and the moves made.
-fn rebuild(scope: &Scope, path: &[u16], what: String) -> Counterexample {
+/// Follows the fault-free completion from a new state until it settles: `Ok(moves)`, or
+/// `Err((moves, what))` when it breaks a property on the way or has not settled within
+/// `scope.settle_within` moves (a stuck state or a livelock). Every state on a completion
+/// that settles is remembered in `calm`, so later completions stop when they meet one.
+fn settles(
+    state: &State,
+    world: &World,
+    key: Key,
+    scope: &Scope,
+    codec: &mut Codec,
+    calm: &mut Seen,
+) -> Result<u32, (u32, String)> {
+    let mut on_the_way = vec![key];
+    let (mut state, mut world) = (state.clone(), world.clone());
+    let mut moves = 0;
+    let mut encoded = Vec::new();
+    while !world.settled(&state) {
+        if moves > 0 {
+            encoded.clear();
+            codec.encode(&state, &world, &mut encoded);
+            let key = frontier::key(&encoded);
+            if calm.contains(&key) {
+                break;
+            }
+            on_the_way.push(key);
+        }
+        if moves == scope.settle_within {
+            let what = format!(
+                "stuck: {moves} fault-free moves (every answer delivered, every send mined, timers fired) \
+                 and the core is still not admitted with its tree consistent with L1"
+            );
+            return Err((moves, what));
+        }
+        let next = successor(&state, &world, &world.calm_move(), scope);
+        moves += 1;
+        if let Some(what) = next.broke {
+            return Err((moves, format!("{what} (on the fault-free completion)")));
+        }
+        state = next.state;
+        world = next.world;
+    }
+    calm.extend(on_the_way);
+    Ok(moves)
+}
+
+/// Re-runs `path` from the root, then `calm` moves of the fault-free completion: the
+/// events stepped and the moves made.
+fn rebuild(scope: &Scope, path: &[u16], calm: u32, what: String) -> Counterexample {
     let mut state = State::new();
     let mut world = World::new();
     let mut events = Vec::new();
@@ -203,6 +277,14 @@ fn rebuild(scope: &Scope, path: &[u16], what: String) -> Counterexample {
     for (depth, &index) in path.iter().enumerate() {
         let depth_left = scope.depth.saturating_sub(u32::try_from(depth).unwrap_or(u32::MAX)).saturating_sub(1);
         let Some(chosen) = world.moves(depth_left, &scope.bounds).get(usize::from(index)).cloned() else { break };
+        let successor = successor(&state, &world, &chosen, scope);
+        events.extend(successor.event);
+        moves.push(chosen);
+        state = successor.state;
+        world = successor.world;
+    }
+    for _ in 0..calm {
+        let chosen = world.calm_move();
         let successor = successor(&state, &world, &chosen, scope);
         events.extend(successor.event);
         moves.push(chosen);

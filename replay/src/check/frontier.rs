@@ -287,12 +287,12 @@ mod tests {
     use machine::drive::Driver;
 
     use super::*;
-    use crate::check::{Bounds, boot_event};
+    use crate::check::{Bounds, Features, boot_event};
 
     /// Every pair of a small scope decodes to itself, and equal pairs have equal bytes.
     #[test]
     fn every_pair_of_a_small_scope_round_trips() {
-        let bounds = Bounds { batches: 1, crashes: 1, faults: 1, unsafe_blocks: 1 };
+        let bounds = Bounds { batches: 1, crashes: 1, faults: 1, unsafe_blocks: 1, features: Features::all() };
         let boot = boot_event().expect("the built-in boot config parses");
         let mut booted = Driver::new(State::new());
         let _ = booted.step(&boot);
@@ -307,7 +307,7 @@ mod tests {
                     let mut driver = Driver::new(state.clone());
                     if let Some(event) = world.event(&chosen, &boot, &bounds) {
                         let stepped = driver.step(&event);
-                        world.absorb(&stepped.step.effects);
+                        world.absorb(&stepped.step.effects, &bounds);
                     }
                     next.push((driver.into_state(), world));
                 }
