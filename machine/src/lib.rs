@@ -46,6 +46,15 @@ pub mod sabotage {
 
     /// When set, the cascade pivots one batch too late (docs/protocol.md §8 step 1 broken).
     pub static CASCADE_PIVOT_ONE_LATE: AtomicBool = AtomicBool::new(false);
+
+    /// When set, the submitter raises the watermark after its broadcasts instead of before
+    /// (docs/protocol.md §5 and §9 invariant 5 broken).
+    pub static WATERMARK_AFTER_BROADCAST: AtomicBool = AtomicBool::new(false);
+
+    /// When set, the flush's range ends at the node's `pending` instead of
+    /// `max(pending, W + 1)`: zombies above `pending` are left alive (docs/protocol.md §7
+    /// steps 2 and 3 broken).
+    pub static FLUSH_STOPS_AT_PENDING: AtomicBool = AtomicBool::new(false);
 }
 
 pub use batch_tree::{Batch, BatchTree, Color, Pruned, Sealed};
