@@ -63,10 +63,6 @@ pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, counts: Counts) {
     let watermark = ctx.state.wallet.watermark;
     // Step 2: done when pending <= safe and safe >= W + 1.
     let consumed = watermark.is_none_or(|w| counts.safe > w);
-    // The sabotage: done at `safe >= pending`, the slots up to `W` not waited for (step 2
-    // is `safe >= end`, so it breaks with `end` below).
-    #[cfg(seqrec_sabotage)]
-    let consumed = consumed || crate::sabotage::FLUSH_STOPS_AT_PENDING.load(core::sync::atomic::Ordering::Relaxed);
     if counts.pending <= counts.safe && consumed {
         let progress = Progress::Flushed { witness: counts.safe_block, why: (counts.safe, counts.pending) };
         return startup::inspect(ctx, config, progress);

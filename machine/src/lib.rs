@@ -51,9 +51,9 @@ pub mod sabotage {
     /// (docs/protocol.md §5 and §9 invariant 5 broken).
     pub static WATERMARK_AFTER_BROADCAST: AtomicBool = AtomicBool::new(false);
 
-    /// When set, the flush's range ends at the node's `pending` instead of
-    /// `max(pending, W + 1)`: zombies above `pending` are left alive (docs/protocol.md §7
-    /// steps 2 and 3 broken).
+    /// When set, the flush's no-ops stop at the node's `pending` instead of
+    /// `max(pending, W + 1)`: a zombie above `pending` is left alive (docs/protocol.md §7
+    /// step 3 broken).
     pub static FLUSH_STOPS_AT_PENDING: AtomicBool = AtomicBool::new(false);
 }
 

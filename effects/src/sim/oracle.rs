@@ -75,7 +75,7 @@ impl Oracle {
         for block in blocks.iter().skip(usize::try_from(from).unwrap_or(usize::MAX)).take_while(|b| b.number <= safe) {
             for input in &block.inputs {
                 match input {
-                    BlockInput::Direct { .. } => self.direct_blocks.push(block.number),
+                    BlockInput::Direct { .. } => self.direct_input(block.number),
                     BlockInput::Batch { wire, origin, .. } => self.judge(block.number, wire, *origin),
                 }
             }
@@ -84,7 +84,15 @@ impl Oracle {
         self.accepted.len() - before
     }
 
-    fn judge(&mut self, inclusion: u64, wire: &[u8], origin: Origin) {
+    /// Folds one direct input mined in `block` (for a caller that keeps its own chain,
+    /// such as `seqrec check`'s world; blocks must be folded in L1 order).
+    pub fn direct_input(&mut self, block: u64) {
+        self.direct_blocks.push(block);
+    }
+
+    /// Judges one batch landing at block `inclusion`, in L1 order (the entry for a caller
+    /// that keeps its own chain): accepted when fresh and at the expected nonce.
+    pub fn judge(&mut self, inclusion: u64, wire: &[u8], origin: Origin) {
         let Some((nonce, first_frame)) = decode(wire) else { return };
         let stale = inclusion.saturating_sub(first_frame) >= self.max_wait_blocks;
         if stale || nonce != self.expected {

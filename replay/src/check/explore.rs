@@ -7,7 +7,7 @@
 //! back to the root and re-running those moves, which also yields the shortest one: BFS
 //! reaches every state first at its smallest depth.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
@@ -33,6 +33,9 @@ pub struct Scope {
     pub max_states: u64,
     /// An extra property (tests).
     pub extra: Option<ExtraProperty>,
+    /// From every new state, the fault-free completion ([`World::calm_move`]) must settle
+    /// ([`World::settled`]) within this many moves; 0 turns the check off.
+    pub settle_within: u32,
 }
 
 /// A violation and the shortest event script that reaches it.
@@ -61,6 +64,8 @@ pub struct Report {
     pub truncated: bool,
     /// Wall time, in milliseconds.
     pub elapsed_ms: u128,
+    /// The most moves a fault-free completion took to settle.
+    pub settle_max: u32,
     /// The first violation found, shortest first.
     pub violation: Option<Counterexample>,
 }
@@ -103,7 +108,8 @@ struct Successor {
 fn successor(state: &State, world: &World, chosen: &Move, scope: &Scope) -> Successor {
     let mut world = world.clone();
     let Some(event) = world.event(chosen, &scope.boot, &scope.bounds) else {
-        return Successor { event: None, state: state.clone(), world, broke: None };
+        let broke = world.judge(state);
+        return Successor { event: None, state: state.clone(), world, broke };
     };
     let mut driver = Driver::new(state.clone()).checking_invariants(true);
     let stepped = driver.step(&event);
@@ -112,8 +118,11 @@ fn successor(state: &State, world: &World, chosen: &Move, scope: &Scope) -> Succ
         Some(Failure::Effects) => Some("effects differ".to_owned()),
         None => None,
     };
-    world.absorb(&stepped.step.effects);
+    world.absorb(&stepped.step.effects, &scope.bounds);
     let state = driver.into_state();
+    if broke.is_none() {
+        broke = world.judge(&state);
+    }
     if broke.is_none() {
         broke = scope.extra.and_then(|property| property(&state));
     }
@@ -137,8 +146,11 @@ pub fn explore(scope: &Scope) -> Report {
         exhausted: false,
         truncated: false,
         elapsed_ms: 0,
+        settle_max: 0,
         violation: None,
     };
+    // States whose fault-free completion is known to settle.
+    let mut calm: HashSet<Key> = HashSet::new();
     for depth in 0..scope.depth {
         let mut next = Vec::new();
         for (id, state, world) in &frontier {
@@ -150,7 +162,7 @@ pub fn explore(scope: &Scope) -> Report {
                 if let Some(what) = successor.broke {
                     let mut path = path_to(&parents, *id);
                     path.push(index);
-                    report.violation = Some(rebuild(scope, &path, what));
+                    report.violation = Some(rebuild(scope, &path, 0, what));
                     report.depth_reached = depth + 1;
                     report.elapsed_ms = started.elapsed().as_millis();
                     return report;
@@ -158,6 +170,19 @@ pub fn explore(scope: &Scope) -> Report {
                 let key = key(&successor.state, &successor.world);
                 if seen.contains_key(&key) {
                     continue;
+                }
+                if scope.settle_within > 0 {
+                    match settles(&successor.state, &successor.world, key, scope, &mut calm) {
+                        Ok(moves) => report.settle_max = report.settle_max.max(moves),
+                        Err((moves, what)) => {
+                            let mut path = path_to(&parents, *id);
+                            path.push(index);
+                            report.violation = Some(rebuild(scope, &path, moves, what));
+                            report.depth_reached = depth + 1;
+                            report.elapsed_ms = started.elapsed().as_millis();
+                            return report;
+                        }
+                    }
                 }
                 let Ok(new_id) = u32::try_from(parents.len()) else {
                     report.truncated = true;
@@ -196,8 +221,50 @@ fn path_to(parents: &[(u32, u16)], mut id: u32) -> Vec<u16> {
     path
 }
 
-/// Re-runs `path` from the root: the events stepped and the moves made.
-fn rebuild(scope: &Scope, path: &[u16], what: String) -> Counterexample {
+/// Follows the fault-free completion from a new state until it settles: `Ok(moves)`, or
+/// `Err((moves, what))` when it breaks a property on the way or has not settled within
+/// `scope.settle_within` moves (a stuck state or a livelock). Every state on a completion
+/// that settles is remembered in `calm`, so later completions stop when they meet one.
+fn settles(
+    state: &State,
+    world: &World,
+    key: Key,
+    scope: &Scope,
+    calm: &mut HashSet<Key>,
+) -> Result<u32, (u32, String)> {
+    let mut on_the_way = vec![key];
+    let (mut state, mut world) = (state.clone(), world.clone());
+    let mut moves = 0;
+    while !world.settled(&state) {
+        if moves > 0 {
+            let key = self::key(&state, &world);
+            if calm.contains(&key) {
+                break;
+            }
+            on_the_way.push(key);
+        }
+        if moves == scope.settle_within {
+            let what = format!(
+                "stuck: {moves} fault-free moves (every answer delivered, every send mined, timers fired) \
+                 and the core is still not admitted with its tree consistent with L1"
+            );
+            return Err((moves, what));
+        }
+        let next = successor(&state, &world, &world.calm_move(), scope);
+        moves += 1;
+        if let Some(what) = next.broke {
+            return Err((moves, format!("{what} (on the fault-free completion)")));
+        }
+        state = next.state;
+        world = next.world;
+    }
+    calm.extend(on_the_way);
+    Ok(moves)
+}
+
+/// Re-runs `path` from the root, then `calm` moves of the fault-free completion: the
+/// events stepped and the moves made.
+fn rebuild(scope: &Scope, path: &[u16], calm: u32, what: String) -> Counterexample {
     let mut state = State::new();
     let mut world = World::new();
     let mut events = Vec::new();
@@ -205,6 +272,14 @@ fn rebuild(scope: &Scope, path: &[u16], what: String) -> Counterexample {
     for (depth, &index) in path.iter().enumerate() {
         let depth_left = scope.depth.saturating_sub(u32::try_from(depth).unwrap_or(u32::MAX)).saturating_sub(1);
         let Some(chosen) = world.moves(depth_left, &scope.bounds).get(usize::from(index)).cloned() else { break };
+        let successor = successor(&state, &world, &chosen, scope);
+        events.extend(successor.event);
+        moves.push(chosen);
+        state = successor.state;
+        world = successor.world;
+    }
+    for _ in 0..calm {
+        let chosen = world.calm_move();
         let successor = successor(&state, &world, &chosen, scope);
         events.extend(successor.event);
         moves.push(chosen);

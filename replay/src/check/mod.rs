@@ -14,7 +14,16 @@ use std::fmt::Write as _;
 use machine::Event;
 
 pub use explore::{Counterexample, ExtraProperty, Report, Scope, explore};
-pub use world::{Bounds, Move, World};
+pub use world::{Bounds, Features, Move, World};
+
+/// The default scope's depth: with the other defaults (batches 2, crashes 1, faults 1,
+/// unsafe-blocks 1, every world feature) about 1.9 million distinct states, under a
+/// minute in a release build (BENCHMARKS.md).
+pub const DEFAULT_DEPTH: u32 = 13;
+
+/// The default bound of the fault-free completion, in moves: enough for a danger exit,
+/// a restart, the flush, its witness, the cascade and admission, with room to spare.
+pub const SETTLE_WITHIN: u32 = 40;
 
 /// The config every boot of the checked world carries: a danger threshold of 3 blocks
 /// (max wait 4, margin 1) so danger, flush and cascade are reachable in a few moves, the
@@ -31,7 +40,7 @@ pub fn boot_event() -> Result<Event, serde_json::Error> {
 
 /// The situations `seqrec check --witness NAME` looks for: the shortest script reaching
 /// each shows what the scope covers (docs/check-design.md).
-pub const WITNESSES: &[&str] = &["closed", "bronze", "silver", "gold", "cascade"];
+pub const WITNESSES: &[&str] = &["closed", "bronze", "silver", "gold", "cascade", "divergence"];
 
 /// The property that fails once the situation `name` is reached.
 #[must_use]
@@ -54,12 +63,16 @@ pub fn witness(name: &str) -> Option<ExtraProperty> {
     fn cascade(state: &machine::State) -> Option<String> {
         (state.generation() > 0).then(|| "witness: cascade".to_owned())
     }
+    fn divergence(state: &machine::State) -> Option<String> {
+        state.scheduler().divergence.is_some().then(|| "witness: divergence".to_owned())
+    }
     match name {
         "closed" => Some(closed),
         "bronze" => Some(bronze),
         "silver" => Some(silver),
         "gold" => Some(gold),
         "cascade" => Some(cascade),
+        "divergence" => Some(divergence),
         _ => None,
     }
 }
@@ -76,6 +89,9 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
             "crashes": scope.bounds.crashes,
             "faults": scope.bounds.faults,
             "unsafe_blocks": scope.bounds.unsafe_blocks,
+            "features": scope.bounds.features.names(),
+            "settle_within": scope.settle_within,
+            "settle_max": report.settle_max,
             "states": report.states,
             "transitions": report.transitions,
             "depth_reached": report.depth_reached,
@@ -91,10 +107,17 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
         return format!("{value}\n");
     }
     let mut out = String::new();
+    let features = scope.bounds.features.names();
+    let features = if features.is_empty() { "none".to_owned() } else { features.join(",") };
     let _ = writeln!(
         out,
-        "scope: depth {} batches {} crashes {} faults {} unsafe-blocks {}",
-        scope.depth, scope.bounds.batches, scope.bounds.crashes, scope.bounds.faults, scope.bounds.unsafe_blocks
+        "scope: depth {} batches {} crashes {} faults {} unsafe-blocks {} features {features} settle-within {}",
+        scope.depth,
+        scope.bounds.batches,
+        scope.bounds.crashes,
+        scope.bounds.faults,
+        scope.bounds.unsafe_blocks,
+        scope.settle_within
     );
     let _ = writeln!(out, "distinct states: {}", report.states);
     let _ = writeln!(out, "transitions: {}", report.transitions);
@@ -107,6 +130,9 @@ pub fn render_report(report: &Report, scope: &Scope, json: bool) -> String {
     };
     let _ = writeln!(out, "depth reached: {}{how}", report.depth_reached);
     let _ = writeln!(out, "time: {:.3} s, {:.0} states/s", seconds, states_per_s);
+    if scope.settle_within > 0 {
+        let _ = writeln!(out, "fault-free completion: settles within {} moves from every state", report.settle_max);
+    }
     match &report.violation {
         None => out.push_str("violations: 0\n"),
         Some(found) => {

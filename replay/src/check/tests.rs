@@ -10,10 +10,11 @@ fn scope(depth: u32, batches: u32, crashes: u32, faults: u32) -> Scope {
     let boot = boot_event().expect("the built-in boot config parses");
     Scope {
         depth,
-        bounds: Bounds { batches, crashes, faults, unsafe_blocks: 1 },
+        bounds: Bounds { batches, crashes, faults, unsafe_blocks: 1, features: Features::default() },
         boot,
         max_states: 1_000_000,
         extra: None,
+        settle_within: SETTLE_WITHIN,
     }
 }
 
@@ -45,15 +46,21 @@ fn a_planted_violation_gives_a_shortest_script_that_replay_accepts() {
     let names: Vec<&str> = found.events.iter().map(Event::name).collect();
     assert_eq!(names.last(), Some(&"seal"), "{names:?}");
     assert!(found.events.len() <= 5, "{names:?}");
-    let script = render_counterexample(&found).expect("events render");
-    let dir = std::env::temp_dir().join(format!("seqrec-check-test-{}", std::process::id()));
+    // The core itself breaks nothing here: replay verifies the script (invariants, determinism).
+    let (outcome, script) = replay_counterexample(&found, "planted");
+    assert!(matches!(outcome, Ok(Outcome::Done(_))), "{outcome:?}\n{script}");
+}
+
+/// `seqrec replay` of the counterexample's script, and the script.
+fn replay_counterexample(found: &Counterexample, name: &str) -> (Result<Outcome, crate::cli::CliError>, String) {
+    let script = render_counterexample(found).expect("events render");
+    let dir = std::env::temp_dir().join(format!("seqrec-check-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("counterexample.jsonl");
     std::fs::write(&path, &script).expect("write the script");
     let outcome = execute(Args::parse_from(["seqrec", "replay", path.to_str().expect("utf-8 path")]));
     let _ = std::fs::remove_dir_all(&dir);
-    // The core itself breaks nothing here: replay verifies the script (invariants, determinism).
-    assert!(matches!(outcome, Ok(Outcome::Done(_))), "{outcome:?}\n{script}");
+    (outcome, script)
 }
 
 #[test]
@@ -70,6 +77,50 @@ fn the_command_prints_its_figures_and_refuses_an_unknown_witness() {
     assert!(text.contains("witness: gold after 9 events"), "{text}");
 }
 
+#[test]
+fn the_world_and_the_boot_config_agree_on_max_wait() {
+    let Ok(machine::Event::Boot(boot)) = boot_event() else { panic!("the boot config parses") };
+    assert_eq!(boot.config.max_wait_blocks, Some(world::MAX_WAIT_BLOCKS));
+}
+
+#[test]
+fn every_world_feature_explores_cleanly_and_adds_states() {
+    let plain = explore(&scope(8, 1, 1, 1));
+    assert!(plain.violation.is_none());
+    let mut all = scope(8, 1, 1, 1);
+    all.bounds.features = Features::all();
+    let report = explore(&all);
+    assert!(report.violation.is_none(), "{}", render_report(&report, &all, false));
+    assert!(report.states > plain.states * 2, "{} vs {}", report.states, plain.states);
+    assert!(report.settle_max > 0 && report.settle_max <= SETTLE_WITHIN, "{}", report.settle_max);
+}
+
+/// Divergence is reachable only when a second sequencer lands bytes: the world property
+/// "divergence only for bytes we did not make" is not vacuous, and it holds.
+#[test]
+fn divergence_needs_a_foreign_landing() {
+    let mut without = scope(11, 1, 0, 0);
+    without.extra = witness("divergence");
+    without.settle_within = 0;
+    assert!(explore(&without).violation.is_none());
+    let mut with = without.clone();
+    with.bounds.features.foreign = true;
+    let found = explore(&with).violation.expect("a foreign landing leads to divergence");
+    assert!(found.moves.contains(&Move::Foreign), "{:?}", found.moves);
+}
+
+/// A completion bound too small to restart and re-sync reports a stuck state, with a
+/// script `seqrec replay` accepts.
+#[test]
+fn a_completion_that_does_not_settle_in_time_is_reported_as_stuck() {
+    let mut tight = scope(6, 1, 1, 1);
+    tight.settle_within = 2;
+    let found = explore(&tight).violation.expect("two moves do not admit a fresh boot");
+    assert!(found.what.starts_with("stuck:"), "{}", found.what);
+    let (outcome, script) = replay_counterexample(&found, "stuck");
+    assert!(matches!(outcome, Ok(Outcome::Done(_))), "{outcome:?}\n{script}");
+}
+
 /// The sabotage tests (`RUSTFLAGS="--cfg seqrec_sabotage"`): each turns one of the core's
 /// deliberate bugs on, finds it in a small scope and replays the counterexample.
 #[cfg(seqrec_sabotage)]
@@ -77,10 +128,8 @@ mod sabotaged {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Mutex, MutexGuard, PoisonError};
 
-    use clap::Parser as _;
-
-    use super::{Scope, explore, render_counterexample, render_report, scope};
-    use crate::cli::{Args, Outcome, execute};
+    use super::{Scope, explore, render_report, replay_counterexample, scope};
+    use crate::cli::Outcome;
 
     /// The switches are global and the tests of one binary run on parallel threads: one
     /// sabotage test at a time (a failed test poisons nothing that matters).
@@ -117,20 +166,13 @@ mod sabotaged {
         let report = explore(scope);
         let figures = render_report(&report, scope, false);
         let found = report.violation.expect("the sabotage is found");
-        let script = render_counterexample(&found).expect("events render");
         println!("{figures}");
-        assert!(found.what.contains(what), "{figures}\n{script}");
-        assert!(found.events.len() <= 40, "{figures}\n{script}");
-        let dir = std::env::temp_dir().join(format!("seqrec-check-sabotage-{what}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join("counterexample.jsonl");
-        std::fs::write(&path, &script).expect("write the script");
-        let replay = || execute(Args::parse_from(["seqrec", "replay", path.to_str().expect("utf-8 path")]));
-        let sabotaged = replay();
+        assert!(found.what.contains(what), "{figures}");
+        assert!(found.events.len() <= 40, "{figures}");
+        let (sabotaged, script) = replay_counterexample(&found, what);
         switched.set(false);
-        let healthy = replay();
+        let (healthy, _) = replay_counterexample(&found, what);
         switched.set(true);
-        let _ = std::fs::remove_dir_all(&dir);
         let Ok(Outcome::Failed(failure)) = sabotaged else { panic!("{sabotaged:?}\n{script}") };
         assert!(failure.contains("invariant"), "{failure}\n{script}");
         assert!(matches!(healthy, Ok(Outcome::Done(_))), "{healthy:?}\n{script}");
@@ -156,4 +198,17 @@ mod sabotaged {
         scope.bounds.unsafe_blocks = 0;
         found_and_replayed(&switched, &scope, "SendBeforeWatermark");
     }
+
+    /// The flush's no-ops stop at the node's `pending`: a batch dropped from the node's
+    /// mempool (a zombie elsewhere) before a restart is not out-bid, and the flush waits
+    /// for its slot forever.
+    #[test]
+    fn the_sabotaged_flush_stopping_at_pending_is_found_in_a_small_scope() {
+        let switched = Switched::on(&machine::sabotage::FLUSH_STOPS_AT_PENDING);
+        let mut scope = scope(PROBE_DEPTH, 1, 0, 1);
+        scope.bounds.unsafe_blocks = 0;
+        scope.bounds.features.zombies = true;
+        found_and_replayed(&switched, &scope, "stuck");
+    }
 }
+const PROBE_DEPTH: u32 = 18;

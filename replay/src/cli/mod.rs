@@ -206,7 +206,7 @@ pub enum Command {
     /// violation print the shortest counterexample as an event script and exit 1.
     Check {
         /// Moves from the empty world (each answer, loss, failure, tick, block, seal or boot).
-        #[arg(long, default_value_t = 14)]
+        #[arg(long, default_value_t = crate::check::DEFAULT_DEPTH)]
         depth: u32,
         /// Seals the inclusion lane makes.
         #[arg(long, default_value_t = 2)]
@@ -223,6 +223,14 @@ pub enum Command {
         /// Stop after this many distinct states (a memory guard).
         #[arg(long, default_value_t = 20_000_000)]
         max_states: u64,
+        /// World features besides lost and failed answers, comma-separated: `zombies`,
+        /// `repeats`, `foreign`, `clock-back`, `db-failures`, `direct`; or `all` or `none`.
+        #[arg(long, default_value = "all")]
+        features: String,
+        /// From every state, the fault-free completion must settle within this many moves
+        /// (no stuck state, no livelock); 0 turns the check off.
+        #[arg(long, default_value_t = crate::check::SETTLE_WITHIN)]
+        settle_within: u32,
         /// Instead of a violation, look for the shortest script reaching a situation:
         /// `closed`, `bronze`, `silver`, `gold` or `cascade` (what the scope covers).
         #[arg(long)]
@@ -493,9 +501,33 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Export { log, output } => convert::export(&log, &output),
         Command::Diff { a, b, json } => diff::diff(&a, b.as_deref(), json),
         Command::Sweep { seeds, from } => sweep::run(seeds, from),
-        Command::Check { depth, batches, crashes, faults, unsafe_blocks, max_states, witness, json } => {
-            let bounds = crate::check::Bounds { batches, crashes, faults, unsafe_blocks };
-            check(depth, bounds, max_states, witness.as_deref(), json)
+        Command::Check {
+            depth,
+            batches,
+            crashes,
+            faults,
+            unsafe_blocks,
+            max_states,
+            features,
+            settle_within,
+            witness,
+            json,
+        } => {
+            let features = crate::check::Features::parse(&features)
+                .map_err(|message| CliError::Invalid { path: PathBuf::from("--features"), message })?;
+            let bounds = crate::check::Bounds { batches, crashes, faults, unsafe_blocks, features };
+            let scope = crate::check::Scope {
+                depth,
+                bounds,
+                boot: crate::check::boot_event().map_err(|source| CliError::Write {
+                    path: PathBuf::from("<check boot config>"),
+                    source: Box::new(source),
+                })?,
+                max_states,
+                extra: None,
+                settle_within,
+            };
+            check(scope, witness.as_deref(), json)
         }
         Command::Scenarios => Ok(Outcome::Done(
             effects::sim::scenario::NAMES
@@ -518,23 +550,15 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
 }
 
 /// `seqrec check`: the exploration, its figures, and the counterexample as a script.
-fn check(
-    depth: u32,
-    bounds: crate::check::Bounds,
-    max_states: u64,
-    witness: Option<&str>,
-    json: bool,
-) -> Result<Outcome, CliError> {
-    let extra = match witness {
-        None => None,
-        Some(name) => Some(crate::check::witness(name).ok_or_else(|| CliError::Invalid {
+fn check(mut scope: crate::check::Scope, witness: Option<&str>, json: bool) -> Result<Outcome, CliError> {
+    if let Some(name) = witness {
+        scope.extra = Some(crate::check::witness(name).ok_or_else(|| CliError::Invalid {
             path: PathBuf::from("--witness"),
             message: format!("{name}: no such situation; one of {}", crate::check::WITNESSES.join(", ")),
-        })?),
-    };
-    let boot = crate::check::boot_event()
-        .map_err(|source| CliError::Write { path: PathBuf::from("<check boot config>"), source: Box::new(source) })?;
-    let scope = crate::check::Scope { depth, bounds, boot, max_states, extra };
+        })?);
+        // The completions would reach the situation too and report it with a longer script.
+        scope.settle_within = 0;
+    }
     let report = crate::check::explore(&scope);
     let mut text = crate::check::render_report(&report, &scope, json);
     let Some(found) = &report.violation else {
