@@ -138,13 +138,11 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
     };
     let last_w_nonce = WalletNonce(latest.0.saturating_add(last_offset));
     let raise = ctx.state.wallet.watermark.is_none_or(|w| last_w_nonce > w);
+    // The sabotage: `W` is raised after the round's sends (below) instead of before them.
     #[cfg(seqrec_sabotage)]
-    let (raise, raise_late) =
-        if crate::sabotage::WATERMARK_AFTER_BROADCAST.load(core::sync::atomic::Ordering::Relaxed) {
-            (false, raise)
-        } else {
-            (raise, false)
-        };
+    let late = crate::sabotage::WATERMARK_AFTER_BROADCAST.load(core::sync::atomic::Ordering::Relaxed);
+    #[cfg(seqrec_sabotage)]
+    let (raise, raise_late) = (raise && !late, raise && late);
     if raise {
         raise_watermark(ctx, last_w_nonce);
     }
@@ -190,7 +188,6 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
             min_gas,
         });
     }
-    // The sabotage: `W` covers the round's sends only after they went out.
     #[cfg(seqrec_sabotage)]
     if raise_late {
         raise_watermark(ctx, last_w_nonce);
