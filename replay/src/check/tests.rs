@@ -130,7 +130,7 @@ mod sabotaged {
 
     use clap::Parser as _;
 
-    use super::{Scope, explore, render_counterexample, render_report, scope};
+    use super::{explore, render_counterexample, render_report, scope};
     use crate::cli::{Args, Outcome, execute};
 
     /// The switches are global and the tests of one binary run on parallel threads: one
@@ -163,6 +163,7 @@ mod sabotaged {
 
     /// `seqrec replay` and `seqrec trace` of `script`, with the switch as it is.
     fn replay_and_trace(script: &str, name: &str) -> (Result<Outcome, crate::cli::CliError>, String) {
+        let name = name.replace(|c: char| !c.is_ascii_alphanumeric(), "-");
         let dir = std::env::temp_dir().join(format!("seqrec-check-sabotage-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("counterexample.jsonl");
@@ -175,13 +176,18 @@ mod sabotaged {
         (replayed, trace)
     }
 
-    /// Explores `scope` with the switch on: the violation must start with `what` and take
-    /// at most 40 events. `seqrec replay` of its script fails on the sabotaged core when
-    /// the violation is a §9 invariant; a stuck state or a world property is not replay's
-    /// to judge, so there the script replays cleanly and its trace differs with the
-    /// switch off. With the switch off the same scope finds nothing, and the script
-    /// replays cleanly: the planted defect, not the world or the bounds, breaks it.
-    fn found_and_replayed(switched: &Switched, scope: &Scope, what: &str) -> usize {
+    /// Explores a small scope (depth `depth`, one batch, no crash, no fault, each block
+    /// safe as mined, no world feature) with `switch` on: the violation must start with
+    /// `what` and take at most 40 events. `seqrec replay` of its script fails on the
+    /// sabotaged core when the violation is a §9 invariant; a stuck state or a world
+    /// property is not replay's to judge, so there the script replays cleanly and its trace
+    /// differs with the switch off. With the switch off the same scope finds nothing and
+    /// the script replays cleanly: the planted defect, not the world or the bounds, breaks it.
+    fn found_in_a_small_scope(switch: &'static AtomicBool, depth: u32, what: &str) {
+        let switched = Switched::on(switch);
+        let mut scope = scope(depth, 1, 0, 0);
+        scope.bounds.unsafe_blocks = 0;
+        let scope = &scope;
         let report = explore(scope);
         let figures = render_report(&report, scope, false);
         println!("{figures}");
@@ -203,36 +209,26 @@ mod sabotaged {
             assert!(matches!(sabotaged, Ok(Outcome::Done(_))), "{sabotaged:?}\n{script}");
             assert_ne!(sabotaged_trace, healthy_trace, "{script}");
         }
-        found.events.len()
     }
 
     /// The cascade pivots one batch late: invariant 7 breaks after 10 events.
     #[test]
     fn the_sabotaged_cascade_pivot_is_found_in_a_small_scope() {
-        let switched = Switched::on(&machine::sabotage::CASCADE_PIVOT_ONE_LATE);
-        let mut scope = scope(14, 1, 0, 0);
-        scope.bounds.unsafe_blocks = 0;
-        found_and_replayed(&switched, &scope, "invariant: RecoveryNonce");
+        found_in_a_small_scope(&machine::sabotage::CASCADE_PIVOT_ONE_LATE, 14, "invariant: RecoveryNonce");
     }
 
     /// The watermark is raised after the broadcast: the first submit round breaks
-    /// invariant 5 (a send before a durable `W` covering it) after 7 events.
+    /// invariant 5 (a send before a durable `W` covering it) after 8 events.
     #[test]
     fn the_sabotaged_watermark_after_broadcast_is_found_in_a_small_scope() {
-        let switched = Switched::on(&machine::sabotage::WATERMARK_AFTER_BROADCAST);
-        let mut scope = scope(10, 1, 0, 0);
-        scope.bounds.unsafe_blocks = 0;
-        found_and_replayed(&switched, &scope, "invariant: SendBeforeWatermark");
+        found_in_a_small_scope(&machine::sabotage::WATERMARK_AFTER_BROADCAST, 10, "invariant: SendBeforeWatermark");
     }
 
     /// The flush's no-ops stop at the node's `pending`: a send the core asked for (so `W`
     /// covers it) that the process did not live to make leaves a slot no no-op fills, and
-    /// the flush waits for it forever (a stuck state after a restart).
+    /// the flush waits for it forever (a stuck state after a restart, 35 events).
     #[test]
     fn the_sabotaged_flush_stopping_at_pending_is_found_in_a_small_scope() {
-        let switched = Switched::on(&machine::sabotage::FLUSH_STOPS_AT_PENDING);
-        let mut scope = scope(12, 1, 0, 0);
-        scope.bounds.unsafe_blocks = 0;
-        found_and_replayed(&switched, &scope, "stuck");
+        found_in_a_small_scope(&machine::sabotage::FLUSH_STOPS_AT_PENDING, 12, "stuck");
     }
 }
