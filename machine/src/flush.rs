@@ -91,6 +91,12 @@ fn waiting(watermark: Option<WalletNonce>, counts: Counts) -> Why {
 
 /// `end = max(pending, W + 1)`.
 fn end(watermark: Option<WalletNonce>, counts: Counts) -> WalletNonce {
+    // The sabotage: the no-ops stop at the node's `pending`; a slot up to `W` the node does not
+    // count (a zombie, or a send asked for and never made) is left unfilled.
+    #[cfg(seqrec_sabotage)]
+    if crate::sabotage::FLUSH_STOPS_AT_PENDING.load(core::sync::atomic::Ordering::Relaxed) {
+        return counts.pending;
+    }
     counts.pending.max(watermark.map_or(WalletNonce(0), WalletNonce::next))
 }
 

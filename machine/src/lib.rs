@@ -38,14 +38,24 @@ mod watch;
 pub mod wire;
 
 /// Test-only switches that break the core on purpose, so tests can show that the
-/// simulator's world checks fail when the core is wrong. Compiled only with
-/// `RUSTFLAGS="--cfg seqrec_sabotage"`: no Cargo feature can turn it on in a dependent.
+/// simulator's world checks, `seqrec shrink` and `seqrec check` catch a wrong core.
+/// Compiled only with `RUSTFLAGS="--cfg seqrec_sabotage"`: no Cargo feature can turn it
+/// on in a dependent.
 #[cfg(seqrec_sabotage)]
 pub mod sabotage {
     use core::sync::atomic::AtomicBool;
 
     /// When set, the cascade pivots one batch too late (docs/protocol.md §8 step 1 broken).
     pub static CASCADE_PIVOT_ONE_LATE: AtomicBool = AtomicBool::new(false);
+
+    /// When set, the submitter raises the watermark after its broadcasts instead of before
+    /// (docs/protocol.md §5 and §9 invariant 5 broken).
+    pub static WATERMARK_AFTER_BROADCAST: AtomicBool = AtomicBool::new(false);
+
+    /// When set, the flush's no-ops stop at the node's `pending` instead of
+    /// `max(pending, W + 1)`: a slot up to `W` above `pending` is left unfilled
+    /// (docs/protocol.md §7 step 3 broken).
+    pub static FLUSH_STOPS_AT_PENDING: AtomicBool = AtomicBool::new(false);
 }
 
 pub use batch_tree::{Batch, BatchTree, Color, Pruned, Sealed};

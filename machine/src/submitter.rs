@@ -137,9 +137,14 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
         return ctx.note(Why::NothingToSubmit { start });
     };
     let last_w_nonce = WalletNonce(latest.0.saturating_add(last_offset));
-    if ctx.state.wallet.watermark.is_none_or(|w| last_w_nonce > w) {
-        ctx.state.wallet.watermark = Some(last_w_nonce);
-        ctx.db(DbWrite::RaiseWatermark { to: last_w_nonce });
+    let raise = ctx.state.wallet.watermark.is_none_or(|w| last_w_nonce > w);
+    // The sabotage: `W` is raised after the round's sends (below) instead of before them.
+    #[cfg(seqrec_sabotage)]
+    let late = crate::sabotage::WATERMARK_AFTER_BROADCAST.load(core::sync::atomic::Ordering::Relaxed);
+    #[cfg(seqrec_sabotage)]
+    let (raise, raise_late) = (raise && !late, raise && late);
+    if raise {
+        raise_watermark(ctx, last_w_nonce);
     }
     let watched = count - due.len() as u64 - deferred;
     // docs/protocol.md §11.1: a bid over the cap is not sent; a later batch could not land before
@@ -183,6 +188,10 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
             min_gas,
         });
     }
+    #[cfg(seqrec_sabotage)]
+    if raise_late {
+        raise_watermark(ctx, last_w_nonce);
+    }
     if let Some((w_nonce, batch)) = pause_hold {
         let reason = ctx.state.paused.clone().unwrap_or_default();
         ctx.note(Why::HoldPaused { w_nonce, batch, held: paused_held, reason });
@@ -191,4 +200,11 @@ fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: 
         ctx.verdict(None, Some(Decision::HoldFeeCap), Why::HoldFeeCap { w_nonce, batch: Some(batch), bid, cap, held });
     }
     ctx.note(Why::SubmitPlanned { start, latest, batches: count, last_w_nonce, watched, deferred });
+}
+
+/// Makes `W = to` durable: the state and its `db` write, in this step's effects before the
+/// sends that follow it.
+fn raise_watermark(ctx: &mut Ctx<'_>, to: WalletNonce) {
+    ctx.state.wallet.watermark = Some(to);
+    ctx.db(DbWrite::RaiseWatermark { to });
 }

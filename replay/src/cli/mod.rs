@@ -465,12 +465,22 @@ fn audit_window(since: Option<&str>, until: Option<&str>) -> Result<crate::audit
 /// # Errors
 /// [`CliError`] for bad input.
 pub fn execute(args: Args) -> Result<Outcome, CliError> {
-    // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=cascade_pivot_one_late`
-    // turns the core's deliberate bug on for any command, so `seqrec check` can be shown
-    // to find it and `seqrec replay` to reproduce its counterexample.
+    // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=NAME[,NAME…]` (names
+    // `cascade_pivot_one_late`, `watermark_after_broadcast`, `flush_stops_at_pending`)
+    // turns the core's deliberate bugs on for any command, so `seqrec check` can be shown
+    // to find them and `seqrec replay` to reproduce their counterexamples. Other names are
+    // ignored: the switch is for tests, not an input.
     #[cfg(seqrec_sabotage)]
-    if std::env::var("SEQREC_SABOTAGE").is_ok_and(|name| name == "cascade_pivot_one_late") {
-        machine::sabotage::CASCADE_PIVOT_ONE_LATE.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(names) = std::env::var("SEQREC_SABOTAGE") {
+        for name in names.split(',').map(str::trim) {
+            let switch = match name {
+                "cascade_pivot_one_late" => &machine::sabotage::CASCADE_PIVOT_ONE_LATE,
+                "watermark_after_broadcast" => &machine::sabotage::WATERMARK_AFTER_BROADCAST,
+                "flush_stops_at_pending" => &machine::sabotage::FLUSH_STOPS_AT_PENDING,
+                _ => continue,
+            };
+            switch.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
     match args.command {
         Command::Demo { log, svg } => simulate::demo(log.as_deref(), svg.as_deref()),
