@@ -43,12 +43,23 @@ pub struct Scope {
 /// A violation and the shortest event script that reaches it.
 #[derive(Clone, Debug)]
 pub struct Counterexample {
+    /// A violation, or the situation a witness property asked for.
+    pub finding: Finding,
     /// What broke.
     pub what: String,
     /// The events stepped from the empty state, the last one breaking it.
     pub events: Vec<Event>,
     /// The world's moves, for the reader (lost answers, blocks, the safe head).
     pub moves: Vec<Move>,
+}
+
+/// What kind of thing a [`Counterexample`] shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// An invariant, a world property or the completion failed.
+    Violation,
+    /// The extra property ([`Scope::extra`]: a test's plant, or `--witness`) failed.
+    Witness,
 }
 
 /// What one exploration found.
@@ -77,13 +88,13 @@ struct Successor {
     event: Option<Event>,
     state: State,
     world: World,
-    broke: Option<String>,
+    broke: Option<(Finding, String)>,
 }
 
 fn successor(state: &State, world: &World, chosen: &Move, scope: &Scope) -> Successor {
     let mut world = world.clone();
     let Some(event) = world.event(chosen, &scope.boot, &scope.bounds) else {
-        let broke = world.judge(state);
+        let broke = world.judge(state).map(|what| (Finding::Violation, what));
         return Successor { event: None, state: state.clone(), world, broke };
     };
     let mut driver = Driver::new(state.clone()).checking_invariants(true);
@@ -98,8 +109,9 @@ fn successor(state: &State, world: &World, chosen: &Move, scope: &Scope) -> Succ
     if broke.is_none() {
         broke = world.judge(&state);
     }
+    let mut broke = broke.map(|what| (Finding::Violation, what));
     if broke.is_none() {
-        broke = scope.extra.and_then(|property| property(&state));
+        broke = scope.extra.and_then(|property| property(&state)).map(|what| (Finding::Witness, what));
     }
     Successor { event: Some(event), state, world, broke }
 }
@@ -130,8 +142,8 @@ pub fn explore(scope: &Scope) -> Report {
         settle_max: 0,
         violation: None,
     };
-    // States whose fault-free completion is known to settle.
-    let mut calm = Seen::default();
+    // States whose fault-free completion is known to settle, with its length.
+    let mut calm = Calm::default();
     for depth in 0..scope.depth {
         let mut next = Frontier::default();
         let stopped = frontier.drain(|id, bytes| {
@@ -143,19 +155,24 @@ pub fn explore(scope: &Scope) -> Report {
                     scope,
                     &path,
                     0,
-                    "checker: a frontier pair did not decode".to_owned(),
+                    (Finding::Violation, "checker: a frontier pair did not decode".to_owned()),
                 ));
             };
+            // `decode` just read the same length prefix.
             let state_part = frontier::state_part(bytes).unwrap_or_default();
-            let moves = world.moves(scope.depth - depth - 1, &scope.bounds);
-            for (index, chosen) in moves.iter().enumerate() {
+            let moves = world.moves(&scope.bounds);
+            if u16::try_from(moves.len()).is_err() {
+                let path = path_to(&parents, id);
+                let what = format!("checker: {} moves from one state, more than a move index holds", moves.len());
+                return ControlFlow::Break(rebuild(scope, &path, 0, (Finding::Violation, what)));
+            }
+            for (index, chosen) in (0_u16..).zip(&moves) {
                 report.transitions += 1;
                 let successor = successor(&state, &world, chosen, scope);
-                let Ok(index) = u16::try_from(index) else { continue };
-                if let Some(what) = successor.broke {
+                if let Some(broke) = successor.broke {
                     let mut path = path_to(&parents, id);
                     path.push(index);
-                    return ControlFlow::Break(rebuild(scope, &path, 0, what));
+                    return ControlFlow::Break(rebuild(scope, &path, 0, broke));
                 }
                 encoded.clear();
                 if successor.event.is_some() {
@@ -172,10 +189,10 @@ pub fn explore(scope: &Scope) -> Report {
                 if scope.settle_within > 0 {
                     match settles(&successor.state, &successor.world, key, scope, &mut codec, &mut calm) {
                         Ok(moves) => report.settle_max = report.settle_max.max(moves),
-                        Err((moves, what)) => {
+                        Err((moves, broke)) => {
                             let mut path = path_to(&parents, id);
                             path.push(index);
-                            return ControlFlow::Break(rebuild(scope, &path, moves, what));
+                            return ControlFlow::Break(rebuild(scope, &path, moves, broke));
                         }
                     }
                 }
@@ -189,6 +206,8 @@ pub fn explore(scope: &Scope) -> Report {
             ControlFlow::Continue(())
         });
         if let ControlFlow::Break(found) = stopped {
+            // The states of the level cut short count too.
+            report.states = parents.len() as u64;
             report.violation = Some(found);
             report.depth_reached = depth + 1;
             report.elapsed_ms = started.elapsed().as_millis();
@@ -222,28 +241,37 @@ fn path_to(parents: &[(u32, u16)], mut id: u32) -> Vec<u16> {
     path
 }
 
+/// States whose fault-free completion settles, with the moves it takes from them.
+type Calm = std::collections::HashMap<Key, u32, std::hash::BuildHasherDefault<frontier::KeyHasher>>;
+
 /// Follows the fault-free completion from a new state until it settles: `Ok(moves)`, or
-/// `Err((moves, what))` when it breaks a property on the way or has not settled within
+/// `Err((moves, (finding, what)))` when it breaks a property on the way or has not settled within
 /// `scope.settle_within` moves (a stuck state or a livelock). Every state on a completion
-/// that settles is remembered in `calm`, so later completions stop when they meet one.
+/// that settles is remembered in `calm` with its distance, so a later completion that
+/// meets one adds that distance instead of walking on (and walks on if the sum would
+/// pass the bound, so the bound holds exactly).
 fn settles(
     state: &State,
     world: &World,
     key: Key,
     scope: &Scope,
     codec: &mut Codec,
-    calm: &mut Seen,
-) -> Result<u32, (u32, String)> {
+    calm: &mut Calm,
+) -> Result<u32, (u32, (Finding, String))> {
     let mut on_the_way = vec![key];
     let (mut state, mut world) = (state.clone(), world.clone());
     let mut moves = 0;
+    let mut rest = 0;
     let mut encoded = Vec::new();
     while !world.settled(&state) {
         if moves > 0 {
             encoded.clear();
             codec.encode(&state, &world, &mut encoded);
             let key = frontier::key(&encoded);
-            if calm.contains(&key) {
+            if let Some(&known) = calm.get(&key)
+                && moves + known <= scope.settle_within
+            {
+                rest = known;
                 break;
             }
             on_the_way.push(key);
@@ -253,30 +281,36 @@ fn settles(
                 "stuck: {moves} fault-free moves (every answer delivered, every send mined, timers fired) \
                  and the core is still not admitted with its tree consistent with L1"
             );
-            return Err((moves, what));
+            return Err((moves, (Finding::Violation, what)));
         }
         let next = successor(&state, &world, &world.calm_move(), scope);
         moves += 1;
         if let Some(what) = next.broke {
-            return Err((moves, format!("{what} (on the fault-free completion)")));
+            let (finding, what) = what;
+            return Err((moves, (finding, format!("{what} (on the fault-free completion)"))));
         }
         state = next.state;
         world = next.world;
     }
-    calm.extend(on_the_way);
-    Ok(moves)
+    let total = moves + rest;
+    // The i-th state on the way is `total - i` moves from settling.
+    calm.extend((0_u32..).zip(on_the_way).map(|(i, key)| (key, total - i)));
+    Ok(total)
 }
 
 /// Re-runs `path` from the root, then `calm` moves of the fault-free completion: the
 /// events stepped and the moves made.
-fn rebuild(scope: &Scope, path: &[u16], calm: u32, what: String) -> Counterexample {
+fn rebuild(scope: &Scope, path: &[u16], calm: u32, (finding, mut what): (Finding, String)) -> Counterexample {
     let mut state = State::new();
     let mut world = World::new();
     let mut events = Vec::new();
     let mut moves = Vec::new();
     for (depth, &index) in path.iter().enumerate() {
-        let depth_left = scope.depth.saturating_sub(u32::try_from(depth).unwrap_or(u32::MAX)).saturating_sub(1);
-        let Some(chosen) = world.moves(depth_left, &scope.bounds).get(usize::from(index)).cloned() else { break };
+        let Some(chosen) = world.moves(&scope.bounds).get(usize::from(index)).cloned() else {
+            // `moves` depends only on the world, so this is a bug of the checker: say so.
+            what.push_str(&format!(" (checker: the script stops at move {depth}, which could not be rebuilt)"));
+            break;
+        };
         let successor = successor(&state, &world, &chosen, scope);
         events.extend(successor.event);
         moves.push(chosen);
@@ -291,5 +325,5 @@ fn rebuild(scope: &Scope, path: &[u16], calm: u32, what: String) -> Counterexamp
         state = successor.state;
         world = successor.world;
     }
-    Counterexample { what, events, moves }
+    Counterexample { finding, what, events, moves }
 }

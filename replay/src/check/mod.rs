@@ -1,9 +1,11 @@
 //! `seqrec check` (issue 12, item 1): exhaustive bounded exploration of the real core
-//! against a small abstract L1 world, deduplicated by the core's state hash plus the
-//! world's, with the invariants of docs/protocol.md §9 after every step and the shortest
+//! against a small abstract L1 world, deduplicated by a lossless encoding of the core's
+//! state and the world's, with the invariants of docs/protocol.md §9, the world's
+//! properties and a fault-free completion after every step, and the shortest
 //! counterexample printed as an event script `seqrec replay` reads.
 //!
-//! `world.rs` is the world and its moves, `explore.rs` the breadth-first search;
+//! `world/` is the world, its moves, answers and scheduler, `explore.rs` the breadth-first
+//! search and the completions, `frontier.rs` the compact encoding of a pair;
 //! docs/check-design.md says what is modelled, what is bounded and what is next.
 
 pub mod explore;
@@ -14,7 +16,7 @@ use std::fmt::Write as _;
 
 use machine::Event;
 
-pub use explore::{Counterexample, ExtraProperty, Report, Scope, explore};
+pub use explore::{Counterexample, ExtraProperty, Finding, Report, Scope, explore};
 pub use world::{Bounds, Features, Move, World};
 
 /// The default scope's depth: with the other defaults (batches 2, crashes 1, faults 1,

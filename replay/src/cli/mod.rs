@@ -232,7 +232,8 @@ pub enum Command {
         #[arg(long, default_value_t = crate::check::SETTLE_WITHIN)]
         settle_within: u32,
         /// Instead of a violation, look for the shortest script reaching a situation:
-        /// `closed`, `bronze`, `silver`, `gold` or `cascade` (what the scope covers).
+        /// `closed`, `bronze`, `silver`, `gold`, `cascade` or `divergence` (what the scope
+        /// covers; a violation met first still fails the check).
         #[arg(long)]
         witness: Option<String>,
         /// Print the figures as one JSON object.
@@ -519,9 +520,11 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
             let scope = crate::check::Scope {
                 depth,
                 bounds,
-                boot: crate::check::boot_event().map_err(|source| CliError::Write {
-                    path: PathBuf::from("<check boot config>"),
-                    source: Box::new(source),
+                boot: crate::check::boot_event().map_err(|error| CliError::Invalid {
+                    path: PathBuf::from("<seqrec check's built-in boot config>"),
+                    message: format!(
+                        "does not parse ({error}): a changed config type; fix BOOT_CONFIG in check/mod.rs"
+                    ),
                 })?,
                 max_states,
                 extra: None,
@@ -572,8 +575,11 @@ fn check(mut scope: crate::check::Scope, witness: Option<&str>, json: bool) -> R
     if !json {
         text.push_str(&script);
     }
-    // A witness found is what was asked for; a violation fails the check.
-    if witness.is_some() { Ok(Outcome::Done(text)) } else { Ok(Outcome::Failed(text)) }
+    // A witness found is what was asked for; a violation fails the check, in either mode.
+    match found.finding {
+        crate::check::Finding::Witness => Ok(Outcome::Done(text)),
+        crate::check::Finding::Violation => Ok(Outcome::Failed(text)),
+    }
 }
 
 /// `seqrec shrink`: the property parsed, the input shrunk, the script written.

@@ -299,12 +299,12 @@ impl World {
     /// Every move the world may make now, in a fixed order (the explorer stores a move's
     /// index, so this order must depend only on the world).
     #[must_use]
-    pub fn moves(&self, depth_left: u32, bounds: &Bounds) -> Vec<Move> {
+    pub fn moves(&self, bounds: &Bounds) -> Vec<Move> {
         let mut moves = Vec::new();
         let features = &bounds.features;
         if !self.alive {
             moves.push(Move::Boot);
-            self.chain_moves(depth_left, bounds, &mut moves);
+            self.chain_moves(bounds, &mut moves);
             return moves;
         }
         for (i, request) in self.outstanding.iter().enumerate() {
@@ -324,7 +324,7 @@ impl World {
         if !self.timers.is_empty() {
             moves.push(Move::Tick);
         }
-        self.chain_moves(depth_left, bounds, &mut moves);
+        self.chain_moves(bounds, &mut moves);
         if self.intake_open && self.seals < bounds.batches {
             moves.push(Move::Seal);
         }
@@ -346,11 +346,11 @@ impl World {
     }
 
     /// The moves of the chain and of other senders, which go on whether our process runs or not.
-    fn chain_moves(&self, depth_left: u32, bounds: &Bounds, moves: &mut Vec<Move>) {
+    fn chain_moves(&self, bounds: &Bounds, moves: &mut Vec<Move>) {
         let features = &bounds.features;
-        // Blocks are only worth mining while the depth left can still observe them.
+        // A block on the last move counts too: the world's properties are judged after it.
         let room = self.head() - self.safe() < bounds.unsafe_blocks.max(1);
-        if depth_left > 0 && room {
+        if room {
             for n in 0..=self.minable().min(2) {
                 moves.push(Move::Mine(n));
             }
@@ -469,8 +469,10 @@ impl World {
                 self.foreign_sent = true;
                 let w_nonce = self.mined() + self.minable() as u64;
                 let nonce = scheduler::expected_after_all(self);
-                let wire = machine::wire::encode(BatchNonce(nonce), BlockNumber(self.safe()), &[FOREIGN_PAYLOAD]).ok();
-                self.insert_pending(Tx { w_nonce, wire, foreign: true });
+                // A one-byte payload always fits the wire format's 4-byte length.
+                let wire =
+                    machine::wire::encode(BatchNonce(nonce), BlockNumber(self.safe()), &[FOREIGN_PAYLOAD]).ok()?;
+                self.insert_pending(Tx { w_nonce, wire: Some(wire), foreign: true });
                 None
             }
             Move::ClockBack => {

@@ -45,9 +45,15 @@ impl World {
         let oracle = self.scheduler(self.safe());
         let diverged = state.scheduler().divergence.is_some();
         let mut foreign_accepted = false;
+        // Gold batches settled long enough ago leave the tree (docs/protocol.md §11.6):
+        // below the first nonce kept, the tree holds nothing to compare.
+        let kept_from = state.tree().first_nonce().0;
         for accepted in oracle.accepted() {
             if accepted.origin == Origin::Rogue {
                 foreign_accepted = true;
+                continue;
+            }
+            if accepted.nonce < kept_from {
                 continue;
             }
             let found = state
@@ -82,15 +88,21 @@ impl World {
         if diverged && !foreign_accepted {
             return Some("world: divergence recorded but the scheduler accepted only bytes the core made".to_owned());
         }
+        let held_ids: Vec<u64> = state
+            .tree()
+            .batches()
+            .iter()
+            .filter_map(|batch| batch.sealed.as_ref().and_then(|sealed| sealed.seal_id))
+            .collect();
+        // Pruning removes the oldest batches, and seal ids grow with the batch index, so a
+        // pruned seal is one below every seal id still held (or any, if none is held).
+        let pruned_below = match state.tree().pruned().count {
+            0 => 0,
+            _ => held_ids.iter().copied().min().unwrap_or(u64::MAX),
+        };
         for seal_id in &self.acked {
-            let held = state
-                .tree()
-                .batches()
-                .iter()
-                .any(|batch| batch.sealed.as_ref().is_some_and(|sealed| sealed.seal_id == Some(*seal_id)));
-            // A pruned batch (Gold, or invalidated long ago) leaves the tree with its payload
-            // on L1 or deliberately dropped; the check covers trees that pruned nothing.
-            if !held && state.tree().pruned().count == 0 {
+            let held = held_ids.contains(seal_id);
+            if !held && *seal_id >= pruned_below {
                 return Some(format!("world: seal {seal_id} was acknowledged but no batch holds its payload"));
             }
         }
@@ -115,7 +127,7 @@ impl World {
 
     /// The fault-free completion's next move: first the chain and the clock catch up with
     /// each other (no stalled L1, a clock that stepped back set right) and the head becomes safe; then an exited process restarts (a block-time later), the
-    /// oldest request is answered, what is pending is mined, the next timer fires, and
+    /// first outstanding request (in the sorted order: chain id, syncs, wallet, landings, sends) is answered, what is pending is mined, the next timer fires, and
     /// else an empty block passes.
     #[must_use]
     pub fn calm_move(&self) -> Move {
