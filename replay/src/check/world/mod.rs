@@ -6,15 +6,19 @@
 //! it steps into the core (or none: a lost answer, a block), and [`World::absorb`] records
 //! the effects the core returned. The world is a plain value with a derived bincode
 //! encoding, which the explorer stores in its frontier and hashes to deduplicate (core
-//! state, world) pairs: a new field is part of both without more code. `answers.rs` builds the answers as
-//! an executor would; `scheduler.rs` judges the chain with the simulator's scheduler.
+//! state, world) pairs: a new field is part of both without more code. `features.rs` has
+//! the scope's bounds, `moves.rs` lists the moves, `answers.rs` builds the answers as an
+//! executor would, and `scheduler.rs` judges the chain with the simulator's scheduler.
 
 mod answers;
+mod features;
+mod moves;
 mod scheduler;
 
 use machine::{BatchNonce, BlockNumber, DbWrite, Effect, Event, UnixMillis};
 
 pub use answers::CHAIN_ID;
+pub use features::{Bounds, Features};
 pub use scheduler::MAX_WAIT_BLOCKS;
 
 /// The first safe block the world starts at (any number far from 0 will do).
@@ -29,89 +33,6 @@ const MAX_SAME_REQUEST: usize = 2;
 const MAX_ZOMBIES: usize = 2;
 /// The payload of the foreign batch (a second sequencer with our key).
 const FOREIGN_PAYLOAD: u8 = 0xEE;
-
-/// The bounds of a scope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bounds {
-    /// Seals the inclusion lane makes.
-    pub batches: u32,
-    /// Boots while the process is alive.
-    pub crashes: u32,
-    /// Faults: answers lost, failed or repeated, transactions dropped, the clock stepping
-    /// back, writes failing.
-    pub faults: u32,
-    /// Blocks above the safe head at most; 0 makes each block safe as it is mined (no
-    /// `Finalize` move, fewer interleavings, no unsafe landings).
-    pub unsafe_blocks: u64,
-    /// Which faults and outside actors the world has besides losses and failures.
-    pub features: Features,
-}
-
-/// World features beyond lost and failed answers, each a switch so a scope stays small.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Features {
-    /// A pending transaction is dropped from the mempool (a fault) and a dropped or
-    /// replaced one may resurface later and be mined instead of its replacement (a zombie).
-    pub zombies: bool,
-    /// An answer is delivered and stays outstanding, so it can be delivered again (a fault).
-    pub repeats: bool,
-    /// Once, a second sequencer with our key lands a batch of its own at our next wallet nonce.
-    pub foreign: bool,
-    /// The clock steps back one block-time (a fault).
-    pub clock_back: bool,
-    /// The newest local write fails (a fault; the core exits to be restarted).
-    pub db_failures: bool,
-    /// Once, another sender posts a direct input to the inbox.
-    pub direct: bool,
-}
-
-impl Features {
-    /// Every feature on.
-    #[must_use]
-    pub fn all() -> Self {
-        Features { zombies: true, repeats: true, foreign: true, clock_back: true, db_failures: true, direct: true }
-    }
-
-    /// Reads `--features`: comma-separated names, or `all`, or `none`.
-    ///
-    /// # Errors
-    /// An unknown name, with the list of known ones.
-    pub fn parse(list: &str) -> Result<Self, String> {
-        let mut features = Features::default();
-        for name in list.split(',').map(str::trim).filter(|name| !name.is_empty()) {
-            match name {
-                "all" => features = Features::all(),
-                "none" => features = Features::default(),
-                "zombies" => features.zombies = true,
-                "repeats" => features.repeats = true,
-                "foreign" => features.foreign = true,
-                "clock-back" => features.clock_back = true,
-                "db-failures" => features.db_failures = true,
-                "direct" => features.direct = true,
-                _ => {
-                    return Err(format!(
-                        "{name}: no such world feature; known: zombies, repeats, foreign, clock-back, db-failures, direct, all, none"
-                    ));
-                }
-            }
-        }
-        Ok(features)
-    }
-
-    /// The names of the features that are on, for the figures.
-    #[must_use]
-    pub fn names(&self) -> Vec<&'static str> {
-        let all = [
-            (self.zombies, "zombies"),
-            (self.repeats, "repeats"),
-            (self.foreign, "foreign"),
-            (self.clock_back, "clock-back"),
-            (self.db_failures, "db-failures"),
-            (self.direct, "direct"),
-        ];
-        all.into_iter().filter_map(|(on, name)| on.then_some(name)).collect()
-    }
-}
 
 /// A read or send the core asked for that the world has not answered.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
@@ -291,94 +212,6 @@ impl World {
         n
     }
 
-    /// Whether a fault may still happen.
-    fn may_fault(&self, bounds: &Bounds) -> bool {
-        self.faults < bounds.faults
-    }
-
-    /// Every move the world may make now, in a fixed order (the explorer stores a move's
-    /// index, so this order must depend only on the world).
-    #[must_use]
-    pub fn moves(&self, bounds: &Bounds) -> Vec<Move> {
-        let mut moves = Vec::new();
-        let features = &bounds.features;
-        if !self.alive {
-            moves.push(Move::Boot);
-            self.chain_moves(bounds, &mut moves);
-            return moves;
-        }
-        for (i, request) in self.outstanding.iter().enumerate() {
-            // A repeated request is one choice, not two.
-            if i > 0 && self.outstanding[i - 1] == *request {
-                continue;
-            }
-            moves.push(Move::Answer(i));
-            if self.may_fault(bounds) {
-                moves.push(Move::Lose(i));
-                moves.push(Move::Fail(i));
-                if features.repeats {
-                    moves.push(Move::Repeat(i));
-                }
-            }
-        }
-        if !self.timers.is_empty() {
-            moves.push(Move::Tick);
-        }
-        self.chain_moves(bounds, &mut moves);
-        if self.intake_open && self.seals < bounds.batches {
-            moves.push(Move::Seal);
-        }
-        if self.crashes < bounds.crashes {
-            moves.push(Move::Boot);
-        }
-        if self.may_fault(bounds) {
-            if features.clock_back {
-                moves.push(Move::ClockBack);
-            }
-            if features.db_failures && self.newest_write.is_some() {
-                moves.push(Move::FailWrite);
-            }
-        }
-        if self.now_ms < self.clock_max_ms {
-            moves.push(Move::ClockRight);
-        }
-        moves
-    }
-
-    /// The moves of the chain and of other senders, which go on whether our process runs or not.
-    fn chain_moves(&self, bounds: &Bounds, moves: &mut Vec<Move>) {
-        let features = &bounds.features;
-        // A block on the last move counts too: the world's properties are judged after it.
-        let room = self.head() - self.safe() < bounds.unsafe_blocks.max(1);
-        if room {
-            for n in 0..=self.minable().min(2) {
-                moves.push(Move::Mine(n));
-            }
-            if features.direct && !self.direct_sent {
-                moves.push(Move::Direct);
-            }
-        }
-        if self.safe() < self.head() {
-            moves.push(Move::Finalize);
-        }
-        if features.zombies {
-            if self.may_fault(bounds) && self.zombies.len() < MAX_ZOMBIES {
-                for (i, tx) in self.mempool.iter().enumerate() {
-                    if !tx.foreign {
-                        moves.push(Move::Drop(i));
-                    }
-                }
-            }
-            for i in 0..self.zombies.len() {
-                moves.push(Move::Resurface(i));
-            }
-        }
-        if features.foreign && !self.foreign_sent && !self.blocks.is_empty() {
-            moves.push(Move::Foreign);
-        }
-    }
-
-    /// Applies `chosen` to the world; the event to step, if the move makes one.
     #[must_use]
     pub fn event(&mut self, chosen: &Move, boot: &Event, bounds: &Bounds) -> Option<Event> {
         match chosen {
