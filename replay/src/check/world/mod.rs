@@ -14,6 +14,8 @@ mod answers;
 mod features;
 mod moves;
 mod scheduler;
+#[cfg(test)]
+mod tests;
 
 use machine::{BatchNonce, BlockNumber, DbWrite, Effect, Event, UnixMillis};
 
