@@ -61,7 +61,9 @@ fn a_scraper_sees_the_batch_age_reach_the_danger_threshold_and_readiness_end_at_
         let ready = get(&addr, "/readyz").is_some_and(|(status, _)| status == 200);
         ready_seen |= ready;
         if ready && !sealed {
-            assert!(seqrec(&["seal", "--db", db_arg, "--payload", "0x01"]).status.success());
+            // A batch of production size (4 KiB), not a token byte.
+            let payload = format!("0x{}", "5a".repeat(4_096));
+            assert!(seqrec(&["seal", "--db", db_arg, "--payload", &payload]).status.success());
             sealed = true;
         }
         if run.0.try_wait().unwrap().is_some() {
