@@ -1,4 +1,4 @@
-//! `seqrec run --metrics` against anvil: during a stale-batch incident a scraper sees the
+//! `seqrec run --metrics` against anvil and hardhat's EDR node: during a stale-batch incident a scraper sees the
 //! batch's age in blocks climb to the danger threshold (the safety margin falling to 0),
 //! the sends, the L1 port's calls and the exit counted, `/healthz` healthy and `/readyz`
 //! ready while admitted, then not ready at the exit.
@@ -8,6 +8,7 @@ use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use super::anvil::kib_payload;
 use super::live::{Miner, Node, Process, finish, free_port, run_command, scratch, seqrec};
 
 /// A plain HTTP/1.0 GET: the status code and the body, or `None` when nothing listens.
@@ -36,9 +37,19 @@ fn sample(metrics: &str, name: &str, labels: &str) -> Option<f64> {
 }
 
 #[test]
-fn a_scraper_sees_the_batch_age_reach_the_danger_threshold_and_readiness_end_at_the_exit() {
-    let Some((_node, url)) = Node::Anvil.start() else { return };
-    let dir = scratch("metrics-incident");
+fn a_scraper_sees_the_batch_age_reach_the_danger_threshold_and_readiness_end_at_the_exit_on_anvil() {
+    scraped_incident(Node::Anvil);
+}
+
+#[test]
+fn a_scraper_sees_the_batch_age_reach_the_danger_threshold_and_readiness_end_at_the_exit_on_hardhat() {
+    scraped_incident(Node::Hardhat);
+}
+
+/// A 4 KiB batch is censored until the detector exits; a scraper watches throughout.
+fn scraped_incident(node: Node) {
+    let Some((_node, url)) = node.start() else { return };
+    let dir = scratch(&format!("{}-metrics-incident", node.name()));
     let (db, log) = (dir.join("p.db"), dir.join("run.seqlog"));
     let (db_arg, log_arg) = (db.to_str().unwrap(), log.to_str().unwrap());
     let addr = format!("127.0.0.1:{}", free_port());
@@ -61,9 +72,8 @@ fn a_scraper_sees_the_batch_age_reach_the_danger_threshold_and_readiness_end_at_
         let ready = get(&addr, "/readyz").is_some_and(|(status, _)| status == 200);
         ready_seen |= ready;
         if ready && !sealed {
-            // A batch of production size (4 KiB), not a token byte.
-            let payload = format!("0x{}", "5a".repeat(4_096));
-            assert!(seqrec(&["seal", "--db", db_arg, "--payload", &payload]).status.success());
+            // A batch of production size, not a token byte.
+            assert!(seqrec(&["seal", "--db", db_arg, "--payload", &kib_payload(4, 1)]).status.success());
             sealed = true;
         }
         if run.0.try_wait().unwrap().is_some() {
