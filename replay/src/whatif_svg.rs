@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use machine::{Event, State, UnixMillis, step};
 
 use crate::audit::utc;
+use crate::svg::WIDTH;
 
-const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 400.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 24.0;
