@@ -249,3 +249,29 @@ fn verdict(stages: &[(&str, Found, Duration)], started: Instant, skipped: &[&str
     );
     if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn each_libtest_result_line_is_counted_and_other_lines_are_not() {
+        let mut found = super::Found::default();
+        for line in [
+            "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 3 filtered out; finished in 0.20s",
+            "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s",
+            "test a_passed_test ... ok",
+            "tests: 99 passed, 99 failed",
+        ] {
+            super::count_result(line, &mut found);
+        }
+        assert_eq!((found.passed, found.failed), (15, 2));
+    }
+
+    #[test]
+    fn times_read_as_a_person_would() {
+        assert_eq!(super::human(Duration::from_millis(12_400)), "12.4s");
+        assert_eq!(super::human(Duration::from_secs(187)), "3m 07s");
+        assert_eq!(super::human(Duration::from_secs(3_720)), "1h 02m");
+    }
+}

@@ -32,6 +32,7 @@ impl Nodes {
 
 pub(crate) fn run() -> Result<(), String> {
     let nodes = install(&tools())?;
+    verify(&nodes)?;
     println!("export SEQREC_ANVIL={}", nodes.anvil.display());
     println!("export SEQREC_HARDHAT={}", nodes.hardhat.display());
     Ok(())
@@ -89,6 +90,12 @@ pub(crate) fn ensure() -> Result<Nodes, String> {
         }
         _ => install(&tools())?,
     };
+    verify(&nodes)?;
+    Ok(nodes)
+}
+
+/// Each node must answer `--version` (printed).
+fn verify(nodes: &Nodes) -> Result<(), String> {
     for (name, binary) in [("anvil", &nodes.anvil), ("hardhat", &nodes.hardhat)] {
         // hardhat reads its project from the working directory: the scratch `.tools/` one.
         let out = Command::new(binary)
@@ -108,5 +115,21 @@ pub(crate) fn ensure() -> Result<Nodes, String> {
         let version = String::from_utf8_lossy(&out.stdout);
         eprintln!("nodes: {name} {} ({})", version.lines().next().unwrap_or("").trim(), binary.display());
     }
-    Ok(nodes)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_pinned_release_is_told_by_its_package_json() {
+        let tools = std::env::temp_dir().join(format!("xtask-nodes-{}", std::process::id()));
+        let dir = tools.join("node_modules/hardhat");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("package.json"), "{\n  \"name\": \"hardhat\",\n  \"version\": \"2.29.1\",\n}\n")
+            .unwrap();
+        assert!(super::pinned_present(&tools, super::HARDHAT_PACKAGE));
+        assert!(!super::pinned_present(&tools, "hardhat@2.30.0"), "another release is not the pinned one");
+        assert!(!super::pinned_present(&tools, super::ANVIL_PACKAGE), "not installed");
+        std::fs::remove_dir_all(&tools).unwrap();
+    }
 }
