@@ -1,8 +1,8 @@
 //! The world checks can fail: with the core deliberately broken (the cascade pivots one
 //! batch too late), the congestion scenario must not pass. A separate test binary, so
 //! the global switch cannot leak into other tests running in parallel. Compiled only with
-//! `RUSTFLAGS="--cfg seqrec_sabotage"` (the switch is not in a normal build of the core):
-//! `cargo xtask ci` runs it so, in a target directory of its own.
+//! `--cfg seqrec_sabotage` (the switch is not in a normal build of the core):
+//! `cargo xtask ci` runs it so, with `SEQREC_SABOTAGE_BUILD=1` (`machine/build.rs`).
 
 #![cfg(seqrec_sabotage)]
 #![allow(clippy::panic, clippy::unwrap_used)]

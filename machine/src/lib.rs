@@ -39,8 +39,9 @@ pub mod wire;
 
 /// Test-only switches that break the core on purpose, so tests can show that the
 /// simulator's world checks, `seqrec shrink` and `seqrec check` catch a wrong core.
-/// Compiled only with `RUSTFLAGS="--cfg seqrec_sabotage"`: no Cargo feature can turn it
-/// on in a dependent.
+/// Compiled only with `--cfg seqrec_sabotage`, which `build.rs` sets when
+/// `SEQREC_SABOTAGE_BUILD=1` in a build of this workspace (`cargo xtask ci`): no Cargo
+/// feature can turn it on, and the published package ships no build script.
 #[cfg(seqrec_sabotage)]
 pub mod sabotage {
     use core::sync::atomic::AtomicBool;

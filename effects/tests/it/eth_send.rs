@@ -31,7 +31,7 @@ fn free_port() -> u16 {
 
 fn anvil() -> Option<(Anvil, u16)> {
     let Ok(binary) = std::env::var("SEQREC_ANVIL") else {
-        eprintln!("SEQREC_ANVIL is not set: anvil test skipped");
+        crate::gate::skip("SEQREC_ANVIL is not set (run `cargo xtask nodes`)", crate::gate::Needs::Node);
         return None;
     };
     let port = free_port();

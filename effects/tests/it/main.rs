@@ -5,5 +5,7 @@
 #![allow(clippy::panic, clippy::unwrap_used)]
 
 mod eth_send;
+#[path = "../../../replay/tests/it/gate.rs"]
+mod gate;
 mod sim;
 mod sqlite;

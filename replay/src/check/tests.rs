@@ -121,7 +121,7 @@ fn a_completion_that_does_not_settle_in_time_is_reported_as_stuck() {
     assert!(matches!(outcome, Ok(Outcome::Done(_))), "{outcome:?}\n{script}");
 }
 
-/// The sabotage tests (`RUSTFLAGS="--cfg seqrec_sabotage"`): each turns one of the core's
+/// The sabotage tests (`--cfg seqrec_sabotage`, set by `SEQREC_SABOTAGE_BUILD=1`): each turns one of the core's
 /// planted defects on, finds it in a small scope and replays the counterexample.
 #[cfg(seqrec_sabotage)]
 mod sabotaged {

@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand};
 
 pub use convert::record;
 pub use input::{Loaded, load, run_script};
+pub use projection::SealError;
 pub use verify::{LogReplay, ReplayOptions, run_log, run_log_with};
 
 use crate::log::LogError;
@@ -240,14 +241,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Queue a sealed payload in the SQLite projection's seal queue (what the inclusion lane does).
+    /// Queue a sealed payload in the SQLite projection's seal queue (what the inclusion lane
+    /// does; its table is in docs/operations.md). The flag names the encoding, the value
+    /// the source: `--payload` is always hex, `--payload-file` always raw bytes, and `-`
+    /// reads either from standard input.
+    #[command(group = clap::ArgGroup::new("source").required(true).args(["payload", "payload_file"]))]
     Seal {
         /// The projection database.
         #[arg(long)]
         db: PathBuf,
-        /// The payload, 0x-prefixed hex.
+        /// The payload as 0x-prefixed hex, or `-`: the hex from standard input (surrounding
+        /// whitespace ignored). A command-line argument is capped at 128 KiB by Linux, so a
+        /// payload over ~64 KiB needs `-` or `--payload-file`.
         #[arg(long)]
-        payload: String,
+        payload: Option<String>,
+        /// A file holding the payload as raw bytes, exactly (no decoding, nothing trimmed),
+        /// or `-`: the raw bytes from standard input.
+        #[arg(long)]
+        payload_file: Option<PathBuf>,
+        /// Refuse a payload whose batch (the 25-byte wire header plus the payload) exceeds
+        /// this: give the `--max-batch-bytes` that `seqrec run` uses.
+        #[arg(long, default_value_t = machine::DEFAULT_MAX_BATCH_BYTES)]
+        max_batch_bytes: u64,
     },
     /// Shrink a log or script to a minimal script that still shows a property (delta
     /// debugging: chunks, then single events, then payloads), ready to become a fixture.
@@ -433,6 +448,12 @@ pub enum CliError {
         /// What is wrong.
         source: crate::whatif::WhatIfError,
     },
+    /// `seqrec seal` queued nothing: its payload is unreadable, not hex, empty or too large.
+    #[error("{source}")]
+    Seal {
+        /// What is wrong.
+        source: projection::SealError,
+    },
     /// A command needs a log but got a script.
     #[error("{path}: {what} needs a binary log, not an event script (use `seqrec import` first)")]
     NotALog {
@@ -542,7 +563,20 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
         Command::Repair { log } if log.is_dir() => repair_dir::repair(&log),
         Command::Repair { log } => maintain::repair(&log),
         Command::Run(args) => run::run(*args),
-        Command::Seal { db, payload } => projection::seal(&db, &payload),
+        Command::Seal { db, payload, payload_file, max_batch_bytes } => {
+            let source = match (payload, payload_file) {
+                (Some(hex), _) => projection::Payload::Hex(hex),
+                (None, Some(path)) => projection::Payload::File(path),
+                (None, None) => {
+                    return Err(CliError::Invalid {
+                        path: PathBuf::from("seal"),
+                        message: "--payload HEX, --payload -, --payload-file FILE or --payload-file - is required"
+                            .to_owned(),
+                    });
+                }
+            };
+            projection::seal(&db, source, max_batch_bytes)
+        }
         Command::Shrink { input, until, other_build, output } => shrink(&input, until.as_deref(), other_build, output),
         Command::Whatif { input, set, all, svg } => whatif(&input, &set, all, svg.as_deref()),
         Command::Pause { db, reason } => projection::pause(&db, Some(&reason)),

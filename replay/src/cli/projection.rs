@@ -1,7 +1,7 @@
 //! `seal` and `status`: the SQLite projection from the command line.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use effects::sqlite::{SealStatus, SqliteStore};
 
@@ -11,11 +11,102 @@ fn open(db: &Path) -> Result<SqliteStore, CliError> {
     SqliteStore::open(db).map_err(|source| CliError::Write { path: db.to_owned(), source: Box::new(source) })
 }
 
-pub(super) fn seal(db: &Path, payload: &str) -> Result<Outcome, CliError> {
-    let bytes = machine::decode_hex(payload).map_err(|error| CliError::Invalid {
-        path: "--payload".into(),
-        message: format!("{error}: expected 0x-prefixed hex"),
-    })?;
+/// Where `seqrec seal` reads its payload: the flag names the encoding, the value the
+/// source (`-` is standard input).
+#[derive(Debug)]
+pub(super) enum Payload {
+    /// `--payload`: 0x-prefixed hex, or `-` for hex on standard input.
+    Hex(String),
+    /// `--payload-file`: raw bytes from a file, or `-` for raw bytes on standard input.
+    File(PathBuf),
+}
+
+/// Why `seqrec seal` queued nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The payload's source could not be read.
+    #[error("{source_name}: cannot read the payload: {error}")]
+    Unreadable {
+        /// The file, or standard input.
+        source_name: String,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// `--payload` is not 0x-prefixed hex.
+    #[error(
+        "--payload{from}: not hex: {error} (the flag takes 0x-prefixed hex; raw bytes go through `--payload-file FILE` or `--payload-file -`)"
+    )]
+    BadHex {
+        /// ` -` when the hex came from standard input.
+        from: &'static str,
+        /// What is wrong with it.
+        error: machine::HexError,
+    },
+    /// Nothing to seal: an empty file or input (a producer that failed upstream).
+    #[error("{source_name}: the payload is empty: nothing queued")]
+    Empty {
+        /// The file, standard input, or `--payload`.
+        source_name: String,
+    },
+    /// The batch would exceed the limit the core enforces; `run` would refuse it back.
+    #[error(
+        "a payload of {bytes} bytes makes a batch of {wire_bytes} bytes (25-byte header + payload) > --max-batch-bytes {max_batch_bytes}: nothing queued (pass the `--max-batch-bytes` that `seqrec run` uses if it is larger)"
+    )]
+    TooLarge {
+        /// The payload's length.
+        bytes: u64,
+        /// Its batch's length.
+        wire_bytes: u64,
+        /// The limit.
+        max_batch_bytes: u64,
+    },
+}
+
+impl Payload {
+    /// The payload's bytes, decoded and checked against `max_batch_bytes` like the core's rule.
+    fn read(self, max_batch_bytes: u64) -> Result<Vec<u8>, SealError> {
+        use std::io::Read as _;
+        let stdin = |buffer: &mut Vec<u8>| std::io::stdin().lock().read_to_end(buffer).map(drop);
+        fn unreadable(source_name: &str) -> impl FnOnce(std::io::Error) -> SealError + '_ {
+            move |error| SealError::Unreadable { source_name: source_name.to_owned(), error }
+        }
+        let (bytes, source_name) = match self {
+            Payload::Hex(hex) if hex == "-" => {
+                let mut text = Vec::new();
+                stdin(&mut text).map_err(unreadable("standard input"))?;
+                let text = String::from_utf8_lossy(&text);
+                let bytes =
+                    machine::decode_hex(text.trim()).map_err(|error| SealError::BadHex { from: " -", error })?;
+                (bytes, "standard input".to_owned())
+            }
+            Payload::Hex(hex) => (
+                machine::decode_hex(&hex).map_err(|error| SealError::BadHex { from: "", error })?,
+                "--payload".to_owned(),
+            ),
+            Payload::File(path) if path.as_os_str() == "-" => {
+                let mut bytes = Vec::new();
+                stdin(&mut bytes).map_err(unreadable("standard input"))?;
+                (bytes, "standard input".to_owned())
+            }
+            Payload::File(path) => {
+                let name = path.display().to_string();
+                (std::fs::read(&path).map_err(unreadable(&name))?, name)
+            }
+        };
+        if bytes.is_empty() {
+            return Err(SealError::Empty { source_name });
+        }
+        let length = bytes.len() as u64;
+        let wire_bytes = (machine::wire::HEADER_LEN as u64).saturating_add(length);
+        if wire_bytes > max_batch_bytes {
+            return Err(SealError::TooLarge { bytes: length, wire_bytes, max_batch_bytes });
+        }
+        Ok(bytes)
+    }
+}
+
+pub(super) fn seal(db: &Path, payload: Payload, max_batch_bytes: u64) -> Result<Outcome, CliError> {
+    let bytes = payload.read(max_batch_bytes).map_err(|source| CliError::Seal { source })?;
     let id = open(db)?
         .enqueue_seal(&bytes)
         .map_err(|source| CliError::Write { path: db.to_owned(), source: Box::new(source) })?;

@@ -1,6 +1,6 @@
 //! `seqrec run` against a real node: anvil on 127.0.0.1 at a free port, with
 //! `--slots-in-an-epoch` so `safe` lags the head. Gated at run time by `SEQREC_ANVIL`
-//! (`.ci/run` and `cargo xtask nodes` install a pinned anvil). The happy path and the
+//! (`cargo xtask ci` and `cargo xtask nodes` install a pinned anvil). The happy path and the
 //! incident are generic over the node and run against hardhat too (`hardhat.rs`).
 
 use std::process::Command;
@@ -41,8 +41,7 @@ fn wrong_chain_id_refuses_with_nothing_read_or_sent() {
 
 #[test]
 fn rpc_down_at_a_first_boot_exits_retry() {
-    if std::env::var("SEQREC_ANVIL").is_err() {
-        eprintln!("SEQREC_ANVIL is not set: anvil test skipped");
+    if crate::live::anvil_binary().is_none() {
         return;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

@@ -1,5 +1,6 @@
 //! The command line: exit codes and messages for good and bad input.
 
+use std::path::Path;
 use std::process::Command;
 
 fn check_cmd(args: &[&str]) -> (i32, String, String) {
@@ -451,4 +452,120 @@ fn audit_lists_a_failed_write_and_rows_before_any_clock_reading() {
     assert_eq!(failed["error"], "disk I/O error");
     assert_eq!(failed["time"], "2023-11-14T22:13:20Z");
     assert_eq!(failed["now_ms"], 1_700_000_000_500_u64);
+}
+
+/// `seqrec seal --db DB ARGS` with `stdin` on its standard input: exit code, stdout, stderr.
+fn seal_cmd(db: &Path, args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seqrec"))
+        .arg("seal")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let bytes = stdin.to_vec();
+    // Written from a thread: a refusal may exit before reading all of it.
+    let writer = std::thread::spawn(move || drop(input.write_all(&bytes)));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Queues a payload with `seqrec seal --db DB ARGS` (standard input `stdin`), as an
+/// operator or an inclusion lane's script would; the queue row's id.
+pub(crate) fn seal_with(db: &Path, args: &[&str], stdin: &[u8]) -> u64 {
+    let (code, out, err) = seal_cmd(db, args, stdin);
+    assert_eq!(code, 0, "seqrec seal {args:?}: {out}{err}");
+    let id = out.trim_end().strip_suffix(')').and_then(|out| out.rsplit("queue id ").next());
+    id.and_then(|id| id.parse().ok()).unwrap_or_else(|| panic!("no queue id in {out}"))
+}
+
+/// Payloads beyond a command-line argument's 128 KiB (as hex) go through `--payload-file`
+/// (raw bytes) or standard input, each queued byte for byte; bad input queues nothing and
+/// says why.
+#[test]
+fn seal_queues_raw_files_and_standard_input_and_refuses_bad_input_with_its_reason() {
+    use effects::sqlite::SqliteStore;
+    let dir = super::support::scratch("cli-seal-sources");
+    let db = dir.join("p.db");
+    let bytes = |len: usize, seed: usize| -> Vec<u8> { (0..len).map(|i| ((i * 131 + seed) % 251) as u8).collect() };
+    // 65,216 bytes, and the largest payload the default max_batch_bytes takes (a 120 KiB batch).
+    let (small, large) = (bytes(65_216, 1), bytes(122_880 - 25, 2));
+    let file = dir.join("small.bin");
+    std::fs::write(&file, &small).unwrap();
+    let large_file = dir.join("large.bin");
+    std::fs::write(&large_file, &large).unwrap();
+    let hex = |payload: &[u8]| format!("0x{}", payload.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let cases: [(&[&str], Vec<u8>, &Vec<u8>); 5] = [
+        (&["--payload-file", file.to_str().unwrap()], Vec::new(), &small),
+        (&["--payload-file", large_file.to_str().unwrap()], Vec::new(), &large),
+        (&["--payload-file", "-"], small.clone(), &small),
+        (&["--payload-file", "-"], large.clone(), &large),
+        // Hex on standard input, with the newline `echo` or a here-string adds.
+        (&["--payload", "-"], format!("{}\n", hex(&large)).into_bytes(), &large),
+    ];
+    let mut ids = Vec::new();
+    for (args, stdin, expected) in &cases {
+        let id = seal_with(&db, args, stdin);
+        let store = SqliteStore::open(&db).unwrap();
+        let (row, queued) = store.peek_seal(ids.last().copied()).unwrap().unwrap();
+        assert_eq!((row, queued.len()), (id, expected.len()), "{args:?}");
+        assert!(queued == **expected, "{args:?}: the row holds other bytes");
+        ids.push(id);
+    }
+    // The node takes them too: a run's reader sees each row in order (the live test
+    // `faults::sizes` seals them on anvil).
+    let store = SqliteStore::open(&db).unwrap();
+    let mut after = None;
+    for (id, (_, _, expected)) in ids.iter().zip(&cases) {
+        let (row, queued) = store.peek_seal(after).unwrap().unwrap();
+        assert_eq!(row, *id);
+        assert!(queued == **expected);
+        after = Some(row);
+    }
+    assert_eq!(store.peek_seal(after).unwrap(), None);
+    drop(store);
+
+    let too_large = dir.join("too-large.bin");
+    std::fs::write(&too_large, bytes(122_880 - 24, 3)).unwrap();
+    let too_large = too_large.to_str().unwrap();
+    let missing = dir.join("missing.bin");
+    let refusals: [(&[&str], &[u8], &str); 6] = [
+        (&["--payload-file", "-"], b"", "standard input: the payload is empty: nothing queued"),
+        (
+            &["--payload-file", too_large],
+            b"",
+            "a payload of 122856 bytes makes a batch of 122881 bytes (25-byte header + payload) > --max-batch-bytes 122880: nothing queued",
+        ),
+        (
+            &["--payload-file", missing.to_str().unwrap()],
+            b"",
+            "missing.bin: cannot read the payload: No such file or directory",
+        ),
+        (&["--payload", "0x12zz"], b"", "--payload: not hex: invalid hex digit at position 2"),
+        (&["--payload", "-"], b"1234\n", "--payload -: not hex: expected a 0x-prefixed hex string"),
+        (&["--payload", "0x"], b"", "--payload: the payload is empty: nothing queued"),
+    ];
+    for (args, stdin, expected) in refusals {
+        let (code, out, err) = seal_cmd(&db, args, stdin);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    // A larger limit, as `run --max-batch-bytes` may have, takes it.
+    seal_with(&db, &["--payload-file", too_large, "--max-batch-bytes", "200000"], &[]);
+    let rows = SqliteStore::open(&db).unwrap().seal_rows().unwrap();
+    assert_eq!(rows.len(), cases.len() + 1, "each refusal queued nothing: {rows:?}");
+    // Neither source given: clap says which flags.
+    let (code, _, err) = seal_cmd(&db, &[], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--payload <PAYLOAD>") && err.contains("--payload-file <PAYLOAD_FILE>"), "{err}");
 }

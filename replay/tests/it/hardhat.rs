@@ -1,6 +1,6 @@
 //! `seqrec run` against a second real node: hardhat's EDR node (npm `hardhat`, run in a
 //! scratch project on 127.0.0.1 at a free port). Gated at run time by `SEQREC_HARDHAT`
-//! (`.ci/run` and `cargo xtask nodes` install the pinned hardhat).
+//! (`cargo xtask ci` and `cargo xtask nodes` install the pinned hardhat).
 //!
 //! hardhat reports `safe` = `latest`, so `run` refuses it unless `--safe-depth` is given
 //! (choice 46); the other tests run with `--safe-depth 2` (`live::run_command`). The happy

@@ -3,7 +3,8 @@
 //! `--no-mining --slots-in-an-epoch 2`, so `safe` lags the head; hardhat's EDR node, whose
 //! `safe` is its head, so `run` gets `--safe-depth 2` there), a test miner, plain JSON-RPC
 //! calls, and `seqrec` commands. Gated at run time by `SEQREC_ANVIL` / `SEQREC_HARDHAT`
-//! (`.ci/run` and `cargo xtask nodes` install the pinned nodes).
+//! (`cargo xtask ci` and `cargo xtask nodes` install the pinned nodes; `gate.rs` decides
+//! whether a missing node skips or fails).
 
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -85,7 +86,8 @@ impl Node {
     pub(crate) fn binary(self) -> Option<String> {
         let binary = std::env::var(self.variable()).ok();
         if binary.is_none() {
-            eprintln!("{} is not set: {} test skipped (run `cargo xtask nodes`)", self.variable(), self.name());
+            let why = format!("{} is not set (run `cargo xtask nodes`)", self.variable());
+            crate::gate::skip(&why, crate::gate::Needs::Node);
         }
         binary
     }

@@ -152,7 +152,7 @@ fn a_full_disk_leaves_no_torn_tail() {
         .status()
         .is_ok_and(|status| status.success());
     if !mounted {
-        eprintln!("log_writer::a_full_disk_leaves_no_torn_tail: skipped (mount refused; needs root)");
+        crate::gate::skip("mount refused (needs root)", crate::gate::Needs::Root);
         return;
     }
     struct Unmount(std::path::PathBuf);

@@ -7,6 +7,7 @@ mod anvil;
 mod cli;
 mod faults;
 mod fees_live;
+mod gate;
 mod hardhat;
 mod live;
 mod log_damage;

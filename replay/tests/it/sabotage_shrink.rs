@@ -1,7 +1,7 @@
 //! With the core deliberately broken (`--cfg seqrec_sabotage`: the cascade pivots one
 //! batch late), a long simulator run ends in an invariant violation, and `seqrec shrink`
 //! turns its log of more than 10,000 events into a script of at most 40 events that still
-//! violates it. Compiled only in that build (`cargo xtask ci` runs it in `target/sabotage`).
+//! violates it. Compiled only in that build (`SEQREC_SABOTAGE_BUILD=1`; `cargo xtask ci`).
 
 #![cfg(seqrec_sabotage)]
 

@@ -55,7 +55,8 @@ fn smoke() {
 {"ev":"chain_id","chain_id":5}
 "#,
     )
-    .unwrap_or_default();
+    .unwrap_or_else(|error| panic!("the smoke script does not parse: {error}"));
+    assert_eq!(script.checks.len(), 2, "both `# check:` lines are read");
     let trace = render_text_all(&run_script(&script).steps);
     assert_eq!(failed_checks(&script.checks, &trace), Vec::<String>::new(), "{trace}");
 }

@@ -26,11 +26,12 @@ impl Tmpfs {
         match out {
             Ok(out) if out.status.success() => Some(Tmpfs { dir: dir.to_owned(), keep: keep.to_owned() }),
             Ok(out) => {
-                eprintln!("faults::disk_full: skipped: mount refused: {}", String::from_utf8_lossy(&out.stderr));
+                let why = format!("mount refused: {}", String::from_utf8_lossy(&out.stderr).trim_end());
+                crate::gate::skip(&why, crate::gate::Needs::Root);
                 None
             }
             Err(error) => {
-                eprintln!("faults::disk_full: skipped: cannot run mount: {error}");
+                crate::gate::skip(&format!("cannot run mount: {error}"), crate::gate::Needs::Root);
                 None
             }
         }
