@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::Deserializer as _;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// The path (`ev`, `inputs[0].direct.block`, as serde_path_to_error writes it) of the

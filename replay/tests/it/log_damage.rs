@@ -133,7 +133,10 @@ fn header_damage_is_named() {
     assert!(matches!(read(&foreign).1, Some(LogError::NotALog { .. })));
     let mut altered = bytes.clone();
     altered[14] ^= 0x20; // a byte of the build identity
-    assert!(matches!(read(&altered).1, Some(LogError::HeaderCorrupt { .. })));
+    // Whole records follow the header: damage, not an unfinished log (issue 18, item 7).
+    let damaged = read(&altered).1;
+    assert!(matches!(damaged, Some(LogError::HeaderDamaged { first_offset: 88, records: 30, .. })), "{damaged:?}");
+    assert!(matches!(read(&altered[..88]).1, Some(LogError::HeaderCorrupt { len: 88 })));
     assert!(matches!(read(&bytes[..20]).1, Some(LogError::HeaderTruncated { found: 20, .. })));
     assert!(matches!(read(&bytes[..5]).1, Some(LogError::HeaderTruncated { found: 5, .. })));
     assert!(matches!(read(b"{\"ev\":\"boot\"}").1, Some(LogError::NotALog { .. })));
