@@ -147,8 +147,7 @@ proptest::proptest! {
 
 #[test]
 fn the_anchor_leaves_a_nonce_for_the_next_batch() {
-    for (anchor, expected) in
-        [(u64::MAX - 1, Ok(())), (u64::MAX, Err(ConfigError::AnchorNoRoom { anchor: u64::MAX }))]
+    for (anchor, expected) in [(u64::MAX - 1, Ok(())), (u64::MAX, Err(ConfigError::AnchorNoRoom { anchor: u64::MAX }))]
     {
         let raw = RawConfig { anchor_nonce: Some(anchor), ..raw(&[]) };
         assert_eq!(raw.validate().map(|_| ()), expected, "anchor {anchor}");

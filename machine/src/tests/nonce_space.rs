@@ -16,11 +16,7 @@ fn sealed(byte: u8) -> Sealed {
 
 /// A state whose tree is anchored at `anchor`, with the scheduler there too.
 fn anchored(anchor: u64) -> State {
-    State {
-        tree: BatchTree::new(BatchNonce(anchor)),
-        scheduler: Scheduler::new(BatchNonce(anchor)),
-        ..State::new()
-    }
+    State { tree: BatchTree::new(BatchNonce(anchor)), scheduler: Scheduler::new(BatchNonce(anchor)), ..State::new() }
 }
 
 #[test]

@@ -9,12 +9,12 @@ use std::ops::Range;
 use machine::{Event, Hash32};
 
 use super::error::LogError;
-use super::{codec, header_damage};
 use super::header::Header;
 use super::record::{
     CHECKPOINT_MARK, Checkpoint, Entry, MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Position, Record, body_seq, chain_hash,
     decode_checkpoint, effects_digest, framed_len,
 };
+use super::{codec, header_damage};
 
 /// A log header's length without its build identity.
 const LOG_FIXED_LEN: u64 = 12 + 32 + 32;

@@ -12,9 +12,9 @@ use machine::Hash32;
 
 use super::error::LogError;
 use super::header::Header;
+use super::header_damage::unless_records_follow;
 use super::reader::{Frame, LogReader};
 use super::record::{Checkpoint, Entry, Position};
-use super::header_damage::unless_records_follow;
 use super::segment::{SEGMENT_FIXED_LEN, SegmentHeader, list_segments, unfinished_segment};
 
 /// Where reading resumes after `checkpoint` in the segment directory `dir`: the start of

@@ -114,7 +114,10 @@ mod tests {
         let cases = [
             (r#"{"ev":"tick","ev":"seal","now_ms":1}"#, Some("ev")),
             (r#"{"ev":"tick","now_ms":1,"now_ms":2}"#, Some("now_ms")),
-            (r#"{"ev":"l1","inputs":[{"direct":{"block":1,"data":"0x"}},{"direct":{"block":2,"block":3}}]}"#, Some("inputs[1].direct.block")),
+            (
+                r#"{"ev":"l1","inputs":[{"direct":{"block":1,"data":"0x"}},{"direct":{"block":2,"block":3}}]}"#,
+                Some("inputs[1].direct.block"),
+            ),
             (r#"{"a":{"b":1},"c":{"b":2}}"#, None),
             (r#"{"ev":"tick","now_ms":1}"#, None),
             (r#"[{"x":1},{"x":1,"x":2}]"#, Some("[1].x")),
