@@ -135,7 +135,7 @@ pub enum ConfigError {
         /// The configured block time.
         seconds_per_block: u64,
     },
-    /// The anchor must leave a nonce for the batch after it (ARCHITECTURE.md choice 68).
+    /// The anchor must leave a nonce for the batch after it (ARCHITECTURE.md choice 70).
     #[error(
         "anchor_nonce ({anchor}) leaves no room: the batch after the anchor batch would need a nonce past u64::MAX; the largest anchor is {}",
         u64::MAX - 1

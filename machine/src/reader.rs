@@ -31,7 +31,7 @@ pub(crate) enum Applied {
 /// parent hash names no block; the state is then unchanged.
 pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Result<Applied, FactError> {
     if sync.parent_hash.is_some() && sync.from_block.is_none() {
-        // The parent of which block? Refused, not guessed (ARCHITECTURE.md choice 69).
+        // The parent of which block? Refused, not guessed (ARCHITECTURE.md choice 71).
         return Err(FactError::ParentHashWithoutFromBlock);
     }
     if let Some(why) = rewritten(&state.view, sync) {
@@ -121,7 +121,7 @@ fn adopt(state: &mut State, config: &Config, landing: &BatchLanding, wire_hash: 
     let wire = landing.wire.as_ref()?;
     let adopting = config.adopt_l1_history() && !state.sealed_own;
     let first_frame = landing.first_frame_safe_block;
-    // No batch is closed at `u64::MAX`: none could follow it (ARCHITECTURE.md choice 68).
+    // No batch is closed at `u64::MAX`: none could follow it (ARCHITECTURE.md choice 70).
     let will_accept = landing.decodes
         && landing.nonce.checked_next().is_some()
         && landing.nonce == state.scheduler.expected_nonce

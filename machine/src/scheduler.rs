@@ -74,7 +74,7 @@ impl Scheduler {
             Judgement::WrongNonce
         } else {
             // Saturates only when a landing at `u64::MAX` is accepted: never ours (no batch
-            // is closed there, ARCHITECTURE.md choice 68), so it is divergence, terminal; the
+            // is closed there, ARCHITECTURE.md choice 70), so it is divergence, terminal; the
             // invariant checker counts the frontier without saturating.
             self.expected_nonce = self.expected_nonce.next();
             if ours(tree) {

@@ -461,7 +461,7 @@ impl Ctx<'_> {
         };
         let (batch, nonce, first_frame_safe_block) = (tip.index, tip.nonce, tip.first_frame_safe_block);
         if nonce.checked_next().is_none() {
-            // The next Tip would need a nonce past `u64::MAX` (ARCHITECTURE.md choice 68).
+            // The next Tip would need a nonce past `u64::MAX` (ARCHITECTURE.md choice 70).
             return self.reject(FactError::BatchNoncesExhausted { nonce });
         }
         let wire_bytes = (wire::HEADER_LEN as u64).saturating_add(payload.0.len() as u64);

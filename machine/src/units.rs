@@ -60,7 +60,7 @@ impl BlockNumber {
 impl BatchNonce {
     /// The next nonce, saturating. Only used where a successor exists: the tree never
     /// closes a batch at `u64::MAX` (a seal of that Tip is refused, such a landing is not
-    /// adopted: ARCHITECTURE.md choice 68), so a batch opened after a closed one never
+    /// adopted: ARCHITECTURE.md choice 70), so a batch opened after a closed one never
     /// saturates; the scheduler's fold saturates only when it accepts a landing at
     /// `u64::MAX`, which can only be foreign bytes (divergence, terminal). Whoever must
     /// tell a saturated nonce apart uses [`BatchNonce::checked_next`].

@@ -193,7 +193,7 @@ pub enum FactError {
     #[error("seal while user intake is closed (the process is not admitted); the payload is not taken")]
     SealWhileIntakeClosed,
     /// A seal of the Tip at batch nonce `u64::MAX`: no batch could follow it, so it is not
-    /// closed (ARCHITECTURE.md choice 68).
+    /// closed (ARCHITECTURE.md choice 70).
     #[error(
         "seal but the Tip has batch nonce {nonce}, the last there is: no batch could follow it, so it is not sealed; the payload is not taken (this deployment's batch nonces are used up)"
     )]

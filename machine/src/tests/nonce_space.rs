@@ -1,4 +1,4 @@
-//! Issue 18, item 5 (ARCHITECTURE.md choice 68): batch nonces end at `u64::MAX`. The
+//! Issue 18, item 5 (ARCHITECTURE.md choice 70): batch nonces end at `u64::MAX`. The
 //! checker sees a saturated nonce (two batches sharing the last one, a frontier counted
 //! past it), and the core never makes one.
 
