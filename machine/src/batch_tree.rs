@@ -320,6 +320,7 @@ impl BatchTree {
             }
         }
         self.valid_path.drain(..on_path);
+        // Never saturates: the last path batch stays, so this is at most its nonce.
         self.first_nonce = BatchNonce(self.first_nonce.0.saturating_add(on_path as u64));
         let left: Vec<Batch> = self.batches.drain(..leaving).collect();
         for batch in &left {

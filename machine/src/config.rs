@@ -135,6 +135,15 @@ pub enum ConfigError {
         /// The configured block time.
         seconds_per_block: u64,
     },
+    /// The anchor must leave a nonce for the batch after it (ARCHITECTURE.md choice 70).
+    #[error(
+        "anchor_nonce ({anchor}) leaves no room: the batch after the anchor batch would need a nonce past u64::MAX; the largest anchor is {}",
+        u64::MAX - 1
+    )]
+    AnchorNoRoom {
+        /// The configured anchor (`u64::MAX`).
+        anchor: u64,
+    },
     /// `detector_interval_ms` must be positive.
     #[error("detector_interval_ms must be > 0 (found 0)")]
     DetectorIntervalZero,
@@ -240,6 +249,10 @@ impl RawConfig {
         let chain_id = self.chain_id.ok_or(ConfigError::Missing { field: "chain_id" })?;
         let batch_submitter = self.batch_submitter.ok_or(ConfigError::Missing { field: "batch_submitter" })?;
         let inbox = self.inbox.ok_or(ConfigError::Missing { field: "inbox" })?;
+        let anchor_nonce = self.anchor_nonce.unwrap_or(0);
+        if anchor_nonce == u64::MAX {
+            return Err(ConfigError::AnchorNoRoom { anchor: anchor_nonce });
+        }
         let detector_interval_ms = self.detector_interval_ms.unwrap_or(2000);
         if detector_interval_ms == 0 {
             return Err(ConfigError::DetectorIntervalZero);
@@ -280,7 +293,7 @@ impl RawConfig {
             confirmation_depth: self.confirmation_depth.unwrap_or(1),
             detector_interval_ms,
             submit_interval_ms,
-            anchor_nonce: self.anchor_nonce.unwrap_or(0),
+            anchor_nonce,
             max_batch_bytes,
             start_block: self.start_block.unwrap_or(0),
             min_tip_wei,

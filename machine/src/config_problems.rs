@@ -50,6 +50,9 @@ impl RawConfig {
                 found.push(ConfigError::Missing { field });
             }
         }
+        if let Some(anchor) = self.anchor_nonce.filter(|&anchor| anchor == u64::MAX) {
+            found.push(ConfigError::AnchorNoRoom { anchor });
+        }
         if self.detector_interval_ms == Some(0) {
             found.push(ConfigError::DetectorIntervalZero);
         }
@@ -88,6 +91,7 @@ impl ConfigError {
             | ConfigError::StaleAfterNotBelowThreshold { .. }
             | ConfigError::StaleWindowOverflows { .. } => "l1_read_stale_after_blocks",
             ConfigError::SecondsPerBlockZero => "seconds_per_block",
+            ConfigError::AnchorNoRoom { .. } => "anchor_nonce",
             ConfigError::DetectorIntervalZero => "detector_interval_ms",
             ConfigError::SubmitIntervalZero => "submit_interval_ms",
             ConfigError::MaxBatchBytesTooSmall { .. } => "max_batch_bytes",

@@ -24,6 +24,11 @@ pub enum Violation {
         "invariant 1: valid path position {position} holds batch {batch} with nonce {found}, expected nonce {expected}"
     )]
     NonceGap { position: u64, batch: BatchIndex, expected: BatchNonce, found: BatchNonce },
+    #[error(
+        "invariant 1: valid path position {position} holds batch {batch} (nonce {found}) after the batch at nonce {}: no nonce is left for it (a saturated or repeated batch nonce)",
+        u64::MAX
+    )]
+    NonceOverflow { position: u64, batch: BatchIndex, found: BatchNonce },
     #[error("invariant 1: batch {batch} on the valid path is marked invalid or has the wrong parent")]
     BrokenPath { batch: BatchIndex },
     #[error("invariant 1: batch {batch} is open but not at the end of the valid path")]
@@ -73,8 +78,10 @@ pub enum Violation {
 pub fn check(state: &State) -> Result<(), Violation> {
     let tree = state.tree();
     let n_path = tree.path_len() as u64;
-    // The path continues the pruned prefix (docs/protocol.md §11.6): its nonces, parent and drain.
-    let mut expected_nonce = tree.first_nonce();
+    // The path continues the pruned prefix (docs/protocol.md §11.6): its nonces, parent and
+    // drain. `None`: the previous batch had nonce `u64::MAX`, so no batch may follow it (a
+    // saturating count would let two batches share it).
+    let mut expected_nonce = Some(tree.first_nonce());
     let mut expected_drain = tree.pruned().drain_to;
     let mut parent = tree.pruned().last_index;
     let mut n_accepted = 0_u64;
@@ -82,13 +89,11 @@ pub fn check(state: &State) -> Result<(), Violation> {
     // batch may be accepted on top of them: Gold is a prefix only while not diverged.
     let diverged = state.scheduler().divergence.is_some();
     for (position, batch) in (0_u64..).zip(tree.valid_path()) {
-        if batch.nonce != expected_nonce {
-            return Err(Violation::NonceGap {
-                position,
-                batch: batch.index,
-                expected: expected_nonce,
-                found: batch.nonce,
-            });
+        let Some(expected) = expected_nonce else {
+            return Err(Violation::NonceOverflow { position, batch: batch.index, found: batch.nonce });
+        };
+        if batch.nonce != expected {
+            return Err(Violation::NonceGap { position, batch: batch.index, expected, found: batch.nonce });
         }
         if !batch.valid || batch.parent != parent {
             return Err(Violation::BrokenPath { batch: batch.index });
@@ -106,7 +111,7 @@ pub fn check(state: &State) -> Result<(), Violation> {
             }
             n_accepted += 1;
         }
-        expected_nonce = expected_nonce.next();
+        expected_nonce = expected.checked_next();
         expected_drain = batch.drain_to;
         parent = Some(batch.index);
     }
@@ -150,11 +155,15 @@ pub fn check(state: &State) -> Result<(), Violation> {
     }
     let frontier = state.scheduler().expected_nonce;
     if state.scheduler().divergence.is_none() {
-        if frontier > expected_nonce {
-            return Err(Violation::FrontierPastPath { frontier, next: expected_nonce });
+        // A path ending at nonce `u64::MAX` has no next nonce: no frontier is past it.
+        if let Some(next) = expected_nonce
+            && frontier > next
+        {
+            return Err(Violation::FrontierPastPath { frontier, next });
         }
-        // Every pruned path batch was Gold.
-        if tree.first_nonce().0.saturating_add(n_accepted) != frontier.0 {
+        // Every pruned path batch was Gold; accepting the batch at `u64::MAX` would leave
+        // no frontier to count (the scheduler's would saturate): a violation too.
+        if tree.first_nonce().0.checked_add(n_accepted) != Some(frontier.0) {
             return Err(Violation::GoldNotPrefix { expected: frontier.0.saturating_sub(tree.first_nonce().0) });
         }
     }

@@ -27,9 +27,13 @@ pub(crate) enum Applied {
 /// folded by an earlier sync and are skipped, so a repeated answer changes nothing.
 ///
 /// # Errors
-/// A [`FactError`] if the inputs are out of order or above the reported head; the
-/// state is then unchanged.
+/// A [`FactError`] if the inputs are out of order or above the reported head, or a
+/// parent hash names no block; the state is then unchanged.
 pub(crate) fn apply_sync(state: &mut State, config: &Config, sync: &L1) -> Result<Applied, FactError> {
+    if sync.parent_hash.is_some() && sync.from_block.is_none() {
+        // The parent of which block? Refused, not guessed (ARCHITECTURE.md choice 71).
+        return Err(FactError::ParentHashWithoutFromBlock);
+    }
     if let Some(why) = rewritten(&state.view, sync) {
         return Ok(Applied::Rewritten(why));
     }
@@ -117,7 +121,9 @@ fn adopt(state: &mut State, config: &Config, landing: &BatchLanding, wire_hash: 
     let wire = landing.wire.as_ref()?;
     let adopting = config.adopt_l1_history() && !state.sealed_own;
     let first_frame = landing.first_frame_safe_block;
+    // No batch is closed at `u64::MAX`: none could follow it (ARCHITECTURE.md choice 70).
     let will_accept = landing.decodes
+        && landing.nonce.checked_next().is_some()
         && landing.nonce == state.scheduler.expected_nonce
         && !stale_by_inclusion(landing.block, first_frame, config.max_wait_blocks());
     let ours = state.tree.valid_at_nonce(landing.nonce).and_then(|batch| batch.sealed.as_ref()).map(|s| s.wire_hash);

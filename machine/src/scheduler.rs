@@ -73,6 +73,9 @@ impl Scheduler {
         } else if landing.nonce != self.expected_nonce {
             Judgement::WrongNonce
         } else {
+            // Saturates only when a landing at `u64::MAX` is accepted: never ours (no batch
+            // is closed there, ARCHITECTURE.md choice 70), so it is divergence, terminal; the
+            // invariant checker counts the frontier without saturating.
             self.expected_nonce = self.expected_nonce.next();
             if ours(tree) {
                 tree.mark_accepted(landing.nonce, landing.block, landing.w_nonce);
@@ -93,5 +96,6 @@ impl Scheduler {
 /// landings, in L1 order, each equal to the running expectation.
 #[must_use]
 pub(crate) fn submit_start(frontier: BatchNonce, unsafe_nonces: &[BatchNonce]) -> BatchNonce {
+    // A start saturated at `u64::MAX` finds nothing to send: no batch is closed there.
     unsafe_nonces.iter().fold(frontier, |start, &nonce| if nonce == start { start.next() } else { start })
 }

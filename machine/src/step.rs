@@ -460,6 +460,10 @@ impl Ctx<'_> {
             return self.reject(FactError::NoTip);
         };
         let (batch, nonce, first_frame_safe_block) = (tip.index, tip.nonce, tip.first_frame_safe_block);
+        if nonce.checked_next().is_none() {
+            // The next Tip would need a nonce past `u64::MAX` (ARCHITECTURE.md choice 70).
+            return self.reject(FactError::BatchNoncesExhausted { nonce });
+        }
         let wire_bytes = (wire::HEADER_LEN as u64).saturating_add(payload.0.len() as u64);
         if wire_bytes > config.max_batch_bytes() {
             // docs/protocol.md §11.4: refused back to the lane, never dropped, never a crash.

@@ -58,11 +58,22 @@ impl BlockNumber {
 }
 
 impl BatchNonce {
-    /// The next nonce; saturating because a nonce of `u64::MAX` cannot occur in practice
-    /// and must still not wrap if a hostile script claims it.
+    /// The next nonce, saturating. Only used where a successor exists: the tree never
+    /// closes a batch at `u64::MAX` (a seal of that Tip is refused, such a landing is not
+    /// adopted: ARCHITECTURE.md choice 70), so a batch opened after a closed one never
+    /// saturates; the scheduler's fold saturates only when it accepts a landing at
+    /// `u64::MAX`, which can only be foreign bytes (divergence, terminal). Whoever must
+    /// tell a saturated nonce apart uses [`BatchNonce::checked_next`].
     #[must_use]
     pub fn next(self) -> BatchNonce {
         BatchNonce(self.0.saturating_add(1))
+    }
+
+    /// The next nonce, or `None` past `u64::MAX`: the batch at this nonce can have no
+    /// successor.
+    #[must_use]
+    pub fn checked_next(self) -> Option<BatchNonce> {
+        self.0.checked_add(1).map(BatchNonce)
     }
 }
 

@@ -192,6 +192,20 @@ pub enum FactError {
     /// A seal arrived while intake is closed.
     #[error("seal while user intake is closed (the process is not admitted); the payload is not taken")]
     SealWhileIntakeClosed,
+    /// A seal of the Tip at batch nonce `u64::MAX`: no batch could follow it, so it is not
+    /// closed (ARCHITECTURE.md choice 70).
+    #[error(
+        "seal but the Tip has batch nonce {nonce}, the last there is: no batch could follow it, so it is not sealed; the payload is not taken (this deployment's batch nonces are used up)"
+    )]
+    BatchNoncesExhausted {
+        /// The Tip's nonce (`u64::MAX`).
+        nonce: BatchNonce,
+    },
+    /// An `l1` fact gives `parent_hash` without `from_block`: the parent of which block?
+    #[error(
+        "`parent_hash` given without `from_block`: it is the parent of the range's first block, so the range must say where it starts (docs/protocol.md §11.2); the fact is not used"
+    )]
+    ParentHashWithoutFromBlock,
 }
 
 /// The reason behind a step's verdict, with the numbers that drove it.

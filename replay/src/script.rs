@@ -3,6 +3,8 @@
 //! lines with TEXT, in order; `# check-not: TEXT` comments say no trace line contains
 //! TEXT. Both are asserted by `seqrec replay` and the tests, not only snapshotted.
 
+mod keys;
+
 use machine::Event;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -179,6 +181,11 @@ fn parse_event(text: &str) -> Result<Event, (String, String)> {
         Value::Object(object) => object,
         other => return Err((".".to_owned(), format!("expected a JSON object, found {other}"))),
     };
+    // `Value` kept the last of two equal keys; a fact given twice is refused, not guessed.
+    if let Some(path) = keys::first_duplicate(text) {
+        let key = path.rsplit(['.', ']']).next().unwrap_or(&path).to_owned();
+        return Err((path, format!("duplicate field `{key}`: given twice on this line (which one is meant?)")));
+    }
     let ev = match object.remove("ev") {
         Some(Value::String(ev)) => ev,
         Some(other) => return Err(("ev".to_owned(), format!("expected a string, found {other}"))),

@@ -144,3 +144,13 @@ proptest::proptest! {
         proptest::prop_assert_eq!(problems.first().copied(), config.validate().err());
     }
 }
+
+#[test]
+fn the_anchor_leaves_a_nonce_for_the_next_batch() {
+    for (anchor, expected) in [(u64::MAX - 1, Ok(())), (u64::MAX, Err(ConfigError::AnchorNoRoom { anchor: u64::MAX }))]
+    {
+        let raw = RawConfig { anchor_nonce: Some(anchor), ..raw(&[]) };
+        assert_eq!(raw.validate().map(|_| ()), expected, "anchor {anchor}");
+        assert_eq!(raw.problems(), expected.err().into_iter().collect::<Vec<_>>(), "anchor {anchor}");
+    }
+}

@@ -10,6 +10,11 @@ fn pid_note(pid: Option<u32>) -> String {
     pid.map_or_else(String::new, |pid| format!(" (pid {pid})"))
 }
 
+/// `N whole records follow` (`1 whole record follows`).
+fn records_follow(records: u64) -> String {
+    if records == 1 { "1 whole record follows".to_owned() } else { format!("{records} whole records follow") }
+}
+
 /// A log that cannot be read as written.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -64,6 +69,24 @@ pub enum LogError {
         found: u64,
         /// Bytes needed.
         needed: u64,
+    },
+    /// The header does not read, but whole records follow it: damage after the log was
+    /// written (a crash while it was created leaves no record), never removed.
+    #[error(
+        "header damaged: {damage}{note}; yet {} from byte {first_offset} (record {first_seq} on), so this is no unfinished new file but a log damaged after it was written: nothing was removed, and `seqrec repair` refuses it; restore the file from a copy or a standby",
+        records_follow(*records)
+    )]
+    HeaderDamaged {
+        /// What the header check found.
+        damage: String,
+        /// The length word at byte 10, when it disagrees with where the records start.
+        note: String,
+        /// Where the first whole record starts (where the header truly ends).
+        first_offset: u64,
+        /// Its sequence number.
+        first_seq: u64,
+        /// Whole records from there on.
+        records: u64,
     },
     /// The header's own hash does not match its bytes.
     #[error("header corrupt: its hash does not match its bytes (byte offset 0..{len})")]

@@ -5,6 +5,7 @@ mod append;
 mod codec;
 mod error;
 mod header;
+mod header_damage;
 mod lock;
 mod pipeline;
 mod probe;

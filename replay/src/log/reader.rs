@@ -8,13 +8,16 @@ use std::ops::Range;
 
 use machine::{Event, Hash32};
 
-use super::codec;
 use super::error::LogError;
 use super::header::Header;
 use super::record::{
     CHECKPOINT_MARK, Checkpoint, Entry, MAX_BODY_LEN, MIN_BODY_LEN, PREFIX_LEN, Position, Record, body_seq, chain_hash,
     decode_checkpoint, effects_digest, framed_len,
 };
+use super::{codec, header_damage};
+
+/// A log header's length without its build identity.
+const LOG_FIXED_LEN: u64 = 12 + 32 + 32;
 
 /// A zero run this long reaching the end of the file ends a record's bytes only when a
 /// crash cut its write short (it covers at least the chain hash).
@@ -70,7 +73,16 @@ impl<R: Read> LogReader<R> {
         bytes.resize(12 + build_len + 64, 0);
         let got_rest = read_full(&mut input, &mut bytes[12..])?;
         bytes.truncate(12 + got_rest);
-        let (header, len, seed) = Header::decode(&bytes)?;
+        let (header, len, seed) = match Header::decode(&bytes) {
+            Ok(decoded) => decoded,
+            // A crash while the log was created leaves no record; whole records after
+            // the header mean it was damaged later (a flipped length word): never
+            // reported as an unfinished new log, which `repair` would remove.
+            Err(damage @ (LogError::HeaderTruncated { .. } | LogError::HeaderCorrupt { .. })) => {
+                return Err(header_damage::unless_records_follow(bytes, input, LOG_FIXED_LEN, damage)?);
+            }
+            Err(other) => return Err(other),
+        };
         Ok(LogReader {
             input,
             header,

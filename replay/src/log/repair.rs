@@ -40,7 +40,9 @@ pub fn repair(path: &Path) -> Result<Repaired, LogError> {
     let mut reader = match LogReader::new(BufReader::new(file)) {
         Ok(reader) => reader,
         Err(LogError::Empty | LogError::ZeroFilled { .. } | LogError::HeaderTruncated { .. }) => {
-            // It holds no record, so nothing is lost; `seqrec run` creates the log afresh.
+            // It holds no record (the reader reports a header followed by whole records as
+            // `HeaderDamaged`, refused below), so nothing is lost; `seqrec run` creates
+            // the log afresh.
             std::fs::remove_file(path)?;
             return Ok(Repaired { records: 0, dropped_bytes: len, removed: true });
         }

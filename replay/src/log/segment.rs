@@ -11,6 +11,7 @@ use machine::Hash32;
 
 use super::error::LogError;
 use super::header::{CHECKPOINT_VERSION, Header};
+use super::header_damage;
 use super::reader::read_full;
 use super::record::Position;
 
@@ -175,15 +176,18 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, LogError> {
     Ok(found)
 }
 
+/// A segment header's length without its build identity.
+pub(crate) const SEGMENT_FIXED_LEN: u64 = 12 + 32 + 80 + 32;
 /// The longest a segment header can be (a build identity of `u16::MAX` bytes).
-const MAX_HEADER_LEN: u64 = 12 + u16::MAX as u64 + 32 + 80 + 32;
+const MAX_HEADER_LEN: u64 = SEGMENT_FIXED_LEN + u16::MAX as u64;
 
 /// Whether the segment at `path` is an unfinished new segment, and its length: a crash
 /// while the writer created it (it writes the header with one `write`, then syncs) can
 /// leave it empty, cut inside the header, or with zeros where the header's bytes never
 /// reached the disk; any of these holds no record, so removing it loses nothing. A
-/// segment whose header is whole, or whose bytes are not a prefix of one (damage, or
-/// not ours), is not unfinished.
+/// segment whose header is whole, whose bytes are not a prefix of one (damage, or not
+/// ours), or in which a whole record verifies (a damaged length word makes its header
+/// look longer than the file) is not unfinished.
 ///
 /// # Errors
 /// I/O errors reading the file.
@@ -204,5 +208,10 @@ pub fn unfinished_segment(path: &Path) -> Result<Option<u64>, LogError> {
     // No longer than that header (a record would follow it), and cut short or zero-filled.
     let fits = header_len.is_none_or(|needed| len <= needed);
     let incomplete = header_len.is_none_or(|needed| len < needed) || written < bytes.len();
-    Ok((magic_prefix && fits && incomplete).then_some(len))
+    if !(magic_prefix && fits && incomplete) {
+        return Ok(None);
+    }
+    // A crash during creation leaves no record; one that verifies means damage.
+    let records = header_damage::records_after_header(bytes, std::io::empty())?;
+    Ok(records.is_none().then_some(len))
 }

@@ -12,9 +12,10 @@ use machine::Hash32;
 
 use super::error::LogError;
 use super::header::Header;
+use super::header_damage::unless_records_follow;
 use super::reader::{Frame, LogReader};
 use super::record::{Checkpoint, Entry, Position};
-use super::segment::{SegmentHeader, list_segments, unfinished_segment};
+use super::segment::{SEGMENT_FIXED_LEN, SegmentHeader, list_segments, unfinished_segment};
 
 /// Where reading resumes after `checkpoint` in the segment directory `dir`: the start of
 /// the segment that follows it when there is one (the checkpoint's own segment may be
@@ -77,7 +78,12 @@ fn open_segment(path: &Path) -> Result<(SegmentHeader, FileReader), LogError> {
         // A crash during rotation, told apart from damage: `seqrec repair` may remove it.
         Err(error @ LogError::SegmentHeader { .. }) => match unfinished_segment(path) {
             Ok(Some(len)) => return Err(in_segment(LogError::UnfinishedSegment { len })),
-            _ => return Err(in_segment(error)),
+            // Whole records after it: damage, named with where they are.
+            _ => {
+                let file = BufReader::new(File::open(path).map_err(|error| in_segment(error.into()))?);
+                let damage = unless_records_follow(Vec::new(), file, SEGMENT_FIXED_LEN, error);
+                return Err(in_segment(damage.unwrap_or_else(|error| error)));
+            }
         },
         Err(error) => return Err(in_segment(error)),
     };

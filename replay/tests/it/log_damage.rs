@@ -133,7 +133,10 @@ fn header_damage_is_named() {
     assert!(matches!(read(&foreign).1, Some(LogError::NotALog { .. })));
     let mut altered = bytes.clone();
     altered[14] ^= 0x20; // a byte of the build identity
-    assert!(matches!(read(&altered).1, Some(LogError::HeaderCorrupt { .. })));
+    // Whole records follow the header: damage, not an unfinished log (issue 18, item 7).
+    let damaged = read(&altered).1;
+    assert!(matches!(damaged, Some(LogError::HeaderDamaged { first_offset: 88, records: 30, .. })), "{damaged:?}");
+    assert!(matches!(read(&altered[..88]).1, Some(LogError::HeaderCorrupt { len: 88 })));
     assert!(matches!(read(&bytes[..20]).1, Some(LogError::HeaderTruncated { found: 20, .. })));
     assert!(matches!(read(&bytes[..5]).1, Some(LogError::HeaderTruncated { found: 5, .. })));
     assert!(matches!(read(b"{\"ev\":\"boot\"}").1, Some(LogError::NotALog { .. })));
@@ -190,4 +193,124 @@ proptest! {
 
 thread_local! {
     static SAMPLE: (PathBuf, Vec<u8>) = sample_log("prop");
+}
+
+/// Writes `bytes` to `path`, then asserts every way in is refused with `HeaderDamaged`
+/// naming the first record's byte and how many whole records follow, and that nothing
+/// (`repair`, `open`, `open_append`) removes, truncates or re-initialises the file.
+fn assert_header_damage_refused(path: &std::path::Path, bytes: &[u8], at: &str, first: (u64, u64), records: u64) {
+    std::fs::write(path, bytes).unwrap();
+    let error = read(bytes).1.unwrap_or_else(|| panic!("{at}: damage not detected"));
+    match &error {
+        LogError::HeaderDamaged { first_offset, first_seq, records: found, .. }
+            if (*first_offset, *first_seq, *found) == (first.0, first.1, records) => {}
+        other => panic!("{at}: unexpected {other:?}"),
+    }
+    let message = error.to_string();
+    let follow = format!("{records} whole records follow from byte {}", first.0);
+    assert!(message.contains(&follow) && message.contains("nothing was removed"), "{at}: {message}");
+    assert!(!message.contains("removes it") && !message.contains("unfinished new log:"), "{at}: {message}");
+    let refused = repair(path).unwrap_err();
+    assert!(matches!(refused, LogError::HeaderDamaged { .. }), "{at}: repair gave {refused:?}");
+    assert_eq!(std::fs::read(path).unwrap(), bytes, "{at}: a refused repair changes nothing");
+    let header = Header::new(machine::Hash32::default());
+    let lock = replay::log::LogLock::acquire(path).unwrap();
+    assert!(matches!(LogWriter::open(lock, &header, FsyncPolicy::EveryRecord), Err(LogError::HeaderDamaged { .. })));
+    assert!(matches!(LogWriter::open_append(path, FsyncPolicy::EveryRecord), Err(LogError::HeaderDamaged { .. })));
+    assert_eq!(std::fs::read(path).unwrap(), bytes, "{at}: opening for append changes nothing");
+}
+
+#[test]
+fn a_flipped_or_forged_header_length_word_is_refused_and_nothing_is_removed() {
+    let (path, bytes) = sample_log("header-length");
+    let header_len = 88; // `seqrec 0.0.0`: 12 + 12 + 32 + 32
+    assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), 12);
+    let flips = (0..16).map(|bit| 12_u16 ^ (1 << bit));
+    for word in flips.chain([u16::MAX, 0, 13, 4_000]) {
+        let mut damaged = bytes.clone();
+        damaged[10..12].copy_from_slice(&word.to_le_bytes());
+        let at = format!("length word {word}");
+        assert_header_damage_refused(&path, &damaged, &at, (header_len, 0), 30);
+        let message = read(&damaged).1.unwrap().to_string();
+        assert!(
+            message.contains(&format!(
+                "the build-identity length at byte 10 reads {word}, where the records put 12 (with that value the header's hash holds: only that word is damaged)"
+            )),
+            "{at}: {message}"
+        );
+    }
+}
+
+#[test]
+fn no_byte_of_a_damaged_header_makes_a_log_with_records_removable() {
+    let (path, bytes) = sample_log("header-any-byte");
+    for at in 0..88 {
+        for mask in [0x01, 0x80, 0xff] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= mask;
+            let label = format!("byte {at} ^ {mask:#04x}");
+            match at {
+                0..=7 => assert!(matches!(read(&damaged).1, Some(LogError::NotALog { .. })), "{label}"),
+                8..=9 => assert!(matches!(read(&damaged).1, Some(LogError::UnsupportedVersion { .. })), "{label}"),
+                // The header hash is record 0's chain seed: record 1 is the first that verifies.
+                56.. => assert_header_damage_refused(&path, &damaged, &label, (bytes_of_record(&bytes, 1), 1), 29),
+                _ => assert_header_damage_refused(&path, &damaged, &label, (88, 0), 30),
+            }
+            std::fs::write(&path, &damaged).unwrap();
+            assert!(repair(&path).is_err(), "{label}");
+            assert_eq!(std::fs::read(&path).unwrap(), damaged, "{label}: nothing removed");
+        }
+    }
+}
+
+/// The byte offset of record `seq` of the whole log `bytes`.
+fn bytes_of_record(bytes: &[u8], seq: usize) -> u64 {
+    read(bytes).0[seq].offset
+}
+
+#[test]
+fn a_forged_header_length_on_a_log_longer_than_any_header_is_refused() {
+    // A log longer than the longest header (65,611 bytes): the forged length reads as a
+    // hash mismatch, not a cut header, and the first record is longer than the scan's
+    // first read.
+    let (path, _) = sample_log("header-long");
+    let mut writer = LogWriter::open_append(&path, FsyncPolicy::EveryRecord).unwrap();
+    for i in 0..3_u8 {
+        let seal = machine::Event::Seal(machine::event::Seal { id: None, payload: machine::Bytes(vec![i; 40 << 10]) });
+        writer.append(&seal, &[]).unwrap();
+    }
+    drop(writer);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 100_000);
+    for word in [12 ^ 0x8000, u16::MAX, 12 ^ 0x0100] {
+        let mut damaged = bytes.clone();
+        damaged[10..12].copy_from_slice(&word.to_le_bytes());
+        assert_header_damage_refused(&path, &damaged, &format!("length word {word}"), (88, 0), 33);
+    }
+}
+
+#[test]
+fn a_truly_unfinished_new_log_is_still_removed_by_repair() {
+    let (path, bytes) = sample_log("header-unfinished");
+    let header = &bytes[..88];
+    let mut forged = header[..40].to_vec();
+    forged[10..12].copy_from_slice(&u16::MAX.to_le_bytes());
+    let cuts = (1..88).map(|cut| header[..cut].to_vec());
+    for unfinished in cuts.chain([forged, Vec::new(), vec![0; 500]]) {
+        let error = read(&unfinished).1.unwrap();
+        assert!(
+            matches!(error, LogError::Empty | LogError::ZeroFilled { .. } | LogError::HeaderTruncated { .. }),
+            "{} bytes: {error:?}",
+            unfinished.len()
+        );
+        assert!(error.to_string().contains("`seqrec repair` removes it"), "{error}");
+        std::fs::write(&path, &unfinished).unwrap();
+        let repaired = repair(&path).unwrap();
+        assert!(repaired.removed && !path.exists(), "{} bytes: {repaired:?}", unfinished.len());
+    }
+    // A cut inside record 0 with a forged length word holds no whole record either.
+    let mut torn = bytes[..120].to_vec();
+    torn[10..12].copy_from_slice(&u16::MAX.to_le_bytes());
+    std::fs::write(&path, &torn).unwrap();
+    assert!(repair(&path).unwrap().removed);
 }

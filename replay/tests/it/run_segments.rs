@@ -169,6 +169,51 @@ fn an_unfinished_segment_from_a_crash_during_rotation_is_refused_then_repaired()
 }
 
 #[test]
+fn a_damaged_length_word_in_the_newest_segments_header_is_refused_not_removed() {
+    let work = scratch("run-segments-header-damage");
+    let (dir, snaps) = (work.join("run.seqlog"), work.join("snaps"));
+    let events = script_events("nonce-poisoning");
+    let mut state = run_events(&dir, &snaps, &events, 4, 1_500);
+    // Rotate to a new segment (a limit of 1 byte) and step 2 records into it.
+    let header = Header::new(Hash32::default());
+    let mut writer = SegmentWriter::open(&dir, &header, FsyncPolicy::EveryRecord, 1, None, |_| {}).unwrap();
+    writer.checkpoint_record(state.state_hash()).unwrap();
+    for event in ticks(2) {
+        let (next, step) = machine::step(state, &event);
+        state = next;
+        AppendLog::append(&mut writer, &event, &step.effects).unwrap();
+    }
+    drop(writer);
+    let paths = segment_paths(&dir);
+    let newest = paths.last().unwrap().clone();
+    let bytes = std::fs::read(&newest).unwrap();
+    let header_len = 12 + 12 + 32 + 80 + 32; // `seqrec 0.0.0`
+    assert_eq!(u16::from_le_bytes([bytes[10], bytes[11]]), 12);
+    for word in [u16::MAX, 12 ^ 0x4000, 12 ^ 0x0100, 13, 0] {
+        let mut damaged = bytes.clone();
+        damaged[10..12].copy_from_slice(&word.to_le_bytes());
+        std::fs::write(&newest, &damaged).unwrap();
+        assert_eq!(replay::log::unfinished_segment(&newest).unwrap(), None, "word {word}");
+        let follow = format!("2 whole records follow from byte {header_len}");
+        let byte = format!("the build-identity length at byte 10 reads {word}, where the records put 12");
+        let error = repair_segments(&dir).unwrap_err().to_string();
+        assert!(error.contains("refusing to repair") && error.contains(&follow) && error.contains(&byte), "{error}");
+        assert!(!error.contains("removes it") && !error.contains("an unfinished segment"), "{error}");
+        assert_eq!(std::fs::read(&newest).unwrap(), damaged, "word {word}: nothing changed");
+        assert_eq!(segment_paths(&dir), paths, "word {word}: no segment removed");
+        let error = resume_dir(&dir, &snaps, 1_500).err().unwrap().to_string();
+        assert!(error.contains("header damaged") && error.contains(&follow), "{error}");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_seqrec")).arg("repair").arg(&dir).output().unwrap();
+        let text = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_ne!(output.status.code(), Some(0), "{text}");
+        assert!(text.contains(&follow) && !text.contains("an unfinished segment"), "{text}");
+        assert_eq!(segment_paths(&dir), paths, "word {word}: the CLI removed no segment");
+    }
+    std::fs::write(&newest, &bytes).unwrap();
+    assert_eq!(resume_dir(&dir, &snaps, 1_500).unwrap().state, state);
+}
+
+#[test]
 fn a_torn_tail_of_the_newest_segment_is_cut_and_the_cli_repairs_and_snapshots_a_directory() {
     let work = scratch("run-segments-torn-tail");
     let (dir, snaps) = (work.join("run.seqlog"), work.join("snaps"));

@@ -60,3 +60,41 @@ fn smoke() {
     let trace = render_text_all(&run_script(&script).steps);
     assert_eq!(failed_checks(&script.checks, &trace), Vec::<String>::new(), "{trace}");
 }
+
+/// Issue 18, item 11: a key given twice in one object of a line (the tag, a field, a
+/// field of a nested object) is refused naming the line and the field's path, never read
+/// as the last one; the refusals are snapshotted.
+#[test]
+fn duplicate_keys_are_refused_with_the_line_and_field() {
+    let boot = r#"{"ev":"boot","now_ms":0,"config":{"chain_id":1,"batch_submitter":"0x1111111111111111111111111111111111111111","inbox":"0x2222222222222222222222222222222222222222"}}"#;
+    let lines = [
+        (r#"{"ev":"tick","ev":"seal","payload":"0x01"}"#, "field `ev`: duplicate field `ev`"),
+        (r#"{"ev":"tick","now_ms":1,"now_ms":2}"#, "field `now_ms`: duplicate field `now_ms`"),
+        (
+            r#"{"ev":"boot","now_ms":0,"config":{"chain_id":1,"chain_id":5,"batch_submitter":"0x1111111111111111111111111111111111111111","inbox":"0x2222222222222222222222222222222222222222"}}"#,
+            "field `config.chain_id`: duplicate field `chain_id`",
+        ),
+        (
+            r#"{"ev":"l1","now_ms":0,"safe_block":1,"safe_timestamp":0,"inputs":[{"direct":{"block":1,"data":"0x"}},{"direct":{"block":1,"data":"0x","block":0}}]}"#,
+            "field `inputs[1].direct.block`: duplicate field `block`",
+        ),
+        (r#"{"ev":"seal","payload":"0x01","id":1,"payload":"0x02"}"#, "field `payload`: duplicate field `payload`"),
+    ];
+    let mut report = String::new();
+    for (line, expected) in lines {
+        // The bad line is line 3, after a comment and a valid boot.
+        let text = format!("# a script\n{boot}\n{line}\n");
+        let error = parse(&text).expect_err(line);
+        let shown = error.to_string();
+        assert!(shown.starts_with("line 3: ") && shown.contains(expected), "{line}: {shown}");
+        report.push_str(&format!("{line}\n  -> {shown}\n"));
+    }
+    // Equal keys in different objects are no repeat.
+    let distinct = r#"{"ev":"l1","now_ms":0,"safe_block":1,"safe_timestamp":0,"inputs":[{"direct":{"block":1,"data":"0x"}},{"direct":{"block":1,"data":"0x"}}]}"#;
+    assert!(parse(&format!("{boot}\n{distinct}\n")).is_ok());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("script-duplicate-keys", report));
+}
