@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand};
 
 pub use convert::record;
 pub use input::{Loaded, load, run_script};
+pub use run::redact_keys;
 pub use verify::{LogReplay, ReplayOptions, run_log, run_log_with};
 
 use crate::log::LogError;
