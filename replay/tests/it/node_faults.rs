@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use machine::{Effect, Event};
+use machine::Event;
 
 use crate::faults::{Case, Run, try_events, wait_all_gold};
 use crate::live::{INBOX, Miner, anvil, poll, rpc};
@@ -109,6 +109,13 @@ impl Hook for Faults {
     }
 }
 
+/// `seqrec run` on the case's log through `url`, with a max wait of 600 blocks (1 s
+/// blocks): the seconds a fault lasts do not age a batch into danger, so an exit can only
+/// be the fault's doing.
+fn start(case: &Case, url: &str) -> Run {
+    case.run_on(url, &case.log(), &case.db(), &["--inbox", INBOX, "--max-wait-blocks", "600"])
+}
+
 /// Waits `within` for the run to exit: a fault may only end it with `retry` (20) and a
 /// reason; `None` while it keeps running.
 fn retry_or_running(run: &mut Run, within: Duration, what: &str) -> Option<i32> {
@@ -121,18 +128,18 @@ fn retry_or_running(run: &mut Run, within: Duration, what: &str) -> Option<i32> 
     exited
 }
 
-/// Every batch content (blake3 of its wire bytes) the log sent, with the wallet nonces it
+/// Every batch content (its wire hash) the log sent, with the wallet nonces it
 /// went out at: a replacement at the same nonce is the same send, a second nonce a
 /// second post.
-fn sends_by_content(log: &Path) -> BTreeMap<[u8; 32], BTreeSet<u64>> {
+fn sends_by_content(log: &Path) -> BTreeMap<String, BTreeSet<u64>> {
     let Ok(replay::cli::Loaded::Log { records, .. }) = replay::cli::load(log) else { panic!("{}: not a log", log.display()) };
-    let mut sends: BTreeMap<[u8; 32], BTreeSet<u64>> = BTreeMap::new();
+    let mut sends: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
     for record in records {
-        let effects: Vec<Effect> = serde_json::from_slice(&record.effects_json).unwrap();
-        for effect in effects {
-            if let Effect::Submit { w_nonce, wire, .. } = effect {
-                sends.entry(*blake3::hash(&wire.0).as_bytes()).or_default().insert(w_nonce.0);
-            }
+        // The recorded effects (`{"fx":"submit","w_nonce":…,"wire_hash":…}`): what was sent.
+        let effects: Vec<serde_json::Value> = serde_json::from_slice(&record.effects_json).unwrap();
+        for effect in effects.iter().filter(|effect| effect["fx"] == "submit") {
+            let content = effect["wire_hash"].as_str().unwrap().to_owned();
+            sends.entry(content).or_default().insert(effect["w_nonce"].as_u64().unwrap());
         }
     }
     sends
@@ -142,7 +149,7 @@ fn assert_each_batch_posted_once(log: &Path) {
     let sends = sends_by_content(log);
     assert!(!sends.is_empty(), "nothing was sent");
     for (content, nonces) in &sends {
-        assert_eq!(nonces.len(), 1, "a batch ({:02x?}…) was posted at wallet nonces {nonces:?}", &content[..4]);
+        assert_eq!(nonces.len(), 1, "a batch (wire hash {content}) was posted at wallet nonces {nonces:?}");
     }
     eprintln!("node_faults: {} batches, each posted at one wallet nonce", sends.len());
 }
@@ -166,7 +173,7 @@ fn a_node_answering_errors_empty_results_or_garbage_is_a_failed_read_never_a_con
     let url = proxy.url();
     let case = Case::new("node-faults");
     let log = case.log();
-    let mut run = case.run(&url);
+    let mut run = start(&case, &url);
     case.wait_admitted(1);
     let mut payload = 0_u8;
     let mut seal_and_land = |case: &Case, run: &Run| {
@@ -180,7 +187,7 @@ fn a_node_answering_errors_empty_results_or_garbage_is_a_failed_read_never_a_con
         run.stop_cleanly();
         faults.set(Some(fault));
         let before = faults.spoiled();
-        run = case.run(&url);
+        run = start(&case, &url);
         poll(Duration::from_secs(20), Duration::from_millis(50), &|| format!("{fault:?}: no call spoiled"), || {
             faults.spoiled() >= before + 5
         });
@@ -188,7 +195,7 @@ fn a_node_answering_errors_empty_results_or_garbage_is_a_failed_read_never_a_con
         faults.set(None);
         if exited.is_some() {
             eprintln!("node_faults: {fault:?} at boot: exit retry (20), restarted");
-            run = case.run(&url);
+            run = start(&case, &url);
         }
         seal_and_land(&case, &run);
         // Mid-run.
@@ -201,7 +208,7 @@ fn a_node_answering_errors_empty_results_or_garbage_is_a_failed_read_never_a_con
         faults.set(None);
         if exited.is_some() {
             eprintln!("node_faults: {fault:?} mid-run: exit retry (20), restarted");
-            run = case.run(&url);
+            run = start(&case, &url);
         }
         seal_and_land(&case, &run);
     }
@@ -226,13 +233,13 @@ fn an_answer_too_large_to_log_is_an_oversized_failed_read_and_the_node_keeps_run
     let url = proxy.url();
     let case = Case::new("node-oversized");
     let log = case.log();
-    let mut run = case.run(&url);
+    let mut run = start(&case, &url);
     case.wait_admitted(1);
     let id = case.seal(&[7; 4096]);
     wait_all_gold(&log, Some(id), &run);
     // Mid-run: a direct input lands, and every answer holding it is grown past the limit.
     faults.set(Some(Fault::Oversized));
-    let direct = format!(r#"[{{"from":"0x70997970C51812dc3A010C7d01b50e054d17dc79","to":"{INBOX}","data":"0x01"}}]"#);
+    let direct = format!(r#"[{{"from":"0x70997970C51812dc3A010C7d01b50e0d17dc79C8","to":"{INBOX}","data":"0x01"}}]"#);
     let sent = rpc(&node, "eth_sendTransaction", &direct);
     assert!(sent.contains("\"result\""), "{sent}");
     let what = || format!("no oversized read logged:\n{}", run.stderr());
@@ -241,7 +248,7 @@ fn an_answer_too_large_to_log_is_an_oversized_failed_read_and_the_node_keeps_run
     // At the first contact after a restart, the block still unread.
     run.stop_cleanly();
     let logged = failed_reads(&log, "oversized answer");
-    run = case.run(&url);
+    run = start(&case, &url);
     let what = || format!("no oversized read logged after the restart:\n{}", run.stderr());
     poll(Duration::from_secs(30), Duration::from_millis(200), &what, || failed_reads(&log, "oversized answer") > logged);
     assert_eq!(retry_or_running(&mut run, Duration::from_secs(1), "oversized at boot"), None, "run stopped");

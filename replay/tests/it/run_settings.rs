@@ -58,7 +58,7 @@ fn flags_win_over_environment_over_the_config_file_and_print_config_names_each_s
         "preemptive_margin_blocks = 250  # config file",
         "detector_interval_ms = 7  # flag",
         "chain_id = 31337  # config file",
-        "# rpc_timeout_ms: default 10000",
+        "rpc_timeout_ms = 10000  # default",
         "# the signing key: SEQREC_KEY (set; not shown)",
     ] {
         assert!(printed.lines().any(|printed| printed == line), "missing {line:?} in\n{printed}");

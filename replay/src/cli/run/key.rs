@@ -11,7 +11,7 @@ use effects::eth::SigningKey;
 use super::RunArgs;
 
 /// What replaces a run of 64 or more hex digits in a message.
-pub const REDACTED: &str = "<64+ hex digits not shown: they may be a private key>";
+const REDACTED: &str = "<64+ hex digits not shown: they may be a private key>";
 
 /// `text` with every run of 64 or more hex digits (a 32-byte private key, with or without
 /// `0x`, in any case) replaced by [`REDACTED`]. Start-up messages and `--print-config`
@@ -20,7 +20,7 @@ pub const REDACTED: &str = "<64+ hex digits not shown: they may be a private key
 pub fn redact_keys(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
-    let mut flush = |run: &mut String, out: &mut String| {
+    let flush = |run: &mut String, out: &mut String| {
         if run.len() >= 64 {
             out.push_str(REDACTED);
         } else {
