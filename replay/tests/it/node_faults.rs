@@ -87,14 +87,15 @@ impl Hook for Faults {
             return answer;
         }
         let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&answer) else { return answer };
-        let results: Vec<&mut serde_json::Value> = match &mut value {
-            serde_json::Value::Array(answers) => answers.iter_mut().map(|answer| &mut answer["result"]).collect(),
-            answer => vec![&mut answer["result"]],
+        let answers: Vec<&mut serde_json::Value> = match &mut value {
+            serde_json::Value::Array(answers) => answers.iter_mut().collect(),
+            answer => vec![answer],
         };
         let mut grown = false;
         let input = format!("0x{}", "ab".repeat(effects::eth::MAX_BLOCK_INPUT_BYTES + 1));
-        for result in results {
-            for tx in result["transactions"].as_array_mut().into_iter().flatten() {
+        for answer in answers {
+            let transactions = answer.get_mut("result").and_then(|result| result.get_mut("transactions"));
+            for tx in transactions.and_then(serde_json::Value::as_array_mut).into_iter().flatten() {
                 if tx["to"].as_str().is_some_and(|to| to.eq_ignore_ascii_case(INBOX)) {
                     tx["input"] = serde_json::Value::String(input.clone());
                     grown = true;
