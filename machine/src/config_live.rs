@@ -105,7 +105,10 @@ impl Config {
             });
         }
         if self.submit_interval_ms() >= margin_ms {
-            found.push(LiveConfigError::SubmitIntervalNotBelowMargin { interval_ms: self.submit_interval_ms(), margin_ms });
+            found.push(LiveConfigError::SubmitIntervalNotBelowMargin {
+                interval_ms: self.submit_interval_ms(),
+                margin_ms,
+            });
         }
         if self.min_tip_wei() > MAX_MIN_TIP_WEI {
             found.push(LiveConfigError::MinTipTooHigh { min_tip: self.min_tip_wei(), max: MAX_MIN_TIP_WEI });

@@ -241,5 +241,8 @@ fn every_live_rule_at_its_boundary() {
     .iter()
     .map(L::key)
     .collect();
-    assert_eq!(keys, ["detector_interval_ms", "submit_interval_ms", "resubmit_after_blocks", "rpc_timeout_ms", "min_tip_wei"]);
+    assert_eq!(
+        keys,
+        ["detector_interval_ms", "submit_interval_ms", "resubmit_after_blocks", "rpc_timeout_ms", "min_tip_wei"]
+    );
 }

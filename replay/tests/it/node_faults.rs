@@ -129,11 +129,22 @@ fn retry_or_running(run: &mut Run, within: Duration, what: &str) -> Option<i32> 
     exited
 }
 
+/// Waits until the proxy has spoiled `count` answers in all, or the run exited (which
+/// [`retry_or_running`] then judges).
+fn spoil(faults: &Faults, count: u64, run: &mut Run, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while faults.spoiled() < count && run.exited_within(Duration::from_millis(50)).is_none() {
+        assert!(std::time::Instant::now() < deadline, "{what}: no call spoiled in 20 s:\n{}", run.stderr());
+    }
+}
+
 /// Every batch content (its wire hash) the log sent, with the wallet nonces it
 /// went out at: a replacement at the same nonce is the same send, a second nonce a
 /// second post.
 fn sends_by_content(log: &Path) -> BTreeMap<String, BTreeSet<u64>> {
-    let Ok(replay::cli::Loaded::Log { records, .. }) = replay::cli::load(log) else { panic!("{}: not a log", log.display()) };
+    let Ok(replay::cli::Loaded::Log { records, .. }) = replay::cli::load(log) else {
+        panic!("{}: not a log", log.display())
+    };
     let mut sends: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
     for record in records {
         // The recorded effects (`{"fx":"submit","w_nonce":…,"wire_hash":…}`): what was sent.
@@ -189,9 +200,7 @@ fn a_node_answering_errors_empty_results_or_garbage_is_a_failed_read_never_a_con
         faults.set(Some(fault));
         let before = faults.spoiled();
         run = start(&case, &url);
-        poll(Duration::from_secs(20), Duration::from_millis(50), &|| format!("{fault:?}: no call spoiled"), || {
-            faults.spoiled() >= before + 5
-        });
+        spoil(&faults, before + 5, &mut run, &format!("{fault:?} at boot"));
         let exited = retry_or_running(&mut run, Duration::from_secs(2), &format!("{fault:?} at boot"));
         faults.set(None);
         if exited.is_some() {
@@ -202,9 +211,7 @@ fn a_node_answering_errors_empty_results_or_garbage_is_a_failed_read_never_a_con
         // Mid-run.
         let before = faults.spoiled();
         faults.set(Some(fault));
-        poll(Duration::from_secs(20), Duration::from_millis(50), &|| format!("{fault:?}: no call spoiled"), || {
-            faults.spoiled() >= before + 5
-        });
+        spoil(&faults, before + 5, &mut run, &format!("{fault:?} mid-run"));
         let exited = retry_or_running(&mut run, Duration::from_secs(2), &format!("{fault:?} mid-run"));
         faults.set(None);
         if exited.is_some() {
@@ -251,7 +258,9 @@ fn an_answer_too_large_to_log_is_an_oversized_failed_read_and_the_node_keeps_run
     let logged = failed_reads(&log, "oversized answer");
     run = start(&case, &url);
     let what = || format!("no oversized read logged after the restart:\n{}", run.stderr());
-    poll(Duration::from_secs(30), Duration::from_millis(200), &what, || failed_reads(&log, "oversized answer") > logged);
+    poll(Duration::from_secs(30), Duration::from_millis(200), &what, || {
+        failed_reads(&log, "oversized answer") > logged
+    });
     assert_eq!(retry_or_running(&mut run, Duration::from_secs(1), "oversized at boot"), None, "run stopped");
     let stderr = run.stderr();
     assert!(!stderr.contains("the log could not be written"), "{stderr}");

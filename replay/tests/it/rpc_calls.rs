@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::anvil::drive_into_danger;
-use crate::proxy::{Hook, Proxy};
 use crate::live::{
     DEV_KEY, Miner, Process, anvil, assert_replays, poll, quantity, rpc_result, run_args, scratch, seqrec, start_run,
     stop_cleanly, trace,
 };
+use crate::proxy::{Hook, Proxy};
 
 /// A full-block fetch is counted under this name as well as under its method.
 const FULL_BLOCKS: &str = "eth_getBlockByNumber(full)";

@@ -157,10 +157,26 @@ fn settings_that_switch_the_safety_net_off_are_refused_naming_the_flag() {
     // FILE: margin 250 blocks × 12 s = 3,000,000 ms; stale window min(600, 750 − 1) × 12 s.
     let max = u64::MAX.to_string();
     let cases: [(&str, String, &str); 5] = [
-        ("--detector-interval-ms", i64::MAX.to_string(), "detector_interval_ms (9223372036854775807) must be < the margin's duration (3000000 ms"),
-        ("--submit-interval-ms", max.clone(), "submit_interval_ms (18446744073709551615) must be < the margin's duration"),
-        ("--resubmit-after-blocks", max.clone(), "resubmit_after_blocks (18446744073709551615) must be <= preemptive_margin_blocks (250)"),
-        ("--min-tip-wei", u128::MAX.to_string(), "min_tip_wei (340282366920938463463374607431768211455) must be <= 10000000000000"),
+        (
+            "--detector-interval-ms",
+            i64::MAX.to_string(),
+            "detector_interval_ms (9223372036854775807) must be < the margin's duration (3000000 ms",
+        ),
+        (
+            "--submit-interval-ms",
+            max.clone(),
+            "submit_interval_ms (18446744073709551615) must be < the margin's duration",
+        ),
+        (
+            "--resubmit-after-blocks",
+            max.clone(),
+            "resubmit_after_blocks (18446744073709551615) must be <= preemptive_margin_blocks (250)",
+        ),
+        (
+            "--min-tip-wei",
+            u128::MAX.to_string(),
+            "min_tip_wei (340282366920938463463374607431768211455) must be <= 10000000000000",
+        ),
         ("--rpc-timeout-ms", max, "rpc_timeout_ms (18446744073709551615) must be < the stale window (7200000 ms"),
     ];
     for (flag, value, expected) in &cases {
@@ -221,7 +237,15 @@ fn print_config_shows_the_resolved_value_of_every_setting() {
     assert!(!printed.contains("the core's default"), "a value left unsaid:\n{printed}");
     // A derived value follows what it derives from.
     let output = seqrec(
-        &["--config", config.to_str().unwrap(), "--print-config", "--max-wait-blocks", "300", "--preemptive-margin-blocks", "100"],
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--print-config",
+            "--max-wait-blocks",
+            "300",
+            "--preemptive-margin-blocks",
+            "100",
+        ],
         &[("SEQREC_KEY", KEY)],
     );
     let printed = text(&output);
@@ -261,14 +285,27 @@ fn no_error_and_no_printout_repeats_the_key() {
     ] {
         let keystore = dir.join(name);
         write_private(&keystore, &contents);
-        let args = ["--config", config_arg, "--keystore", keystore.to_str().unwrap(), "--password-file", password.to_str().unwrap()];
+        let args = [
+            "--config",
+            config_arg,
+            "--keystore",
+            keystore.to_str().unwrap(),
+            "--password-file",
+            password.to_str().unwrap(),
+        ];
         let output = seqrec(&args, &[]);
         let printed = text(&output);
         assert_eq!(output.status.code(), Some(78), "{name}: {printed}");
-        assert!(printed.contains("not an encrypted keystore") || printed.contains("cannot decrypt"), "{name}: {printed}");
+        assert!(
+            printed.contains("not an encrypted keystore") || printed.contains("cannot decrypt"),
+            "{name}: {printed}"
+        );
         assert_key_not_in(&printed, name);
         if name != "json-object-with-key" && name != "json-array" {
-            assert!(printed.contains("holds a bare private key (not shown)") && printed.contains("--key-file"), "{name}: {printed}");
+            assert!(
+                printed.contains("holds a bare private key (not shown)") && printed.contains("--key-file"),
+                "{name}: {printed}"
+            );
         }
     }
     // The key given where a path, a URL or a number is expected: as a flag, through the
@@ -298,7 +335,9 @@ fn no_error_and_no_printout_repeats_the_key() {
             assert_key_not_in(&printed, &format!("{flag:?} print {print}"));
         }
     }
-    for (variable, value) in [("SEQREC_KEY_FILE", hex.as_str()), ("SEQREC_CONFIG", hex.as_str()), ("SEQREC_DB", upper.as_str())] {
+    for (variable, value) in
+        [("SEQREC_KEY_FILE", hex.as_str()), ("SEQREC_CONFIG", hex.as_str()), ("SEQREC_DB", upper.as_str())]
+    {
         for print in [false, true] {
             let args: &[&str] = if print { &["--print-config"] } else { &[] };
             let printed = text(&seqrec(args, &[(variable, value)]));
@@ -318,7 +357,11 @@ fn no_error_and_no_printout_repeats_the_key() {
         }
     }
     let file = dir.join("with-key.toml");
-    std::fs::write(&file, FILE.replace("DIR", &dir.display().to_string()) + &format!("key_file = \"{KEY}\"\n")).unwrap();
+    std::fs::write(&file, FILE.replace("DIR", &dir.display().to_string()) + &format!("key_file = \"{KEY}\"\n"))
+        .unwrap();
     let printed = text(&seqrec(&["--config", file.to_str().unwrap()], &[]));
-    assert!(printed.contains("--key-file: the value given looks like a private key, not a file path (not shown)"), "{printed}");
+    assert!(
+        printed.contains("--key-file: the value given looks like a private key, not a file path (not shown)"),
+        "{printed}"
+    );
 }

@@ -191,7 +191,9 @@ pub(super) fn config_problems(config: &RawConfig, rpc_timeout_ms: u64) -> Vec<St
     }
     config.validate().map_or_else(
         |problem| vec![with_setting(&problem, problem.key())],
-        |valid| valid.live_problems(rpc_timeout_ms).iter().map(|problem| with_setting(problem, problem.key())).collect(),
+        |valid| {
+            valid.live_problems(rpc_timeout_ms).iter().map(|problem| with_setting(problem, problem.key())).collect()
+        },
     )
 }
 

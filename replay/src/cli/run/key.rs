@@ -57,7 +57,9 @@ fn check_path(path: &Path, flag: &str) -> Result<(), String> {
 }
 
 pub(super) fn read_key(args: &RunArgs) -> Result<SigningKey, String> {
-    for (path, flag) in [(&args.key_file, "--key-file"), (&args.keystore, "--keystore"), (&args.password_file, "--password-file")] {
+    for (path, flag) in
+        [(&args.key_file, "--key-file"), (&args.keystore, "--keystore"), (&args.password_file, "--password-file")]
+    {
         if let Some(path) = path {
             check_path(path, flag)?;
         }

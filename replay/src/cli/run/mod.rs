@@ -238,11 +238,19 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
     );
     let mut store = match SqliteStore::open_writer(&settings.db) {
         Ok(store) => store,
-        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", redact_keys(&settings.db.display().to_string())))),
+        Err(error) => {
+            return Ok(stop(
+                store_exit(error.kind),
+                &format!("database {}: {error}", redact_keys(&settings.db.display().to_string())),
+            ));
+        }
     };
     // Boot reconciles the projection from the log's state (writes lost in a crash come back).
     if let Err(error) = store.reconcile(&state) {
-        return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", redact_keys(&settings.db.display().to_string()))));
+        return Ok(stop(
+            store_exit(error.kind),
+            &format!("database {}: {error}", redact_keys(&settings.db.display().to_string())),
+        ));
     }
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));

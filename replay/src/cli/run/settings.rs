@@ -9,8 +9,8 @@ use machine::{Address, Config, RawConfig};
 use super::RunArgs;
 use super::args::{config_problems, raw_config};
 use super::key::redact_keys;
-use crate::snapshot_dir::default_dir;
 use crate::checkpointer::{SNAPSHOT_EVERY_MINUTES, SNAPSHOT_EVERY_RECORDS, SNAPSHOTS_KEPT};
+use crate::snapshot_dir::default_dir;
 
 /// The default `--rpc-timeout-ms`.
 const RPC_TIMEOUT_MS: u64 = 10_000;
@@ -226,7 +226,10 @@ impl Settings {
         let number = |value: u64| Ok(value.to_string());
         let core = resolved.map_or_else(core_defaults, |config| Ok(*config));
         let derived = |value: fn(&Config) -> u64| {
-            resolved.map_or_else(|| Err("derived from other settings; not shown while the config is invalid".to_owned()), |config| number(value(config)))
+            resolved.map_or_else(
+                || Err("derived from other settings; not shown while the config is invalid".to_owned()),
+                |config| number(value(config)),
+            )
         };
         match key {
             "rpc_timeout_ms" => number(RPC_TIMEOUT_MS),
