@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn a_run_of_64_hex_digits_is_redacted_in_any_case_and_shorter_ones_are_kept() {
         let upper = KEY.to_uppercase();
-        for text in [format!("0x{KEY}: cannot read"), format!("{upper}"), format!("\"0X{upper}1\" x")] {
+        for text in [format!("0x{KEY}: cannot read"), upper.clone(), format!("\"0X{upper}1\" x")] {
             let redacted = redact_keys(&text);
             assert!(!redacted.to_lowercase().contains(&KEY[..40]), "{redacted}");
             assert!(redacted.contains(REDACTED), "{redacted}");
