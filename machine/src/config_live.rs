@@ -5,7 +5,7 @@
 //! [`RawConfig::validate`](crate::RawConfig::validate), so every recorded log and the
 //! model checker's coarse worlds (one tick per block, a margin of one block) keep
 //! replaying as they did: `seqrec run` applies them before it touches a file
-//! (ARCHITECTURE.md choice 70).
+//! (ARCHITECTURE.md choice 76).
 
 use crate::config::Config;
 use crate::fees::Wei;
