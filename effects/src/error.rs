@@ -22,6 +22,38 @@ pub enum L1Error {
         /// Its message.
         message: String,
     },
+    /// The node's answer is not what the call asks for: not JSON, an empty (`null`)
+    /// result where a value is due, a value of the wrong shape.
+    #[error("malformed answer: {0}")]
+    Malformed(String),
+    /// The answer is too large to be logged as one event (issue 18, item 10): refused
+    /// whole, nothing of it is stepped or logged.
+    #[error(
+        "oversized answer: block {block}'s inbox inputs take {bytes} bytes, over the {limit} one answer may carry (the log's record limit); the read counts as failed"
+    )]
+    Oversized {
+        /// The block whose inputs are too large.
+        block: u64,
+        /// Their size, as an `l1` event would carry them.
+        bytes: u64,
+        /// The most one answer may carry.
+        limit: u64,
+    },
+}
+
+impl L1Error {
+    /// The failure's class, for logs and metrics: `transport`, `timeout`, `node_error`,
+    /// `malformed` or `oversized`.
+    #[must_use]
+    pub fn class(&self) -> &'static str {
+        match self {
+            L1Error::Transport(_) => "transport",
+            L1Error::Timeout { .. } => "timeout",
+            L1Error::Rpc { .. } => "node_error",
+            L1Error::Malformed(_) => "malformed",
+            L1Error::Oversized { .. } => "oversized",
+        }
+    }
 }
 
 /// A failed send.

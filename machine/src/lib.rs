@@ -17,6 +17,7 @@ mod batch_tree;
 mod bytes;
 mod cascade;
 mod config;
+mod config_live;
 mod config_problems;
 mod danger;
 pub mod drive;
@@ -64,6 +65,7 @@ pub use bytes::{Address, Bytes, Hash32, HexError, decode_hex, encode_hex};
 pub use config::{
     Config, ConfigError, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MIN_TIP_WEI, IdentityChange, MAX_MAX_BATCH_BYTES, RawConfig,
 };
+pub use config_live::{LiveConfigError, MAX_MIN_TIP_WEI};
 pub use danger::classify;
 pub use effect::{DbWrite, Effect, ExitCode};
 pub use event::{BatchLanding, Event, Input, RpcCall, SendClass};

@@ -5,10 +5,19 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use replay::cli::{Args, Outcome, execute};
+use replay::cli::{Args, Outcome, execute, redact_keys};
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        // clap's messages repeat the value they refuse: a key given where a number or a
+        // path is expected must not be printed (issue 18, item 8).
+        Err(error) if error.use_stderr() => {
+            let _ = std::io::stderr().write_all(redact_keys(&error.render().to_string()).as_bytes());
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+        Err(error) => error.exit(),
+    };
     let (code, text, to_stderr) = match execute(args) {
         Ok(Outcome::Done(text)) => (ExitCode::SUCCESS, text, false),
         Ok(Outcome::Failed(report)) => (ExitCode::from(1), report, false),

@@ -14,7 +14,7 @@ use alloy::rpc::types::Block;
 use machine::event::{BatchLanding, Input};
 use machine::{BatchNonce, BlockNumber, Bytes, Hash32, WalletNonce};
 
-use super::{BlockFacts, EthL1, input_bytes, l1_error};
+use super::{BlockFacts, EthL1, MAX_BLOCK_INPUT_BYTES, input_bytes, l1_error};
 use crate::error::L1Error;
 
 /// Full blocks asked for in one HTTP request: geth answers a batch of at most 25 MB, and
@@ -146,8 +146,16 @@ impl EthL1 {
             })?;
             for (&number, block) in chunk.iter().zip(blocks) {
                 let block =
-                    block.ok_or_else(|| L1Error::Rpc { code: 0, message: format!("block {number} not found") })?;
-                fetched.push(Arc::new(decode_block(&block, self.inbox, self.from)));
+                    block.ok_or_else(|| L1Error::Malformed(format!("block {number} not found (an empty answer)")))?;
+                let decoded = decode_block(&block, self.inbox, self.from);
+                if decoded.bytes > MAX_BLOCK_INPUT_BYTES {
+                    return Err(L1Error::Oversized {
+                        block: number,
+                        bytes: decoded.bytes as u64,
+                        limit: MAX_BLOCK_INPUT_BYTES as u64,
+                    });
+                }
+                fetched.push(Arc::new(decoded));
             }
         }
         Ok(fetched)

@@ -130,6 +130,12 @@ pub const SYNC_BYTE_BUDGET: usize = 8 * 1024 * 1024;
 /// bounded steps (each durable before the next is read), like the byte budget.
 pub const SYNC_BLOCK_LIMIT: u64 = 1024;
 
+/// The input bytes one block may carry: a block over it (a forged or hostile answer; no
+/// gas limit allows it) is refused as [`L1Error::Oversized`], a failed read, instead of
+/// an `l1` event the log cannot hold (its record limit is 64 MiB, and the record also
+/// holds the step's effects: half of it is left for them). Issue 18, item 10.
+pub const MAX_BLOCK_INPUT_BYTES: usize = 32 * 1024 * 1024;
+
 /// Bytes an input adds to a record beyond its data: block, nonces, hash, tags.
 const INPUT_OVERHEAD: usize = 64;
 
@@ -159,6 +165,18 @@ pub struct EthL1 {
 
 fn l1_error(error: impl std::fmt::Display) -> L1Error {
     L1Error::Transport(error.to_string())
+}
+
+/// A failed JSON-RPC call, classified: the node's own error, an answer that does not
+/// parse or is empty where a value is due (a failed read either way, never a config
+/// problem: issue 18, item 9), or no answer.
+fn rpc_error(error: &alloy::transports::TransportError) -> L1Error {
+    use alloy::transports::RpcError;
+    match error {
+        RpcError::ErrorResp(payload) => L1Error::Rpc { code: payload.code, message: payload.message.to_string() },
+        RpcError::NullResp | RpcError::DeserError { .. } => L1Error::Malformed(error.to_string()),
+        other => L1Error::Transport(other.to_string()),
+    }
 }
 
 impl EthL1 {
@@ -198,14 +216,14 @@ impl EthL1 {
         self
     }
 
-    fn block_on<T, E: std::fmt::Display>(
+    fn block_on<T>(
         &self,
-        call: impl std::future::IntoFuture<Output = Result<T, E>>,
+        call: impl std::future::IntoFuture<Output = Result<T, alloy::transports::TransportError>>,
     ) -> Result<T, L1Error> {
         let timeout = self.timeout;
         match self.runtime.block_on(async { tokio::time::timeout(timeout, call.into_future()).await }) {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(l1_error(error)),
+            Ok(Err(error)) => Err(rpc_error(&error)),
             Err(_) => Err(L1Error::Timeout { ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX) }),
         }
     }
@@ -213,7 +231,7 @@ impl EthL1 {
     fn tag_number(&self, tag: BlockNumberOrTag) -> Result<u64, L1Error> {
         let block = self
             .block_on(self.provider.get_block_by_number(tag))?
-            .ok_or_else(|| L1Error::Rpc { code: 0, message: format!("no {tag} block") })?;
+            .ok_or_else(|| L1Error::Malformed(format!("no {tag} block")))?;
         Ok(block.header.number)
     }
 
@@ -332,7 +350,7 @@ impl L1 for EthL1 {
         let chain_id = self.block_on(self.provider.get_chain_id())?;
         let genesis = self
             .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Number(0)))?
-            .ok_or_else(|| L1Error::Rpc { code: 0, message: "the node has no genesis block".to_owned() })?;
+            .ok_or_else(|| L1Error::Malformed("the node has no genesis block".to_owned()))?;
         Ok(ChainIdentity { chain_id, genesis_hash: Some(Hash32(genesis.header.hash.0)) })
     }
 
@@ -377,7 +395,7 @@ impl L1 for EthL1 {
         // would put batches at shifted wallet nonces, landing them out of order.
         let latest = self
             .block_on(self.provider.get_block_by_number(BlockNumberOrTag::Latest))?
-            .ok_or_else(|| L1Error::Rpc { code: 0, message: "no latest block".to_owned() })?;
+            .ok_or_else(|| L1Error::Malformed("no latest block".to_owned()))?;
         let head = latest.header.number;
         // docs/protocol.md §11.1: the fee observation of the same round. The pending block's base fee
         // follows from the head by EIP-1559's rule; a pre-London chain has none.

@@ -2,11 +2,8 @@
 //! the operator set a safe depth because the node's tag means nothing (dev nodes such as
 //! hardhat's EDR report `safe` = `latest`). ARCHITECTURE.md choice 46.
 
-use std::future::IntoFuture as _;
-
 use alloy::eips::BlockNumberOrTag;
 use alloy::providers::Provider as _;
-use alloy::transports::RpcError;
 
 use super::{BlockFacts, EthL1};
 use crate::error::L1Error;
@@ -42,7 +39,7 @@ impl EthL1 {
         };
         let block = self
             .block_on(self.provider.get_block_by_number(tag))?
-            .ok_or_else(|| L1Error::Rpc { code: 0, message: format!("no {tag} block") })?;
+            .ok_or_else(|| L1Error::Malformed(format!("no {tag} block")))?;
         let facts = BlockFacts {
             timestamp: block.header.timestamp,
             hash: machine::Hash32(block.header.hash.0),
@@ -52,11 +49,12 @@ impl EthL1 {
     }
 
     /// Whether the node's `safe` tag can be trusted as a safe head (checked at boot when
-    /// no safe depth is set). `Err` is a failed call (the node is unreachable: nothing can
-    /// be judged); `Ok(Err(why))` says why the tag is unusable and what to do instead.
+    /// no safe depth is set). `Err` is a failed read (the node is unreachable, answers an
+    /// error, an empty or malformed answer: nothing can be judged); `Ok(Err(why))` is a
+    /// well-formed answer that shows the tag unusable (safe = latest), with what to do.
     ///
     /// # Errors
-    /// The node could not be reached or timed out.
+    /// A failed read.
     pub fn check_safe_tag(&self) -> Result<Result<(), String>, L1Error> {
         const HINT: &str = "start `seqrec run` with `--safe-depth N` (or SEQREC_SAFE_DEPTH), which takes latest − N \
                             as the safe head: N = 64 is about mainnet's finality, and N must be at least the \
@@ -65,23 +63,25 @@ impl EthL1 {
             return Ok(Ok(()));
         }
         // `safe` first, then `latest`: on a sound node a block mined between the two reads
-        // only widens the gap, so equality is never a race.
-        let timeout = self.timeout;
-        let read = self.runtime.block_on(async {
-            tokio::time::timeout(timeout, self.provider.get_block_by_number(BlockNumberOrTag::Safe).into_future()).await
-        });
-        let safe = match read {
-            Ok(Ok(Some(block))) => block.header.number,
-            Ok(Ok(None)) => return Ok(Err(format!("the node has no `safe` block; {HINT}"))),
-            // The node answered with an error: it does not know the tag.
-            Ok(Err(RpcError::ErrorResp(payload))) => {
-                return Ok(Err(format!(
-                    "the node refuses the `safe` block tag (rpc error {}: {}); {HINT}",
-                    payload.code, payload.message
+        // only widens the gap, so equality is never a race. An error or an empty answer
+        // is a failed read, not a verdict on the tag: a flaky node or proxy answers so at
+        // one contact and not the next, and exiting 78 for it would stop the service for
+        // good (issue 18, item 9). A node that never serves the tag fails every contact,
+        // each time saying so and what to do.
+        let safe = match self.block_on(self.provider.get_block_by_number(BlockNumberOrTag::Safe)) {
+            Ok(Some(block)) => block.header.number,
+            Ok(None) => {
+                return Err(L1Error::Malformed(format!(
+                    "the node has no `safe` block (an empty answer); if this lasts, {HINT}"
                 )));
             }
-            Ok(Err(error)) => return Err(L1Error::Transport(error.to_string())),
-            Err(_) => return Err(L1Error::Timeout { ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX) }),
+            Err(L1Error::Rpc { code, message }) => {
+                return Err(L1Error::Rpc {
+                    code,
+                    message: format!("the node refuses the `safe` block tag ({message}); if this lasts, {HINT}"),
+                });
+            }
+            Err(error) => return Err(error),
         };
         let latest = self.block_on(self.provider.get_block_number())?;
         // At genesis nothing tells a dev node from a fresh chain; later, a safe head at the

@@ -153,4 +153,104 @@ fn the_anchor_leaves_a_nonce_for_the_next_batch() {
         assert_eq!(raw.validate().map(|_| ()), expected, "anchor {anchor}");
         assert_eq!(raw.problems(), expected.err().into_iter().collect::<Vec<_>>(), "anchor {anchor}");
     }
+/// Issue 18, item 12: the live rules (`Config::live_problems`, applied by `seqrec run`, not
+/// by `validate`) as a table, each at its boundary and at its type's maximum, with the key
+/// (so the flag) to change. Defaults: margin 300 blocks × 12 s = 3,600,000 ms, stale
+/// window 600 × 12 s = 7,200,000 ms.
+#[test]
+fn every_live_rule_at_its_boundary() {
+    use crate::config_live::{LiveConfigError as L, MAX_MIN_TIP_WEI};
+    use crate::fees::Wei;
+    const TIMEOUT: u64 = 10_000;
+    let margin_ms = 3_600_000;
+    type Row = (RawConfig, u64, Vec<L>);
+    let with = |change: fn(&mut RawConfig)| {
+        let mut config = raw(&[]);
+        change(&mut config);
+        config
+    };
+    let rows: Vec<Row> = vec![
+        (raw(&[]), TIMEOUT, vec![]),
+        (raw(&[("detector_interval_ms", margin_ms - 1)]), TIMEOUT, vec![]),
+        (
+            raw(&[("detector_interval_ms", margin_ms)]),
+            TIMEOUT,
+            vec![L::DetectorIntervalNotBelowMargin { interval_ms: margin_ms, margin_ms }],
+        ),
+        (
+            raw(&[("detector_interval_ms", i64::MAX as u64)]),
+            TIMEOUT,
+            vec![L::DetectorIntervalNotBelowMargin { interval_ms: i64::MAX as u64, margin_ms }],
+        ),
+        (raw(&[("submit_interval_ms", margin_ms - 1)]), TIMEOUT, vec![]),
+        (
+            raw(&[("submit_interval_ms", u64::MAX)]),
+            TIMEOUT,
+            vec![L::SubmitIntervalNotBelowMargin { interval_ms: u64::MAX, margin_ms }],
+        ),
+        (with(|config| config.resubmit_after_blocks = Some(300)), TIMEOUT, vec![]),
+        (
+            with(|config| config.resubmit_after_blocks = Some(301)),
+            TIMEOUT,
+            vec![L::ResubmitAfterAboveMargin { resubmit_after_blocks: 301, margin_blocks: 300 }],
+        ),
+        (
+            with(|config| config.resubmit_after_blocks = Some(u64::MAX)),
+            TIMEOUT,
+            vec![L::ResubmitAfterAboveMargin { resubmit_after_blocks: u64::MAX, margin_blocks: 300 }],
+        ),
+        (raw(&[]), 7_199_999, vec![]),
+        (
+            raw(&[]),
+            7_200_000,
+            vec![L::RpcTimeoutNotBelowStaleWindow { timeout_ms: 7_200_000, stale_window_ms: 7_200_000 }],
+        ),
+        (
+            raw(&[]),
+            u64::MAX,
+            vec![L::RpcTimeoutNotBelowStaleWindow { timeout_ms: u64::MAX, stale_window_ms: 7_200_000 }],
+        ),
+        (with(|config| config.min_tip_wei = Some(MAX_MIN_TIP_WEI)), TIMEOUT, vec![]),
+        (
+            with(|config| config.min_tip_wei = Some(Wei(u128::MAX))),
+            TIMEOUT,
+            vec![L::MinTipTooHigh { min_tip: Wei(u128::MAX), max: MAX_MIN_TIP_WEI }],
+        ),
+        // Every live rule at once, in the order of the config's fields.
+        (
+            {
+                let mut config = raw(&[("detector_interval_ms", u64::MAX), ("submit_interval_ms", u64::MAX)]);
+                config.resubmit_after_blocks = Some(u64::MAX);
+                config.min_tip_wei = Some(Wei(u128::MAX));
+                config
+            },
+            u64::MAX,
+            vec![
+                L::DetectorIntervalNotBelowMargin { interval_ms: u64::MAX, margin_ms },
+                L::SubmitIntervalNotBelowMargin { interval_ms: u64::MAX, margin_ms },
+                L::MinTipTooHigh { min_tip: Wei(u128::MAX), max: MAX_MIN_TIP_WEI },
+                L::ResubmitAfterAboveMargin { resubmit_after_blocks: u64::MAX, margin_blocks: 300 },
+                L::RpcTimeoutNotBelowStaleWindow { timeout_ms: u64::MAX, stale_window_ms: 7_200_000 },
+            ],
+        ),
+    ];
+    for (config, timeout, expected) in rows {
+        let valid = config.validate().unwrap_or_else(|error| panic!("the core accepts {config:?}: {error}"));
+        assert_eq!(valid.live_problems(timeout), expected, "row {config:?}, timeout {timeout}");
+    }
+    // Each names the setting to change.
+    let keys: Vec<&str> = [
+        L::DetectorIntervalNotBelowMargin { interval_ms: 0, margin_ms: 0 },
+        L::SubmitIntervalNotBelowMargin { interval_ms: 0, margin_ms: 0 },
+        L::ResubmitAfterAboveMargin { resubmit_after_blocks: 0, margin_blocks: 0 },
+        L::RpcTimeoutNotBelowStaleWindow { timeout_ms: 0, stale_window_ms: 0 },
+        L::MinTipTooHigh { min_tip: Wei(0), max: Wei(0) },
+    ]
+    .iter()
+    .map(L::key)
+    .collect();
+    assert_eq!(
+        keys,
+        ["detector_interval_ms", "submit_interval_ms", "resubmit_after_blocks", "rpc_timeout_ms", "min_tip_wei"]
+    );
 }

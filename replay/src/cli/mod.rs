@@ -22,6 +22,7 @@ use clap::{Parser, Subcommand};
 pub use convert::record;
 pub use input::{Loaded, load, run_script};
 pub use projection::SealError;
+pub use run::redact_keys;
 pub use verify::{LogReplay, ReplayOptions, run_log, run_log_with};
 
 use crate::log::LogError;

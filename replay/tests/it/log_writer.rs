@@ -179,3 +179,36 @@ fn a_full_disk_leaves_no_torn_tail() {
     assert!(records.1.is_none(), "the log ends in a whole record: {:?}", records.1);
     assert_eq!(records.0.len(), appended, "every acknowledged record is there");
 }
+
+/// Issue 18, item 10: the largest `l1` answer the adapter passes on (one block's inbox
+/// inputs at `effects::eth::MAX_BLOCK_INPUT_BYTES`, as many small inputs or one big one)
+/// is a record the log holds with room for the step's effects; the adapter refuses a
+/// larger block as an `oversized` failed read instead of handing the writer a record it
+/// must refuse (which stopped every boot with `LogFailed`).
+#[test]
+fn the_largest_l1_answer_the_adapter_passes_on_fits_one_record() {
+    use machine::event::{Input, L1};
+    use machine::{BlockNumber, UnixMillis};
+    let path = scratch("largest-l1").join("l1.seqlog");
+    let limit = effects::eth::MAX_BLOCK_INPUT_BYTES;
+    // As the adapter counts them: each input's data plus 64 bytes.
+    let one = vec![Input::Direct { block: BlockNumber(7), data: Bytes(vec![0xab; limit - 64]) }];
+    let many = (0..limit / 4096).map(|_| Input::Direct { block: BlockNumber(7), data: Bytes(vec![0xcd; 4096 - 64]) });
+    for inputs in [one, many.collect()] {
+        let _ = std::fs::remove_file(&path);
+        let mut writer = LogWriter::create(&path, &Header::new(Hash32::default()), FsyncPolicy::EveryRecord).unwrap();
+        let event = Event::L1(L1 {
+            now_ms: UnixMillis(1),
+            safe_block: BlockNumber(7),
+            safe_timestamp: 1,
+            inputs,
+            from_block: None,
+            safe_hash: None,
+            parent_hash: None,
+            partial: false,
+        });
+        writer.append(&event, &[]).unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size < u64::from(MAX_BODY_LEN) * 3 / 4, "{size} bytes: little room left for the effects");
+    }
+}

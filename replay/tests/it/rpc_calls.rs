@@ -3,10 +3,7 @@
 //! and per HTTP request. Prints calls per minute (`--nocapture`; BENCHMARKS.md has them).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +12,7 @@ use crate::live::{
     DEV_KEY, Miner, Process, anvil, assert_replays, poll, quantity, rpc_result, run_args, scratch, seqrec, start_run,
     stop_cleanly, trace,
 };
+use crate::proxy::{Hook, Proxy};
 
 /// A full-block fetch is counted under this name as well as under its method.
 const FULL_BLOCKS: &str = "eth_getBlockByNumber(full)";
@@ -24,39 +22,30 @@ const BATCHES: &str = "http batch requests";
 
 type Counts = Arc<Mutex<BTreeMap<String, u64>>>;
 
-/// An HTTP/1.1 proxy to anvil that counts JSON-RPC calls by method.
+/// A proxy to anvil (`proxy.rs`) that counts JSON-RPC calls by method.
 struct CountingProxy {
-    port: u16,
+    proxy: Proxy,
     counts: Counts,
-    stop: Arc<AtomicBool>,
+}
+
+/// The proxy's hook: counts each request, answers none itself.
+struct Counting(Counts);
+
+impl Hook for Counting {
+    fn answer(&self, body: &[u8]) -> Option<Vec<u8>> {
+        count(&self.0, body);
+        None
+    }
 }
 
 impl CountingProxy {
     fn start(target: &str) -> CountingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let target = target.trim_start_matches("http://").to_owned();
-        let (counts, stop) = (Counts::default(), Arc::new(AtomicBool::new(false)));
-        let (thread_counts, thread_stop) = (Arc::clone(&counts), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            while !thread_stop.load(Ordering::Relaxed) {
-                let Ok((client, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(2));
-                    continue;
-                };
-                let (target, counts) = (target.clone(), Arc::clone(&thread_counts));
-                std::thread::spawn(move || {
-                    let _ = client.set_nonblocking(false);
-                    let _ = serve(client, &target, &counts);
-                });
-            }
-        });
-        CountingProxy { port, counts, stop }
+        let counts = Counts::default();
+        CountingProxy { proxy: Proxy::start(target, Arc::new(Counting(Arc::clone(&counts)))), counts }
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.proxy.url()
     }
 
     /// The calls made during `window`, and the blocks anvil mined meanwhile.
@@ -67,56 +56,6 @@ impl CountingProxy {
         std::thread::sleep(window);
         let counts = self.counts.lock().unwrap().clone();
         (counts, head() - before)
-    }
-}
-
-impl Drop for CountingProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-/// One HTTP message: its head lines and body (framed by `content-length`, as anvil and
-/// alloy's client both send).
-fn read_message(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
-    let (mut head, mut length) = (String::new(), 0usize);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = value.trim().parse().ok()?;
-        }
-        head.push_str(&line);
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((head, body))
-}
-
-/// Forwards each request on one client connection to anvil over one connection of its own.
-fn serve(client: TcpStream, target: &str, counts: &Counts) -> Option<()> {
-    let mut client_reader = BufReader::new(client.try_clone().ok()?);
-    let mut client = client;
-    let upstream = TcpStream::connect(target).ok()?;
-    let mut upstream_reader = BufReader::new(upstream.try_clone().ok()?);
-    let mut upstream = upstream;
-    loop {
-        let (head, body) = read_message(&mut client_reader)?;
-        count(counts, &body);
-        upstream.write_all(head.as_bytes()).ok()?;
-        upstream.write_all(&body).ok()?;
-        let (answer, answer_body) = read_message(&mut upstream_reader)?;
-        client.write_all(answer.as_bytes()).ok()?;
-        client.write_all(&answer_body).ok()?;
-        // The tests' own plain calls read the answer until the connection closes.
-        if head.to_ascii_lowercase().contains("connection: close") {
-            return Some(());
-        }
     }
 }
 

@@ -181,20 +181,29 @@ pub(super) fn raw_config(settings: &Settings, submitter: Address) -> Result<RawC
 }
 
 /// Every rule of the core's config that fails, each with the setting to change
-/// (`RawConfig::problems`): an operator fixes them all in one go.
-pub(super) fn config_problems(config: &RawConfig) -> Vec<String> {
-    config
-        .problems()
-        .iter()
-        .map(|problem| {
-            let key = problem.key();
-            format!(
-                "{problem} (set by --{}, SEQREC_{} or `{key}` in the --config file)",
-                key.replace('_', "-"),
-                key.to_uppercase()
-            )
-        })
-        .collect()
+/// (`RawConfig::problems`), then, for a config the core accepts, every live rule
+/// (`Config::live_problems`: the safety net's cadences, the RPC timeout against the stale
+/// window, the tip floor): an operator fixes them all in one go.
+pub(super) fn config_problems(config: &RawConfig, rpc_timeout_ms: u64) -> Vec<String> {
+    let core = config.problems();
+    if !core.is_empty() {
+        return core.iter().map(|problem| with_setting(problem, problem.key())).collect();
+    }
+    config.validate().map_or_else(
+        |problem| vec![with_setting(&problem, problem.key())],
+        |valid| {
+            valid.live_problems(rpc_timeout_ms).iter().map(|problem| with_setting(problem, problem.key())).collect()
+        },
+    )
+}
+
+/// A rule that fails, with the flag, variable and config file key that set `key`.
+fn with_setting(problem: &dyn std::fmt::Display, key: &str) -> String {
+    format!(
+        "{problem} (set by --{}, SEQREC_{} or `{key}` in the --config file)",
+        key.replace('_', "-"),
+        key.to_uppercase()
+    )
 }
 
 /// The RPC endpoint must be an http(s) URL with a host, and calls need a positive timeout.

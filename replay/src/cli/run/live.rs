@@ -45,7 +45,7 @@ pub(super) struct Live {
 impl L1 for Live {
     fn chain_id(&mut self) -> Result<ChainIdentity, effects::L1Error> {
         let identity = self.l1.chain_id();
-        self.rpc("chain_id", identity.is_ok());
+        self.rpc("chain_id", identity.as_ref().err().map(effects::L1Error::class));
         let identity = identity?;
         // The node was down when `run` started: its `safe` tag is judged at the first
         // contact instead, before the core reads anything from it.
@@ -63,17 +63,17 @@ impl L1 for Live {
     }
     fn sync_safe(&mut self, from_block: BlockNumber) -> Result<SafeSync, effects::L1Error> {
         let answer = self.l1.sync_safe(from_block);
-        self.rpc("sync_safe", answer.is_ok());
+        self.rpc("sync_safe", answer.as_ref().err().map(effects::L1Error::class));
         answer
     }
     fn wallet(&mut self) -> Result<WalletCounts, effects::L1Error> {
         let answer = self.l1.wallet();
-        self.rpc("wallet", answer.is_ok());
+        self.rpc("wallet", answer.as_ref().err().map(effects::L1Error::class));
         answer
     }
     fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, effects::L1Error> {
         let answer = self.l1.unsafe_landings();
-        self.rpc("unsafe_landings", answer.is_ok());
+        self.rpc("unsafe_landings", answer.as_ref().err().map(effects::L1Error::class));
         answer
     }
     fn send_batch(
@@ -85,12 +85,12 @@ impl L1 for Live {
         min_gas: Option<u64>,
     ) -> Result<Signed, SendError> {
         let answer = self.l1.send_batch(chain_id, w_nonce, wire, bid, min_gas);
-        self.rpc("send_batch", answer.is_ok());
+        self.rpc("send_batch", answer.as_ref().err().map(send_class));
         answer
     }
     fn send_noop(&mut self, chain_id: u64, w_nonce: WalletNonce, bid: Option<Bid>) -> Result<Signed, SendError> {
         let answer = self.l1.send_noop(chain_id, w_nonce, bid);
-        self.rpc("send_noop", answer.is_ok());
+        self.rpc("send_noop", answer.as_ref().err().map(send_class));
         answer
     }
 }
@@ -161,11 +161,16 @@ impl LogSink for Live {
     }
 }
 
+/// A failed send's class, for the metrics.
+fn send_class(error: &SendError) -> &'static str {
+    error.class().map_or("wrong_chain", machine::SendClass::name)
+}
+
 impl Live {
-    /// Counts one call of the L1 port for `--metrics`.
-    fn rpc(&self, method: &'static str, ok: bool) {
+    /// Counts one call of the L1 port for `--metrics`, with the class of its failure.
+    fn rpc(&self, method: &'static str, failed: Option<&'static str>) {
         if let Some(metrics) = &self.metrics {
-            metrics.rpc(method, ok);
+            metrics.rpc(method, failed);
         }
     }
 

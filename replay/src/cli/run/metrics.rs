@@ -113,7 +113,7 @@ impl Metrics {
         r.register("sends", "Transactions signed and sent, by kind (batch, noop)", metrics.sends.clone());
         r.register("send_failures", "Sends the node refused, by class", metrics.send_failures.clone());
         r.register("rpc_calls", "Calls of the L1 port, by method", metrics.rpc_calls.clone());
-        r.register("rpc_errors", "Failed calls of the L1 port, by method", metrics.rpc_errors.clone());
+        r.register("rpc_errors", "Failed calls of the L1 port, by method and class", metrics.rpc_errors.clone());
         r.register("decisions", "Startup decisions taken, by kind", metrics.decisions.clone());
         r.register("exits", "Exits asked by the core, by code", metrics.exits.clone());
         r.register("log_append_seconds", "Time to append one record durably", metrics.append_seconds.clone());
@@ -202,12 +202,12 @@ impl Metrics {
         }
     }
 
-    /// One call of the L1 port `method`, failed or not.
-    pub(super) fn rpc(&self, method: &'static str, ok: bool) {
-        let labels = vec![("method", method.to_owned())];
-        self.rpc_calls.get_or_create(&labels).inc();
-        if !ok {
-            self.rpc_errors.get_or_create(&labels).inc();
+    /// One call of the L1 port `method`, and the class of its failure if it failed
+    /// (`L1Error::class`, or a send's class).
+    pub(super) fn rpc(&self, method: &'static str, failed: Option<&'static str>) {
+        self.rpc_calls.get_or_create(&vec![("method", method.to_owned())]).inc();
+        if let Some(class) = failed {
+            self.rpc_errors.get_or_create(&vec![("method", method.to_owned()), ("class", class.to_owned())]).inc();
         }
     }
 

@@ -28,6 +28,7 @@ mod metrics;
 mod settings;
 
 pub(crate) use args::RunArgs;
+pub use key::redact_keys;
 
 use self::args::{check_rpc, config_problems, raw_config};
 use self::key::read_key;
@@ -38,9 +39,9 @@ use self::settings::{Settings, settings};
 use super::{CliError, Outcome};
 
 /// Start-up failures outside the core, every one listed, with the core's exit status
-/// they deserve.
+/// they deserve; nothing in them may repeat a key (`redact_keys`).
 fn stop_all(code: ExitCode, problems: &[String]) -> Outcome {
-    let mut text: String = problems.iter().map(|problem| format!("seqrec run: {problem}\n")).collect();
+    let mut text: String = problems.iter().map(|problem| format!("seqrec run: {}\n", redact_keys(problem))).collect();
     text.push_str(&format!("seqrec run: exit {} ({})\n", code.name(), effects::exit_status(code)));
     Outcome::Exit { status: effects::exit_status(code), text }
 }
@@ -76,7 +77,7 @@ fn open_log(
 ) -> Result<Resumed<RunLog>, Outcome> {
     let refused = |error: LogError| {
         let code = if matches!(error, LogError::Locked { .. }) { ExitCode::Retry } else { ExitCode::Refuse };
-        stop(code, &format!("log {}: {error}", path.display()))
+        stop(code, &format!("log {}: {error}", redact_keys(&path.display().to_string())))
     };
     let header = Header::new(config_digest(config));
     let policy = FsyncPolicy::EveryRecord;
@@ -176,7 +177,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let submitter = key.as_ref().map_or_else(machine::Address::default, effects::eth::SigningKey::address);
     let config = raw_config(&settings, submitter).map_err(|message| problems.push(message)).ok();
     if let Some(config) = &config {
-        problems.extend(config_problems(config));
+        problems.extend(config_problems(config, settings.rpc_timeout_ms));
     }
     if let Err(message) = init_logging(settings.json_logs, settings.args.log_level.as_deref()) {
         problems.push(message);
@@ -191,7 +192,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
         Some(addr) => {
             let metrics = Arc::new(Metrics::new());
             if let Err(message) = metrics::serve(addr, Arc::clone(&metrics)) {
-                return Ok(stop(ExitCode::ConfigInvalid, &message));
+                return Ok(stop(ExitCode::ConfigInvalid, &redact_keys(&message)));
             }
             Some(metrics)
         }
@@ -200,7 +201,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
     let inbox = config.inbox.unwrap_or_default();
     let l1 = match EthL1::connect(&settings.rpc, key, inbox, Duration::from_millis(settings.rpc_timeout_ms)) {
         Ok(l1) => l1.with_safe_depth(args.safe_depth),
-        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &format!("--rpc: {message}"))),
+        Err(message) => return Ok(stop(ExitCode::ConfigInvalid, &redact_keys(&format!("--rpc: {message}")))),
     };
     // Choice 46: the safe head's source is judged before any file is touched. An
     // unreachable node cannot be judged: the core's boot rules apply (a warm node admits
@@ -237,11 +238,19 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
     );
     let mut store = match SqliteStore::open_writer(&settings.db) {
         Ok(store) => store,
-        Err(error) => return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", settings.db.display()))),
+        Err(error) => {
+            return Ok(stop(
+                store_exit(error.kind),
+                &format!("database {}: {error}", redact_keys(&settings.db.display().to_string())),
+            ));
+        }
     };
     // Boot reconciles the projection from the log's state (writes lost in a crash come back).
     if let Err(error) = store.reconcile(&state) {
-        return Ok(stop(store_exit(error.kind), &format!("database {}: {error}", settings.db.display())));
+        return Ok(stop(
+            store_exit(error.kind),
+            &format!("database {}: {error}", redact_keys(&settings.db.display().to_string())),
+        ));
     }
     let shutdown = Arc::new(AtomicBool::new(false));
     watch_signals(Arc::clone(&shutdown));

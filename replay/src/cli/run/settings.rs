@@ -4,8 +4,13 @@
 
 use std::path::PathBuf;
 
+use machine::{Address, Config, RawConfig};
+
 use super::RunArgs;
+use super::args::{config_problems, raw_config};
+use super::key::redact_keys;
 use crate::checkpointer::{SNAPSHOT_EVERY_MINUTES, SNAPSHOT_EVERY_RECORDS, SNAPSHOTS_KEPT};
+use crate::snapshot_dir::default_dir;
 
 /// The default `--rpc-timeout-ms`.
 const RPC_TIMEOUT_MS: u64 = 10_000;
@@ -176,16 +181,25 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 impl Settings {
     /// The effective settings as a TOML document a `--config` file could hold, each line
-    /// commented with its source; unset settings as comments with the default that
-    /// applies. The key is never shown: only where it comes from.
+    /// commented with its source; a setting not given shows the value that applies (the
+    /// core's default resolved as `Config::validate` resolves it, a derived one included),
+    /// and one without a value is a comment saying what its absence means. The key is
+    /// never shown, only where it comes from; every line goes through `redact_keys`.
     pub(super) fn render(&self) -> String {
         let values = serde_json::to_value(&self.args).unwrap_or_default();
+        let raw = raw_config(self, Address::default());
+        let resolved = raw.as_ref().ok().and_then(|raw| raw.validate().ok());
+        let problems = match &raw {
+            Ok(raw) => config_problems(raw, self.rpc_timeout_ms),
+            Err(problem) => vec![problem.clone()],
+        };
         let mut out = String::from("# seqrec run: effective settings (flag > environment > config file > default)\n");
         for (key, source) in &self.sources {
-            let value = values.get(*key).filter(|value| !value.is_null() && **value != serde_json::Value::Bool(false));
-            match value {
-                Some(value) => out.push_str(&format!("{key} = {value}  # {}\n", source.name())),
-                None => out.push_str(&format!("# {key}: {}\n", default_of(key))),
+            let given = values.get(*key).filter(|value| !value.is_null() && **value != serde_json::Value::Bool(false));
+            match (given, self.default_value(key, resolved.as_ref())) {
+                (Some(value), _) => out.push_str(&format!("{key} = {value}  # {}\n", source.name())),
+                (None, Ok(value)) => out.push_str(&format!("{key} = {value}  # default\n")),
+                (None, Err(absent)) => out.push_str(&format!("# {key}: {absent}\n")),
             }
         }
         let key = if self.args.key_file.is_some() {
@@ -198,27 +212,76 @@ impl Settings {
             "none given: run needs --key-file, --keystore or SEQREC_KEY"
         };
         out.push_str(&format!("# the signing key: {key}\n"));
-        out
+        for problem in problems {
+            out.push_str(&format!("# problem: {problem}\n"));
+        }
+        redact_keys(&out)
+    }
+
+    /// The value that applies to `key` when it is not given, as TOML, or what its absence
+    /// means. The core's settings come from `resolved` (the boot config after
+    /// `Config::validate`); while the config is invalid, a setting derived from others is
+    /// not shown.
+    fn default_value(&self, key: &str, resolved: Option<&Config>) -> Result<String, String> {
+        let number = |value: u64| Ok(value.to_string());
+        let core = resolved.map_or_else(core_defaults, |config| Ok(*config));
+        let derived = |value: fn(&Config) -> u64| {
+            resolved.map_or_else(
+                || Err("derived from other settings; not shown while the config is invalid".to_owned()),
+                |config| number(value(config)),
+            )
+        };
+        match key {
+            "rpc_timeout_ms" => number(RPC_TIMEOUT_MS),
+            "snapshot_every_records" => number(SNAPSHOT_EVERY_RECORDS),
+            "snapshot_every_minutes" => number(SNAPSHOT_EVERY_MINUTES),
+            "snapshots_kept" => Ok(SNAPSHOTS_KEPT.to_string()),
+            "log_format" => Ok("\"text\"".to_owned()),
+            "metrics" => Err("not set: no metrics server".to_owned()),
+            "metrics_linger_ms" => number(0),
+            "log_level" => match std::env::var("RUST_LOG") {
+                Ok(filter) => Err(format!("not set: RUST_LOG applies ({filter:?})")),
+                Err(_) => Ok("\"info\"".to_owned()),
+            },
+            "snapshot_dir" => Ok(toml_string(&default_dir(&self.log).display().to_string())),
+            "segment_bytes" if self.log.is_dir() || self.log.as_os_str().to_string_lossy().ends_with('/') => {
+                number(crate::log::SEGMENT_BYTES)
+            }
+            "segment_bytes" => Err("not used: --log is a single file (segments need a directory)".to_owned()),
+            "key_file" | "keystore" | "password_file" => Err("not set".to_owned()),
+            "safe_depth" => Err("not set: the node's `safe` tag is used".to_owned()),
+            "max_fee_cap_wei" => Err("not set: no cap".to_owned()),
+            "l1_read_stale_after_blocks" => derived(Config::l1_read_stale_after_blocks),
+            "prune_after_blocks" => derived(Config::prune_after_blocks),
+            _ => {
+                let core = core.map_err(|error| format!("the core's default (unknown: {error})"))?;
+                match key {
+                    "max_wait_blocks" => number(core.max_wait_blocks()),
+                    "preemptive_margin_blocks" => number(core.preemptive_margin_blocks()),
+                    "seconds_per_block" => number(core.seconds_per_block()),
+                    "confirmation_depth" => number(core.confirmation_depth()),
+                    "detector_interval_ms" => number(core.detector_interval_ms()),
+                    "submit_interval_ms" => number(core.submit_interval_ms()),
+                    "max_batch_bytes" => number(core.max_batch_bytes()),
+                    "start_block" => number(core.start_block().0),
+                    "min_tip_wei" => Ok(core.min_tip_wei().0.to_string()),
+                    "flush_cap_multiplier" => number(core.flush_cap_multiplier()),
+                    "resubmit_after_blocks" => number(core.resubmit_after_blocks()),
+                    "adopt_l1_history" => Ok(core.adopt_l1_history().to_string()),
+                    _ => Err("the core's default (docs/protocol.md §3)".to_owned()),
+                }
+            }
+        }
     }
 }
 
-/// What applies when `key` is not set.
-fn default_of(key: &str) -> String {
-    match key {
-        "rpc_timeout_ms" => format!("default {RPC_TIMEOUT_MS}"),
-        "snapshot_every_records" => format!("default {SNAPSHOT_EVERY_RECORDS}"),
-        "snapshot_every_minutes" => format!("default {SNAPSHOT_EVERY_MINUTES}"),
-        "snapshots_kept" => format!("default {SNAPSHOTS_KEPT}"),
-        "log_format" => "default \"text\"".to_owned(),
-        "metrics" => "not set: no metrics server".to_owned(),
-        "metrics_linger_ms" => "default 0".to_owned(),
-        "log_level" => "default RUST_LOG, else \"info\"".to_owned(),
-        "snapshot_dir" => "default <log>.snapshots".to_owned(),
-        "segment_bytes" => format!("default {} (a directory --log only)", crate::log::SEGMENT_BYTES),
-        "adopt_l1_history" => "default false".to_owned(),
-        "key_file" | "keystore" | "password_file" => "not set".to_owned(),
-        "safe_depth" => "not set: the node's `safe` tag is used".to_owned(),
-        "max_fee_cap_wei" => "not set: no cap".to_owned(),
-        _ => "the core's default (docs/protocol.md §3; `seqrec audit` shows the boot config)".to_owned(),
-    }
+/// The core's defaults: a boot config with only its required fields.
+fn core_defaults() -> Result<Config, machine::ConfigError> {
+    let address = Some(Address::default());
+    RawConfig { chain_id: Some(0), batch_submitter: address, inbox: address, ..RawConfig::default() }.validate()
+}
+
+/// `text` as a TOML string.
+fn toml_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
 }
