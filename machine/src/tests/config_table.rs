@@ -153,6 +153,8 @@ fn the_anchor_leaves_a_nonce_for_the_next_batch() {
         assert_eq!(raw.validate().map(|_| ()), expected, "anchor {anchor}");
         assert_eq!(raw.problems(), expected.err().into_iter().collect::<Vec<_>>(), "anchor {anchor}");
     }
+}
+
 /// Issue 18, item 12: the live rules (`Config::live_problems`, applied by `seqrec run`, not
 /// by `validate`) as a table, each at its boundary and at its type's maximum, with the key
 /// (so the flag) to change. Defaults: margin 300 blocks × 12 s = 3,600,000 ms, stale
