@@ -52,15 +52,14 @@ struct Asked {
 /// Logs each step of the run loop at the level its content deserves.
 #[derive(Debug, Default)]
 pub(super) struct StepLog {
-    steps: u64,
     asked: HashMap<WalletNonce, Asked>,
 }
 
 impl StepLog {
-    /// Logs the step that `event` caused, `state` being the state after it.
-    pub(super) fn stepped(&mut self, state: &State, event: &Event, step: &Step) {
-        self.steps += 1;
-        let (step_number, generation) = (self.steps, state.generation());
+    /// Logs the step that `event` caused, `state` being the state after it; `seq` is the
+    /// event's 0-based number in the whole log, the `#N` of `seqrec audit` and `trace`.
+    pub(super) fn stepped(&mut self, seq: u64, state: &State, event: &Event, step: &Step) {
+        let (step_number, generation) = (seq, state.generation());
         self.outcome(event, step_number);
         for note in &step.notes {
             let danger = note.danger.map_or("", Danger::name);
