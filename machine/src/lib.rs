@@ -66,9 +66,9 @@ pub use config::{
 pub use danger::classify;
 pub use effect::{DbWrite, Effect, ExitCode};
 pub use event::{BatchLanding, Event, Input, RpcCall, SendClass};
-pub use fees::{Bid, BidReason, FeeView, Wei, min_gas};
+pub use fees::{Bid, BidReason, FeeView, Wei, grouped, gwei_text, min_gas};
 pub use flush::{Fees, noop_fees};
-pub use scheduler::Scheduler;
+pub use scheduler::{Scheduler, stale_by_inclusion};
 pub use state::{L1View, STATE_LAYOUT, Slot, State, WalletBook};
 pub use step::{Step, step};
 pub use units::{BatchIndex, BatchNonce, BlockNumber, OpId, UnixMillis, WalletNonce};

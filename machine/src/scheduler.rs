@@ -39,7 +39,7 @@ pub(crate) enum Judgement {
 /// Is a batch with first-frame safe block `first_frame` stale when included at `inclusion`?
 /// A batch with no frames is never stale (docs/protocol.md §1).
 #[must_use]
-pub(crate) fn stale_by_inclusion(
+pub fn stale_by_inclusion(
     inclusion: BlockNumber,
     first_frame: Option<BlockNumber>,
     max_wait_blocks: u64,

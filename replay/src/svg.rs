@@ -294,12 +294,18 @@ fn draw(title: &str, incident: &Incident) -> String {
 
     let heads: Vec<u64> = samples.iter().filter_map(|s| s.safe_block).collect();
     let (head_lo, head_hi) = (heads.iter().copied().min().unwrap_or(0), heads.iter().copied().max().unwrap_or(1));
-    let max_wait_hi = lives.iter().filter_map(|life| life.limits.map(|(_, max_wait)| max_wait)).max().unwrap_or(0);
-    // A tenth of headroom keeps the max wait's label inside the panel.
-    let age_max = samples.iter().filter_map(|s| s.age_blocks).max().unwrap_or(0).max(max_wait_hi);
-    let age_hi = age_max.saturating_add(age_max / 10 + 1);
+    // The age axis is scaled to the ages drawn; a boot's danger threshold and max wait
+    // widen it only when they are near (within half again of the oldest age), else they
+    // are named above the panel instead of squashing the curve to its floor.
+    let age_data = samples.iter().filter_map(|s| s.age_blocks).max().unwrap_or(0);
+    let limits = lives.iter().filter_map(|life| life.limits).flat_map(|(threshold, max_wait)| [threshold, max_wait]);
+    let near = |level: &u64| age_data == 0 || *level <= age_data.saturating_add(age_data / 2);
+    let age_max = limits.clone().filter(near).fold(age_data, u64::max);
+    // A tenth of headroom keeps the highest label inside the panel.
+    let (age_step, age_hi) = nice_axis(age_max.saturating_add(age_max / 10).max(1));
+    let off_scale: Vec<u64> = limits.filter(|level| *level > age_hi).collect();
     let y_head = |b: u64| head_top + PANEL - PANEL * (b - head_lo) as f64 / ((head_hi - head_lo).max(1)) as f64;
-    let y_age = |a: u64| age_top + PANEL - PANEL * a as f64 / age_hi as f64;
+    let y_age = |a: u64| age_top + PANEL - PANEL * a.min(age_hi) as f64 / age_hi as f64;
     let fee_values =
         base_fees.iter().chain(bids).chain(held).map(|p| p.wei).chain(lives.iter().filter_map(|l| l.fee_cap));
     let fees = FeeScale::of(fee_values);
@@ -346,8 +352,28 @@ fn draw(title: &str, incident: &Incident) -> String {
     };
     axis_label(&mut svg, head_top + 12.0, head_hi.to_string());
     axis_label(&mut svg, head_top + PANEL, head_lo.to_string());
-    axis_label(&mut svg, age_top + 12.0, age_hi.to_string());
-    axis_label(&mut svg, age_top + PANEL, "0".to_owned());
+    for level in (0..=age_hi).step_by(usize::try_from(age_step).unwrap_or(usize::MAX).max(1)) {
+        let y = y_age(level);
+        if level > 0 {
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#e5e5e5"/>"##,
+                WIDTH - RIGHT
+            );
+        }
+        axis_label(&mut svg, y + 4.0, machine::grouped(level));
+    }
+    if !off_scale.is_empty() {
+        let mut levels: Vec<String> = off_scale.iter().map(|level| machine::grouped(*level)).collect();
+        levels.dedup();
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" fill="#555" text-anchor="end">danger threshold and max wait ({} blocks) are above this scale</text>"##,
+            WIDTH - RIGHT - 4.0,
+            age_top - 6.0,
+            levels.join(", ")
+        );
+    }
     let no_fees =
         base_fees.is_empty() && bids.is_empty() && held.is_empty() && lives.iter().all(|l| l.fee_cap.is_none());
     for level in if no_fees { Vec::new() } else { fees.ticks() } {
@@ -370,7 +396,9 @@ fn draw(title: &str, incident: &Incident) -> String {
             let relabel = shown_limits != Some((threshold, max_wait));
             for (level, label, color) in [(threshold, "danger threshold", THRESHOLD), (max_wait, "max wait", MAX_WAIT)]
             {
-                level_line(&mut svg, (x1, x2), y_age(level), color, relabel.then(|| format!("{label} {level}")));
+                if level <= age_hi {
+                    level_line(&mut svg, (x1, x2), y_age(level), color, relabel.then(|| format!("{label} {level}")));
+                }
             }
             shown_limits = Some((threshold, max_wait));
         }
@@ -381,7 +409,7 @@ fn draw(title: &str, incident: &Incident) -> String {
                 (x1, x2),
                 y_fee(cap),
                 FEE_CAP,
-                relabel.then(|| format!("fee cap {}", format_gwei(gwei(cap)))),
+                relabel.then(|| format!("fee cap {cap:#}")),
             );
             shown_cap = Some(cap);
         }
@@ -673,12 +701,35 @@ fn gwei(wei: Wei) -> f64 {
     wei.0 as f64 / 1e9
 }
 
+/// A fee axis level in gwei with as many decimals as its first significant digit needs
+/// (the levels are 1, 2 or 5 times a power of ten): `0.000002 gwei`, `0.5 gwei`, `20 gwei`.
 fn format_gwei(value: f64) -> String {
-    if value >= 10.0 {
-        format!("{value:.0} gwei")
-    } else {
-        let text = format!("{value:.3}");
-        format!("{} gwei", text.trim_end_matches('0').trim_end_matches('.'))
+    let decimals = if value > 0.0 && value < 1.0 { (-value.log10()).ceil().clamp(0.0, 18.0) as usize } else { 0 };
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text };
+    match text.parse::<u64>() {
+        Ok(whole) => format!("{} gwei", machine::grouped(whole)),
+        Err(_) => format!("{text} gwei"),
+    }
+}
+
+/// A round step for an axis from 0 to about `max` with at most five intervals (1, 2 or
+/// 5 times a power of ten) and the axis top, the first multiple of the step at or above
+/// `max`: `(20, 100)` for 93.
+pub(crate) fn nice_axis(max: u64) -> (u64, u64) {
+    let max = max.max(1);
+    let mut magnitude = 1_u64;
+    loop {
+        for multiple in [1, 2, 5] {
+            let step = magnitude.saturating_mul(multiple);
+            if max.div_ceil(step) <= 5 {
+                return (step, max.div_ceil(step).saturating_mul(step));
+            }
+        }
+        match magnitude.checked_mul(10) {
+            Some(next) => magnitude = next,
+            None => return (max, max),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use machine::{Event, State, UnixMillis, step};
 
 use crate::audit::utc;
-use crate::svg::WIDTH;
+use crate::svg::{WIDTH, nice_axis};
 
 const HEIGHT: f64 = 400.0;
 const LEFT: f64 = 64.0;
@@ -47,7 +47,12 @@ pub fn render(title: &str, recorded: &Curve, what_if: &Curve, counterfactual_ms:
     let times = recorded.points.iter().chain(&what_if.points).map(|(t, _)| *t);
     let (t_lo, t_hi) = times.fold((u64::MAX, 0), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let (t_lo, t_hi) = if t_lo > t_hi { (0, 1) } else { (t_lo, t_hi.max(t_lo + 1)) };
-    let top_blocks = recorded.max_wait.max(what_if.max_wait).max(1) as f64 * 1.08;
+    // Both configs' limits and every age drawn fit, with a little headroom, on round ticks.
+    let ages = recorded.points.iter().chain(&what_if.points).filter_map(|(_, age)| *age);
+    let highest = ages.chain([recorded.max_wait, what_if.max_wait, recorded.threshold, what_if.threshold]).max();
+    let highest = highest.unwrap_or(1).max(1);
+    let (step, top) = nice_axis(highest.saturating_add(highest / 12));
+    let top_blocks = top as f64;
     let x = |t: u64| LEFT + (WIDTH - LEFT - RIGHT) * (t - t_lo) as f64 / (t_hi - t_lo) as f64;
     let y = |blocks: u64| TOP + (HEIGHT - TOP - BOTTOM) * (1.0 - (blocks as f64 / top_blocks).min(1.0));
     let mut svg = format!(
@@ -76,6 +81,24 @@ pub fn render(title: &str, recorded: &Curve, what_if: &Curve, counterfactual_ms:
         WIDTH - RIGHT,
         HEIGHT - BOTTOM,
         HEIGHT - BOTTOM
+    );
+    // The vertical axis: round levels with their numbers and light grid lines.
+    for level in (0..=top).step_by(usize::try_from(step).unwrap_or(usize::MAX).max(1)) {
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" y1="{py:.1}" x2="{}" y2="{py:.1}" stroke="#ececec"/><text x="{}" y="{:.1}" text-anchor="end" fill="#333">{}</text>"##,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            y(level) + 4.0,
+            machine::grouped(level),
+            py = y(level)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<text x="14" y="{:.1}" fill="#333" text-anchor="middle" transform="rotate(-90 14 {:.1})">age (safe blocks)</text>"##,
+        f64::midpoint(TOP, HEIGHT - BOTTOM),
+        f64::midpoint(TOP, HEIGHT - BOTTOM)
     );
     for (curve, color, dash, name) in
         [(recorded, "#1f5fa8", "", "recorded"), (what_if, "#d0731a", r#" stroke-dasharray="7 4""#, "what-if")]

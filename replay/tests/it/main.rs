@@ -20,6 +20,7 @@ mod logs;
 mod metrics_live;
 mod pause_live;
 mod picture;
+mod readable;
 mod readme;
 mod rpc_calls;
 mod run_segments;

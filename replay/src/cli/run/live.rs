@@ -206,7 +206,7 @@ impl Hooks for Live {
             Effect::Exit { reason, .. } => Some(reason),
             _ => None,
         }) {
-            self.exit_reason = Some(reason.to_string());
+            self.exit_reason = Some(format!("{reason:#}"));
         }
         // The event was appended before this hook: its number in the whole log is the
         // count of events before it, as `seqrec audit` and `trace` number it.

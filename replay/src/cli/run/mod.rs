@@ -271,7 +271,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
         offered: None,
         exit_reason: None,
         shutdown,
-        step_log: StepLog::default(),
+        step_log: StepLog::new(&state),
         metrics: metrics.clone(),
         safe_tag_checked,
         safe_tag_unusable: None,
