@@ -215,20 +215,15 @@ pub enum BidReason {
 impl fmt::Display for BidReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `{:#}` (for a person) reaches the amounts inside.
-        let (bid, wei) = if f.alternate() {
-            (|bid: &Bid| format!("{bid:#}"), |wei: Wei| format!("{wei:#}"))
-        } else {
-            (|bid: &Bid| bid.to_string(), |wei: Wei| wei.to_string())
-        };
+        let person = f.alternate();
+        let bid = |bid: &Bid| if person { format!("{bid:#}") } else { bid.to_string() };
+        let wei = |wei: Wei| if person { format!("{wei:#}") } else { wei.to_string() };
         match self {
             BidReason::Fresh => write!(f, "fresh"),
             BidReason::Replacement { previous } => write!(f, "replacement bump over {}", bid(previous)),
-            BidReason::BaseFeeAbove { base_fee, previous } => write!(
-                f,
-                "re-price: base fee {} above our max fee {}",
-                wei(*base_fee),
-                wei(previous.max_fee_per_gas)
-            ),
+            BidReason::BaseFeeAbove { base_fee, previous } => {
+                write!(f, "re-price: base fee {} above our max fee {}", wei(*base_fee), wei(previous.max_fee_per_gas))
+            }
             BidReason::Waited { blocks, previous } => {
                 write!(f, "re-price: waited {blocks} block-times without landing at {}", bid(previous))
             }

@@ -93,7 +93,8 @@ impl std::fmt::Display for Landing {
             ),
             Seen::Stale { first_frame, max_wait } => write!(
                 f,
-                ", now safe: skipped by the scheduler as stale (its first frame's safe block is {first_frame}; max wait {max_wait} blocks)"
+                ", now safe: skipped by the scheduler as stale: included {} blocks after its first frame's safe block {first_frame} (max wait {max_wait})",
+                self.at.map_or(0, |(_, block)| block.blocks_since(first_frame))
             ),
             Seen::WrongNonce { expected } => {
                 write!(f, ", now safe: skipped by the scheduler, which expected nonce {expected}")

@@ -302,7 +302,7 @@ fn draw(title: &str, incident: &Incident) -> String {
     let near = |level: &u64| age_data == 0 || *level <= age_data.saturating_add(age_data / 2);
     let age_max = limits.clone().filter(near).fold(age_data, u64::max);
     // A tenth of headroom keeps the highest label inside the panel.
-    let (age_step, age_hi) = nice_axis(age_max.saturating_add(age_max / 10).max(1));
+    let (age_step, age_hi) = nice_axis(age_max.saturating_add((age_max / 10).max(1)));
     let off_scale: Vec<u64> = limits.filter(|level| *level > age_hi).collect();
     let y_head = |b: u64| head_top + PANEL - PANEL * (b - head_lo) as f64 / ((head_hi - head_lo).max(1)) as f64;
     let y_age = |a: u64| age_top + PANEL - PANEL * a.min(age_hi) as f64 / age_hi as f64;
@@ -312,7 +312,8 @@ fn draw(title: &str, incident: &Incident) -> String {
     let y_fee = |wei: Wei| fee_top + FEE_PANEL - FEE_PANEL * fees.fraction(wei);
 
     let legend_top = bottom + 52.0;
-    let legend = legend_entries(incident);
+    let limits_drawn = lives.iter().filter_map(|life| life.limits).any(|(threshold, _)| threshold <= age_hi);
+    let legend = legend_entries(incident, limits_drawn);
     let legend_rows = legend.len().div_ceil(3);
     let list_top = legend_top + 18.0 * legend_rows as f64 + 20.0;
     let shown = markers.len().min(MAX_LEGEND);
@@ -394,23 +395,21 @@ fn draw(title: &str, incident: &Incident) -> String {
         let (x1, x2) = (frame.x(life.boot_ms), frame.x(until));
         if let Some((threshold, max_wait)) = life.limits {
             let relabel = shown_limits != Some((threshold, max_wait));
-            for (level, label, color) in [(threshold, "danger threshold", THRESHOLD), (max_wait, "max wait", MAX_WAIT)]
+            // Two levels closer than a line of text: the threshold's label goes under its line.
+            let crowded = (y_age(threshold) - y_age(max_wait)).abs() < 14.0;
+            for (level, label, color, below) in
+                [(threshold, "danger threshold", THRESHOLD, crowded), (max_wait, "max wait", MAX_WAIT, false)]
             {
                 if level <= age_hi {
-                    level_line(&mut svg, (x1, x2), y_age(level), color, relabel.then(|| format!("{label} {level}")));
+                    let label = relabel.then(|| (format!("{label} {level}"), below));
+                    level_line(&mut svg, (x1, x2), y_age(level), color, label);
                 }
             }
             shown_limits = Some((threshold, max_wait));
         }
         if let Some(cap) = life.fee_cap {
             let relabel = shown_cap != Some(cap);
-            level_line(
-                &mut svg,
-                (x1, x2),
-                y_fee(cap),
-                FEE_CAP,
-                relabel.then(|| format!("fee cap {cap:#}")),
-            );
+            level_line(&mut svg, (x1, x2), y_fee(cap), FEE_CAP, relabel.then(|| (format!("fee cap {cap:#}"), false)));
             shown_cap = Some(cap);
         }
     }
@@ -488,21 +487,22 @@ fn draw(title: &str, incident: &Incident) -> String {
     svg
 }
 
-/// A horizontal level from `x1` to `x2`, dashed, labelled at its start when asked.
-fn level_line(svg: &mut String, (x1, x2): (f64, f64), y: f64, color: &str, label: Option<String>) {
+/// A horizontal level from `x1` to `x2`, dashed, labelled at its start when asked: over
+/// the line, or under it (`true`) when another level's label sits just above.
+fn level_line(svg: &mut String, (x1, x2): (f64, f64), y: f64, color: &str, label: Option<(String, bool)>) {
     // On a pixel row's middle, so a one-pixel line is drawn in its own color, not blurred.
     let y = y.floor() + 0.5;
     let _ = writeln!(
         svg,
         r#"<line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="{color}" stroke-dasharray="6 4"/>"#
     );
-    if let Some(label) = label {
+    if let Some((label, below)) = label {
         // Near the right edge the label ends at the edge instead of starting at the boot.
         let (x, anchor) = if x1 > WIDTH - RIGHT - 160.0 { (WIDTH - RIGHT - 4.0, "end") } else { (x1 + 4.0, "start") };
         let _ = writeln!(
             svg,
             r#"<text x="{x:.1}" y="{:.1}" fill="{color}" text-anchor="{anchor}">{label}</text>"#,
-            y - 4.0
+            if below { y + 13.0 } else { y - 4.0 }
         );
     }
 }
@@ -607,9 +607,11 @@ enum Swatch {
     Shade,
 }
 
-fn legend_entries(incident: &Incident) -> Vec<(Swatch, &'static str)> {
+/// `limits_drawn`: some boot's danger threshold is within the age axis (else the panel
+/// names the limits above it, and the legend leaves them out).
+fn legend_entries(incident: &Incident, limits_drawn: bool) -> Vec<(Swatch, &'static str)> {
     let styles: Vec<MarkerStyle> = incident.markers.iter().take(MAX_LEGEND).map(|marker| marker.style).collect();
-    let has_limits = incident.lives.iter().any(|life| life.limits.is_some());
+    let has_limits = limits_drawn && incident.lives.iter().any(|life| life.limits.is_some());
     let mut entries =
         vec![(Swatch::Line(SAFE_HEAD, ""), "safe head"), (Swatch::Line(AGE, ""), "age of oldest unresolved")];
     if has_limits {
@@ -701,9 +703,15 @@ fn gwei(wei: Wei) -> f64 {
     wei.0 as f64 / 1e9
 }
 
-/// A fee axis level in gwei with as many decimals as its first significant digit needs
-/// (the levels are 1, 2 or 5 times a power of ten): `0.000002 gwei`, `0.5 gwei`, `20 gwei`.
+/// A fee axis level (the levels are 1, 2 or 5 times a power of ten) with the decimals its
+/// first significant digit needs, `0.5 gwei`, `20 gwei`, `2,000 gwei`; below 0.001 gwei,
+/// where decimals pile up, in wei: `100,000 wei`, `10 wei`.
 fn format_gwei(value: f64) -> String {
+    if value > 0.0 && value < 0.001 {
+        // Rounded to the level's own digit: a level is a whole number of wei from 1 up.
+        let wei = (value * 1e9).round().max(1.0) as u64;
+        return format!("{} wei", machine::grouped(wei));
+    }
     let decimals = if value > 0.0 && value < 1.0 { (-value.log10()).ceil().clamp(0.0, 18.0) as usize } else { 0 };
     let text = format!("{value:.decimals$}");
     let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text };

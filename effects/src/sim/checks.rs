@@ -149,8 +149,13 @@ impl Checks {
                     self.tokens.insert(format!("exit:{}", code.name()));
                     self.admitted = false;
                     // Every exit says why (a danger exit's reason is told as the danger).
+                    // A warning of the same step (a flush's no-ops held over the cap) is why.
                     if !(danger_told && *code == machine::ExitCode::RecoveryRequired) {
-                        self.moment(elapsed_ms, head, format!("exit {}: {reason:#}", code.name()));
+                        let mut text = format!("exit {}: {reason:#}", code.name());
+                        if let Some(note) = step.notes.iter().find(|note| note.why.warning().is_some()) {
+                            text.push_str(&format!(", after {:#}", note.why));
+                        }
+                        self.moment(elapsed_ms, head, text);
                     }
                 }
                 Effect::Submit { .. } => {

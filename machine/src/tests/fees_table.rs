@@ -53,5 +53,8 @@ fn wei_for_a_person_in_gwei() {
     let bid = Bid::new(Wei(41_000_000_000), Wei(1_000_000_000));
     assert_eq!(format!("{bid:#}"), "max fee 41 / tip 1 gwei");
     assert_eq!(bid.to_string(), "max fee 41000000000 / tip 1000000000 wei");
-    assert_eq!((grouped(0_u64), grouped(999_u64), grouped(1000_u64), grouped(10_751_u64)), ("0".into(), "999".into(), "1,000".into(), "10,751".into()));
+    assert_eq!(
+        (grouped(0_u64), grouped(999_u64), grouped(1000_u64), grouped(10_751_u64)),
+        ("0".into(), "999".into(), "1,000".into(), "10,751".into())
+    );
 }

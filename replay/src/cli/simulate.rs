@@ -149,23 +149,29 @@ pub(crate) fn render_report(report: &Report) -> String {
         );
     }
     let timeline = &report.timeline;
+    let line = |out: &mut String, moment: &effects::sim::checks::Moment| {
+        let _ = writeln!(out, "  t={:>6} s  block {:>5}  {}", moment.elapsed_ms / 1000, moment.head, moment.text);
+    };
     let mut at = 0;
     while at < timeline.len() {
         let (period, repeats) = repetition(timeline, at);
-        for moment in &timeline[at..at + period] {
-            let _ = writeln!(out, "  t={:>6} s  block {:>5}  {}", moment.elapsed_ms / 1000, moment.head, moment.text);
-        }
-        if repeats > 1 {
-            let last = &timeline[at + period * repeats - 1];
-            let what = if period == 1 { "the line above".to_owned() } else { format!("the {period} lines above") };
-            let _ = writeln!(
-                out,
-                "  {:>27}  … {what} ×{} in all, the last at t={} s, block {}",
-                "",
-                machine::grouped(repeats as u64),
-                last.elapsed_ms / 1000,
-                last.head
-            );
+        let (first, last) = (&timeline[at..at + period], &timeline[at + period * (repeats - 1)..at + period * repeats]);
+        first.iter().for_each(|moment| line(&mut out, moment));
+        let what = if period == 1 { "the line above".to_owned() } else { format!("the {period} lines above") };
+        let exact = (0..repeats).all(|k| (0..period).all(|i| timeline[at + k * period + i].text == first[i].text));
+        if repeats > 1 && exact {
+            let end = &last[period - 1];
+            let times = machine::grouped(repeats as u64);
+            let (t, block) = (end.elapsed_ms / 1000, end.head);
+            let _ = writeln!(out, "  {:23}  … {what} ×{times} in all, the last at t={t} s, block {block}", "");
+        } else if repeats > 1 {
+            // The same moments with other numbers (an age that grows): the first and the
+            // last are told, the ones between counted.
+            if repeats > 2 {
+                let between = machine::grouped(repeats as u64 - 2);
+                let _ = writeln!(out, "  {:23}  … {what} ×{between} more with other numbers, then:", "");
+            }
+            last.iter().for_each(|moment| line(&mut out, moment));
         }
         at += period * repeats;
     }
@@ -176,12 +182,16 @@ pub(crate) fn render_report(report: &Report) -> String {
 }
 
 /// The longest repetition starting at `at`: a cycle of up to [`MAX_PERIOD`] moments whose
-/// texts repeat back to back (a restart loop: flush, exit retry, flush, exit retry, …),
+/// texts, numbers aside, repeat back to back (a restart loop: flush, exit retry, flush, exit retry, …),
 /// as `(period, repeats)`; `(1, 1)` when nothing repeats.
 fn repetition(timeline: &[effects::sim::checks::Moment], at: usize) -> (usize, usize) {
-    let same = |a: usize, b: usize, period: usize| {
-        (0..period).all(|i| timeline.get(a + i).map(|m| &m.text) == timeline.get(b + i).map(|m| &m.text))
+    // Moments are the same when their texts are, numbers aside.
+    let shape = |i: usize| {
+        timeline
+            .get(i)
+            .map(|m| m.text.chars().filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',')).collect::<String>())
     };
+    let same = |a: usize, b: usize, period: usize| (0..period).all(|i| shape(a + i) == shape(b + i));
     let mut best = (1, 1);
     for period in 1..=MAX_PERIOD {
         let mut repeats = 1;
