@@ -706,6 +706,11 @@ fn gwei(wei: Wei) -> f64 {
 /// A fee axis level (the levels are 1, 2 or 5 times a power of ten) with the decimals its
 /// first significant digit needs, `0.5 gwei`, `20 gwei`, `2,000 gwei`; below 0.001 gwei,
 /// where decimals pile up, in wei: `100,000 wei`, `10 wei`.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a positive level below 0.001 gwei is under a million wei, and its decimals are clamped to 0..=18"
+)]
 fn format_gwei(value: f64) -> String {
     if value > 0.0 && value < 0.001 {
         // Rounded to the level's own digit: a level is a whole number of wei from 1 up.
