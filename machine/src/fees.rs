@@ -21,7 +21,7 @@ pub struct Wei(pub u128);
 /// `{}` writes the exact wei amount (`105031607638`), as traces and `# check:` lines
 /// compare it; `{:#}` writes it for a person, in gwei with digit grouping and a few
 /// decimals (`105.03 gwei`), as the audit and `run`'s logs show it (ARCHITECTURE.md
-/// choice 68).
+/// choice 79).
 impl fmt::Display for Wei {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() { f.write_str(&gwei_text(self.0)) } else { fmt::Display::fmt(&self.0, f) }
