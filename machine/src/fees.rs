@@ -18,10 +18,55 @@ use crate::state::Slot;
 #[rkyv(derive(PartialEq, Eq, PartialOrd, Ord))]
 pub struct Wei(pub u128);
 
+/// `{}` writes the exact wei amount (`105031607638`), as traces and `# check:` lines
+/// compare it; `{:#}` writes it for a person, in gwei with digit grouping and a few
+/// decimals (`105.03 gwei`), as the audit and `run`'s logs show it (ARCHITECTURE.md
+/// choice 79).
 impl fmt::Display for Wei {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
+        if f.alternate() { f.write_str(&gwei_text(self.0)) } else { fmt::Display::fmt(&self.0, f) }
     }
+}
+
+const WEI_PER_GWEI: u128 = 1_000_000_000;
+
+/// `wei` in gwei for a person: two decimals from 1 gwei up (`105.03 gwei`, `1.1 gwei`,
+/// `12,345 gwei`), three significant digits below (`0.00105 gwei`), trailing zeros
+/// dropped; exact in integers, rounded half up.
+#[must_use]
+pub fn gwei_text(wei: u128) -> String {
+    if wei == 0 {
+        return "0 gwei".to_owned();
+    }
+    // The decimals kept: 2 from 1 gwei up, else enough for three significant digits.
+    let decimals: u32 = if wei >= WEI_PER_GWEI { 2 } else { 9 - wei.ilog10().min(8) + 2 };
+    let decimals = decimals.min(9);
+    let unit = 10_u128.pow(9 - decimals);
+    let rounded = wei / unit + u128::from(wei % unit >= unit.div_ceil(2) && unit > 1);
+    let scale = 10_u128.pow(decimals);
+    let (whole, fraction) = (rounded / scale, rounded % scale);
+    let mut text = grouped(whole);
+    if fraction > 0 {
+        let digits = format!("{fraction:0width$}", width = decimals as usize);
+        text.push('.');
+        text.push_str(digits.trim_end_matches('0'));
+    }
+    text.push_str(" gwei");
+    text
+}
+
+/// `n` with its digits grouped by thousands (`11,252`), for a person to read.
+#[must_use]
+pub fn grouped(n: impl Into<u128>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 impl Serialize for Wei {
@@ -82,9 +127,16 @@ pub struct Bid {
     pub max_priority_fee_per_gas: Wei,
 }
 
+/// `{}`: `max fee 21000000000 / tip 1000000000 wei`; `{:#}`: `max fee 21 / tip 1 gwei`.
 impl fmt::Display for Bid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "max fee {} / tip {} wei", self.max_fee_per_gas, self.max_priority_fee_per_gas)
+        let (max_fee, tip) = (self.max_fee_per_gas, self.max_priority_fee_per_gas);
+        if f.alternate() {
+            let max_fee = format!("{max_fee:#}");
+            write!(f, "max fee {} / tip {tip:#}", max_fee.trim_end_matches(" gwei"))
+        } else {
+            write!(f, "max fee {max_fee} / tip {tip} wei")
+        }
     }
 }
 
@@ -162,16 +214,20 @@ pub enum BidReason {
 
 impl fmt::Display for BidReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:#}` (for a person) reaches the amounts inside.
+        let person = f.alternate();
+        let bid = |bid: &Bid| if person { format!("{bid:#}") } else { bid.to_string() };
+        let wei = |wei: Wei| if person { format!("{wei:#}") } else { wei.to_string() };
         match self {
             BidReason::Fresh => write!(f, "fresh"),
-            BidReason::Replacement { previous } => write!(f, "replacement bump over {previous}"),
+            BidReason::Replacement { previous } => write!(f, "replacement bump over {}", bid(previous)),
             BidReason::BaseFeeAbove { base_fee, previous } => {
-                write!(f, "re-price: base fee {base_fee} above our max fee {}", previous.max_fee_per_gas)
+                write!(f, "re-price: base fee {} above our max fee {}", wei(*base_fee), wei(previous.max_fee_per_gas))
             }
             BidReason::Waited { blocks, previous } => {
-                write!(f, "re-price: waited {blocks} block-times without landing at {previous}")
+                write!(f, "re-price: waited {blocks} block-times without landing at {}", bid(previous))
             }
-            BidReason::AfterFailure { previous } => write!(f, "retry after a refused send, over {previous}"),
+            BidReason::AfterFailure { previous } => write!(f, "retry after a refused send, over {}", bid(previous)),
         }
     }
 }

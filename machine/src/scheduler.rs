@@ -39,11 +39,7 @@ pub(crate) enum Judgement {
 /// Is a batch with first-frame safe block `first_frame` stale when included at `inclusion`?
 /// A batch with no frames is never stale (docs/protocol.md §1).
 #[must_use]
-pub(crate) fn stale_by_inclusion(
-    inclusion: BlockNumber,
-    first_frame: Option<BlockNumber>,
-    max_wait_blocks: u64,
-) -> bool {
+pub fn stale_by_inclusion(inclusion: BlockNumber, first_frame: Option<BlockNumber>, max_wait_blocks: u64) -> bool {
     first_frame.is_some_and(|first_frame| inclusion.blocks_since(first_frame) >= max_wait_blocks)
 }
 

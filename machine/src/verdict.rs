@@ -373,6 +373,8 @@ fn opt<T: fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "none".to_owned(), |v| v.to_string())
 }
 
+/// `{}` is the trace's exact sentence; `{:#}` the same for a person: amounts in gwei,
+/// sizes and totals with their digits grouped (the audit, `run`'s logs, the demo).
 impl fmt::Display for Why {
     #[expect(clippy::too_many_lines, reason = "one arm per reason, kept together so the wording is consistent")]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -452,6 +454,11 @@ impl fmt::Display for Why {
                     Some(id) => write!(f, "seal {id} rejected")?,
                     None => write!(f, "seal (no queue id) rejected")?,
                 }
+                let (wire_bytes, max_batch_bytes) = if f.alternate() {
+                    (crate::fees::grouped(*wire_bytes), crate::fees::grouped(*max_batch_bytes))
+                } else {
+                    (wire_bytes.to_string(), max_batch_bytes.to_string())
+                };
                 write!(
                     f,
                     ": its batch would be {wire_bytes} bytes > max_batch_bytes {max_batch_bytes}; reported back to the inclusion lane"
@@ -493,6 +500,9 @@ impl fmt::Display for Why {
                     write!(f, "; recovery batch {batch} (nonce {nonce}, S={first_frame_safe_block})")?;
                 }
                 Ok(())
+            }
+            Why::AtMostOneRepair(inner) if f.alternate() => {
+                write!(f, "at most one repair per boot; after it: {inner:#}")
             }
             Why::AtMostOneRepair(inner) => write!(f, "at most one repair per boot; after it: {inner}"),
             Why::NoTipAfterRepair => write!(f, "at most one repair per boot; after it there is no tip"),
@@ -575,7 +585,11 @@ impl fmt::Display for Why {
                 if let Some(nonce) = through_nonce {
                     write!(f, "; Gold through nonce {nonce} left the state")?;
                 }
-                write!(f, " ({total} pruned in all)")
+                if f.alternate() {
+                    write!(f, " ({} pruned in all)", crate::fees::grouped(*total))
+                } else {
+                    write!(f, " ({total} pruned in all)")
+                }
             }
             Why::Adopted { batch, nonce, w_nonce, block, tip_taken } => {
                 write!(
@@ -589,13 +603,18 @@ impl fmt::Display for Why {
                     Some(batch) => write!(f, "bid for batch {batch} at wallet nonce {w_nonce}: ")?,
                     None => write!(f, "bid for a no-op at wallet nonce {w_nonce}: ")?,
                 }
-                write!(f, "{bid} ({reason})")
+                if f.alternate() { write!(f, "{bid:#} ({reason:#})") } else { write!(f, "{bid} ({reason})") }
             }
             Why::HoldFeeCap { w_nonce, batch, bid, cap, held } => {
                 let what = batch.map_or_else(|| "a no-op".to_owned(), |batch| format!("batch {batch}"));
+                let (bid, cap) = if f.alternate() {
+                    (format!("{bid:#}"), format!("{cap:#}"))
+                } else {
+                    (bid.to_string(), format!("{cap} wei"))
+                };
                 write!(
                     f,
-                    "hold: the bid for {what} at wallet nonce {w_nonce} ({bid}) exceeds the fee cap {cap} wei; {held} send(s) not sent this round (the danger detector remains the safety net)"
+                    "hold: the bid for {what} at wallet nonce {w_nonce} ({bid}) exceeds the fee cap {cap}; {held} send(s) not sent this round (the danger detector remains the safety net)"
                 )
             }
             Why::Paused { reason, already } => write!(

@@ -1,8 +1,11 @@
 //! The audit: every decision with its reason, every exit, the facts an operator reads an
 //! incident by (boots and what changed in their config, sends with their bids and
-//! transaction hashes, refused sends, failed reads and writes), each row keyed by the UTC
-//! time of the latest clock reading and the L1 safe head known then; and the state at a
-//! sequence number as JSON ("why did it cascade from batch 7?").
+//! transaction hashes, our landings in unsafe and safe blocks and the scheduler's verdict
+//! on each, refused sends, failed reads and writes), each row keyed by the UTC time of the
+//! latest clock reading and the L1 safe head known then; and the state at a sequence
+//! number as JSON ("why did it cascade from batch 7?"). The text is for a person: fees in
+//! gwei, big numbers grouped, a run of rows that say the same thing folded into one with
+//! its count and span; `--json` keeps the exact wei.
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -11,6 +14,7 @@ use machine::event::{Db, RpcFailed, SendFailed, Sent};
 use machine::{BlockNumber, Danger, Effect, Event, ExitCode, Note, State, UnixMillis, Why};
 use serde_json::{Value, json};
 
+use crate::landings::{Landing, Seen};
 use crate::run::Traced;
 
 /// One line of the audit: where it happened (clock, safe head, step) and what.
@@ -40,6 +44,9 @@ pub enum Entry<'a> {
     Sent(&'a Sent),
     /// A send the node refused, with the adapter's class and the node's error.
     SendFailed(&'a SendFailed),
+    /// One of our landings: in an unsafe block, or at the safe head with the scheduler's
+    /// verdict (accepted, or skipped and why).
+    Landing(&'a Landing),
     /// An L1 read that failed, with the error.
     RpcFailed(&'a RpcFailed),
     /// A local write that failed, with the store's error.
@@ -102,6 +109,9 @@ pub fn rows(steps: &[Traced]) -> Vec<Row<'_>> {
             Event::Db(db) if !db.ok => push(Entry::DbFailed(db)),
             _ => {}
         }
+        for landing in &traced.landings {
+            push(Entry::Landing(landing));
+        }
         for note in traced.step.notes.iter().filter(|note| {
             note.decision.is_some()
                 || note.danger.is_some_and(|danger| danger != Danger::Safe)
@@ -144,6 +154,7 @@ impl Row<'_> {
             Entry::Boot { .. } => "boot".to_owned(),
             Entry::Sent(_) => "sent".to_owned(),
             Entry::SendFailed(_) => "send_failed".to_owned(),
+            Entry::Landing(landing) => landing.seen.label().to_owned(),
             Entry::RpcFailed(_) => "rpc_failed".to_owned(),
             Entry::DbFailed(_) => "db_failed".to_owned(),
             Entry::Note(note) => match (note.decision, note.danger) {
@@ -181,15 +192,16 @@ impl Row<'_> {
                 let mut out = format!("sent at wallet nonce {}: tx {}", sent.w_nonce, sent.tx_hash);
                 match sent.bid() {
                     Some(bid) => {
-                        let _ = write!(out, ", {bid}");
+                        let _ = write!(out, ", {bid:#}");
                     }
                     None => out.push_str(", no bid recorded"),
                 }
                 if let Some(gas_limit) = sent.gas_limit {
-                    let _ = write!(out, ", gas limit {gas_limit}");
+                    let _ = write!(out, ", gas limit {}", machine::grouped(gas_limit));
                 }
                 out
             }
+            Entry::Landing(landing) => landing.to_string(),
             Entry::SendFailed(failed) => format!(
                 "send at wallet nonce {} failed ({}): {}",
                 failed.w_nonce,
@@ -200,8 +212,8 @@ impl Row<'_> {
             Entry::DbFailed(db) => {
                 format!("db op {} failed: {}", db.op, db.error.as_deref().unwrap_or("no message from the store"))
             }
-            Entry::Note(note) => note.why.to_string(),
-            Entry::Exit { reason, .. } => reason.to_string(),
+            Entry::Note(note) => format!("{:#}", note.why),
+            Entry::Exit { reason, .. } => format!("{reason:#}"),
         }
     }
 
@@ -247,15 +259,43 @@ impl Row<'_> {
                 "class": failed.class.map(machine::SendClass::name),
                 "error": failed.error,
             }),
+            Entry::Landing(landing) => json!({
+                "batch": landing.batch,
+                "nonce": landing.nonce,
+                "w_nonce": landing.at.map(|(w_nonce, _)| w_nonce),
+                "block": landing.at.map(|(_, block)| block),
+                "landing": if landing.seen == Seen::Unsafe { "unsafe" } else { "safe" },
+                "judgement": landing.seen.name(),
+                "expected_nonce": match landing.seen {
+                    Seen::WrongNonce { expected } => Some(expected),
+                    _ => None,
+                },
+            }),
             Entry::RpcFailed(failed) => json!({ "call": failed.call.name(), "error": failed.error }),
             Entry::DbFailed(db) => json!({ "op": db.op, "error": db.error }),
-            Entry::Note(note) => json!({
-                "danger": note.danger.map(Danger::name),
-                "danger_batch": note.danger.and_then(Danger::batch),
-                "decision": note.decision.map(machine::Decision::name),
-                "warning": note.why.warning(),
-                "fact": note.why.audited().filter(|_| note.why.warning().is_none()),
-            }),
+            Entry::Note(note) => {
+                let mut fields = json!({
+                    "danger": note.danger.map(Danger::name),
+                    "danger_batch": note.danger.and_then(Danger::batch),
+                    "decision": note.decision.map(machine::Decision::name),
+                    "warning": note.why.warning(),
+                    "fact": note.why.audited().filter(|_| note.why.warning().is_none()),
+                });
+                // The text says gwei; the exact amounts, in wei (decimal strings), are here.
+                let (bid, cap) = match &note.why {
+                    Why::Bid { bid, .. } => (Some(bid), None),
+                    Why::HoldFeeCap { bid, cap, .. } => (Some(bid), Some(cap)),
+                    _ => (None, None),
+                };
+                if let (Some(map), Some(bid)) = (fields.as_object_mut(), bid) {
+                    map.insert("max_fee_per_gas".into(), json!(bid.max_fee_per_gas));
+                    map.insert("max_priority_fee_per_gas".into(), json!(bid.max_priority_fee_per_gas));
+                    if let Some(cap) = cap {
+                        map.insert("fee_cap_wei".into(), json!(cap));
+                    }
+                }
+                fields
+            }
             Entry::Exit { code, .. } => json!({ "exit": code.name() }),
         };
         if let (Some(map), Value::Object(fields)) = (object.as_object_mut(), fields) {
@@ -380,21 +420,74 @@ pub fn render_decisions_json(steps: &[Traced]) -> String {
     render_within(steps, Window::default(), true)
 }
 
-/// The rows inside `window`, as text (with a header line) or as JSON lines.
+/// A run of consecutive rows that say the same (what and details), told once: the first
+/// row, and the last one's step, time and safe head when there are more.
+struct Folded<'r, 'a> {
+    first: &'r Row<'a>,
+    last: &'r Row<'a>,
+    count: u64,
+    what: String,
+    details: String,
+}
+
+/// Folds consecutive rows whose what and details are equal: a fee-cap hold repeated
+/// every round for hours is one row with its count, not ten thousand.
+fn fold<'r, 'a>(rows: impl Iterator<Item = &'r Row<'a>>) -> Vec<Folded<'r, 'a>>
+where
+    'a: 'r,
+{
+    let mut folded: Vec<Folded<'r, 'a>> = Vec::new();
+    for row in rows {
+        let (what, details) = (row.label(), row.details());
+        match folded.last_mut() {
+            Some(run) if run.what == what && run.details == details => {
+                run.last = row;
+                run.count += 1;
+            }
+            _ => folded.push(Folded { first: row, last: row, count: 1, what, details }),
+        }
+    }
+    folded
+}
+
+/// The rows inside `window`, as text (with a header line) or as JSON lines; a run of
+/// rows that say the same is folded into its first, with `×N, to …` in the text and
+/// `repeated`, `last_seq`, `last_time`, `last_now_ms`, `last_safe_block` in the JSON.
 #[must_use]
 pub fn render_within(steps: &[Traced], window: Window, json: bool) -> String {
     let mut out = String::new();
     if !json {
         let _ = writeln!(out, "{:<20}  {:>9}  {:<7} {:<22} details", "time (UTC)", "safe head", "step", "what");
     }
-    for row in rows(steps).iter().filter(|row| window.contains(row)) {
+    let rows = rows(steps);
+    for run in fold(rows.iter().filter(|row| window.contains(row))) {
+        let (first, last) = (run.first, run.last);
         if json {
-            let _ = writeln!(out, "{}", row.to_json());
+            let mut object = first.to_json();
+            if let (Some(map), true) = (object.as_object_mut(), run.count > 1) {
+                map.insert("repeated".into(), json!(run.count));
+                map.insert("last_seq".into(), json!(last.seq));
+                map.insert("last_time".into(), json!(last.clock.map(utc)));
+                map.insert("last_now_ms".into(), json!(last.clock));
+                map.insert("last_safe_block".into(), json!(last.safe_block));
+            }
+            let _ = writeln!(out, "{object}");
         } else {
-            let time = row.clock.map_or_else(|| "-".to_owned(), utc);
-            let safe = row.safe_block.map_or_else(|| "-".to_owned(), |block| block.to_string());
-            let step = format!("#{}", row.seq);
-            let _ = writeln!(out, "{time:<20}  {safe:>9}  {step:<7} {:<22} {}", row.label(), row.details());
+            let time = first.clock.map_or_else(|| "-".to_owned(), utc);
+            let safe = first.safe_block.map_or_else(|| "-".to_owned(), |block| block.to_string());
+            let step = format!("#{}", first.seq);
+            let repeated = if run.count > 1 {
+                format!(
+                    "×{}, to #{} at {} (safe head {}): ",
+                    machine::grouped(run.count),
+                    last.seq,
+                    last.clock.map_or_else(|| "-".to_owned(), utc),
+                    last.safe_block.map_or_else(|| "-".to_owned(), |block| block.to_string())
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "{time:<20}  {safe:>9}  {step:<7} {:<22} {repeated}{}", run.what, run.details);
         }
     }
     out

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod check;
 pub mod checkpointer;
 pub mod cli;
+pub mod landings;
 pub mod log;
 pub mod resume;
 pub mod run;

@@ -6,6 +6,8 @@ use machine::drive::{Drive, Driver, Failure};
 use machine::invariants::Violation;
 use machine::{BlockNumber, Event, Hash32, State, Step};
 
+use crate::landings::{Landing, Landings};
+
 /// One executed step.
 #[derive(Clone, Debug)]
 pub struct Traced {
@@ -23,6 +25,8 @@ pub struct Traced {
     pub summary: String,
     /// The L1 safe head the state knows after the step (the audit's block column).
     pub safe_block: Option<BlockNumber>,
+    /// Our landings the step's event showed, with the scheduler's verdict on safe ones.
+    pub landings: Vec<Landing>,
 }
 
 /// A run of events: every step, the final state, and the first invariant violation.
@@ -52,7 +56,11 @@ pub fn steps<'a, I>(events: I) -> Steps<I::IntoIter>
 where
     I: IntoIterator<Item = (Option<usize>, &'a Event)>,
 {
-    Steps { drive: Driver::new(State::new()).checking_invariants(true).drive(events), violation: None }
+    Steps {
+        drive: Driver::new(State::new()).checking_invariants(true).drive(events),
+        violation: None,
+        landings: Landings::default(),
+    }
 }
 
 /// The steps of a run, as an iterator of [`Traced`].
@@ -60,6 +68,7 @@ where
 pub struct Steps<I> {
     drive: Drive<I>,
     violation: Option<(u64, Violation)>,
+    landings: Landings,
 }
 
 impl<I> Steps<I> {
@@ -86,7 +95,9 @@ impl<'a, I: Iterator<Item = (Option<usize>, &'a Event)>> Iterator for Steps<I> {
         {
             self.violation = Some((stepped.seq, violation));
         }
+        let landings = self.landings.after_step(event, stepped.state);
         Some(Traced {
+            landings,
             seq: stepped.seq,
             line,
             event: event.clone(),

@@ -294,19 +294,26 @@ fn draw(title: &str, incident: &Incident) -> String {
 
     let heads: Vec<u64> = samples.iter().filter_map(|s| s.safe_block).collect();
     let (head_lo, head_hi) = (heads.iter().copied().min().unwrap_or(0), heads.iter().copied().max().unwrap_or(1));
-    let max_wait_hi = lives.iter().filter_map(|life| life.limits.map(|(_, max_wait)| max_wait)).max().unwrap_or(0);
-    // A tenth of headroom keeps the max wait's label inside the panel.
-    let age_max = samples.iter().filter_map(|s| s.age_blocks).max().unwrap_or(0).max(max_wait_hi);
-    let age_hi = age_max.saturating_add(age_max / 10 + 1);
+    // The age axis is scaled to the ages drawn; a boot's danger threshold and max wait
+    // widen it only when they are near (within half again of the oldest age), else they
+    // are named above the panel instead of squashing the curve to its floor.
+    let age_data = samples.iter().filter_map(|s| s.age_blocks).max().unwrap_or(0);
+    let limits = lives.iter().filter_map(|life| life.limits).flat_map(|(threshold, max_wait)| [threshold, max_wait]);
+    let near = |level: &u64| age_data == 0 || *level <= age_data.saturating_add(age_data / 2);
+    let age_max = limits.clone().filter(near).fold(age_data, u64::max);
+    // A tenth of headroom keeps the highest label inside the panel.
+    let (age_step, age_hi) = nice_axis(age_max.saturating_add((age_max / 10).max(1)));
+    let off_scale: Vec<u64> = limits.filter(|level| *level > age_hi).collect();
     let y_head = |b: u64| head_top + PANEL - PANEL * (b - head_lo) as f64 / ((head_hi - head_lo).max(1)) as f64;
-    let y_age = |a: u64| age_top + PANEL - PANEL * a as f64 / age_hi as f64;
+    let y_age = |a: u64| age_top + PANEL - PANEL * a.min(age_hi) as f64 / age_hi as f64;
     let fee_values =
         base_fees.iter().chain(bids).chain(held).map(|p| p.wei).chain(lives.iter().filter_map(|l| l.fee_cap));
     let fees = FeeScale::of(fee_values);
     let y_fee = |wei: Wei| fee_top + FEE_PANEL - FEE_PANEL * fees.fraction(wei);
 
     let legend_top = bottom + 52.0;
-    let legend = legend_entries(incident);
+    let limits_drawn = lives.iter().filter_map(|life| life.limits).any(|(threshold, _)| threshold <= age_hi);
+    let legend = legend_entries(incident, limits_drawn);
     let legend_rows = legend.len().div_ceil(3);
     let list_top = legend_top + 18.0 * legend_rows as f64 + 20.0;
     let shown = markers.len().min(MAX_LEGEND);
@@ -346,8 +353,28 @@ fn draw(title: &str, incident: &Incident) -> String {
     };
     axis_label(&mut svg, head_top + 12.0, head_hi.to_string());
     axis_label(&mut svg, head_top + PANEL, head_lo.to_string());
-    axis_label(&mut svg, age_top + 12.0, age_hi.to_string());
-    axis_label(&mut svg, age_top + PANEL, "0".to_owned());
+    for level in (0..=age_hi).step_by(usize::try_from(age_step).unwrap_or(usize::MAX).max(1)) {
+        let y = y_age(level);
+        if level > 0 {
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#e5e5e5"/>"##,
+                WIDTH - RIGHT
+            );
+        }
+        axis_label(&mut svg, y + 4.0, machine::grouped(level));
+    }
+    if !off_scale.is_empty() {
+        let mut levels: Vec<String> = off_scale.iter().map(|level| machine::grouped(*level)).collect();
+        levels.dedup();
+        let _ = writeln!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" fill="#555" text-anchor="end">danger threshold and max wait ({} blocks) are above this scale</text>"##,
+            WIDTH - RIGHT - 4.0,
+            age_top - 6.0,
+            levels.join(", ")
+        );
+    }
     let no_fees =
         base_fees.is_empty() && bids.is_empty() && held.is_empty() && lives.iter().all(|l| l.fee_cap.is_none());
     for level in if no_fees { Vec::new() } else { fees.ticks() } {
@@ -368,21 +395,21 @@ fn draw(title: &str, incident: &Incident) -> String {
         let (x1, x2) = (frame.x(life.boot_ms), frame.x(until));
         if let Some((threshold, max_wait)) = life.limits {
             let relabel = shown_limits != Some((threshold, max_wait));
-            for (level, label, color) in [(threshold, "danger threshold", THRESHOLD), (max_wait, "max wait", MAX_WAIT)]
+            // Two levels closer than a line of text: the threshold's label goes under its line.
+            let crowded = (y_age(threshold) - y_age(max_wait)).abs() < 14.0;
+            for (level, label, color, below) in
+                [(threshold, "danger threshold", THRESHOLD, crowded), (max_wait, "max wait", MAX_WAIT, false)]
             {
-                level_line(&mut svg, (x1, x2), y_age(level), color, relabel.then(|| format!("{label} {level}")));
+                if level <= age_hi {
+                    let label = relabel.then(|| (format!("{label} {level}"), below));
+                    level_line(&mut svg, (x1, x2), y_age(level), color, label);
+                }
             }
             shown_limits = Some((threshold, max_wait));
         }
         if let Some(cap) = life.fee_cap {
             let relabel = shown_cap != Some(cap);
-            level_line(
-                &mut svg,
-                (x1, x2),
-                y_fee(cap),
-                FEE_CAP,
-                relabel.then(|| format!("fee cap {}", format_gwei(gwei(cap)))),
-            );
+            level_line(&mut svg, (x1, x2), y_fee(cap), FEE_CAP, relabel.then(|| (format!("fee cap {cap:#}"), false)));
             shown_cap = Some(cap);
         }
     }
@@ -460,21 +487,22 @@ fn draw(title: &str, incident: &Incident) -> String {
     svg
 }
 
-/// A horizontal level from `x1` to `x2`, dashed, labelled at its start when asked.
-fn level_line(svg: &mut String, (x1, x2): (f64, f64), y: f64, color: &str, label: Option<String>) {
+/// A horizontal level from `x1` to `x2`, dashed, labelled at its start when asked: over
+/// the line, or under it (`true`) when another level's label sits just above.
+fn level_line(svg: &mut String, (x1, x2): (f64, f64), y: f64, color: &str, label: Option<(String, bool)>) {
     // On a pixel row's middle, so a one-pixel line is drawn in its own color, not blurred.
     let y = y.floor() + 0.5;
     let _ = writeln!(
         svg,
         r#"<line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{y:.1}" stroke="{color}" stroke-dasharray="6 4"/>"#
     );
-    if let Some(label) = label {
+    if let Some((label, below)) = label {
         // Near the right edge the label ends at the edge instead of starting at the boot.
         let (x, anchor) = if x1 > WIDTH - RIGHT - 160.0 { (WIDTH - RIGHT - 4.0, "end") } else { (x1 + 4.0, "start") };
         let _ = writeln!(
             svg,
             r#"<text x="{x:.1}" y="{:.1}" fill="{color}" text-anchor="{anchor}">{label}</text>"#,
-            y - 4.0
+            if below { y + 13.0 } else { y - 4.0 }
         );
     }
 }
@@ -579,9 +607,11 @@ enum Swatch {
     Shade,
 }
 
-fn legend_entries(incident: &Incident) -> Vec<(Swatch, &'static str)> {
+/// `limits_drawn`: some boot's danger threshold is within the age axis (else the panel
+/// names the limits above it, and the legend leaves them out).
+fn legend_entries(incident: &Incident, limits_drawn: bool) -> Vec<(Swatch, &'static str)> {
     let styles: Vec<MarkerStyle> = incident.markers.iter().take(MAX_LEGEND).map(|marker| marker.style).collect();
-    let has_limits = incident.lives.iter().any(|life| life.limits.is_some());
+    let has_limits = limits_drawn && incident.lives.iter().any(|life| life.limits.is_some());
     let mut entries =
         vec![(Swatch::Line(SAFE_HEAD, ""), "safe head"), (Swatch::Line(AGE, ""), "age of oldest unresolved")];
     if has_limits {
@@ -673,12 +703,46 @@ fn gwei(wei: Wei) -> f64 {
     wei.0 as f64 / 1e9
 }
 
+/// A fee axis level (the levels are 1, 2 or 5 times a power of ten) with the decimals its
+/// first significant digit needs, `0.5 gwei`, `20 gwei`, `2,000 gwei`; below 0.001 gwei,
+/// where decimals pile up, in wei: `100,000 wei`, `10 wei`.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a positive level below 0.001 gwei is under a million wei, and its decimals are clamped to 0..=18"
+)]
 fn format_gwei(value: f64) -> String {
-    if value >= 10.0 {
-        format!("{value:.0} gwei")
-    } else {
-        let text = format!("{value:.3}");
-        format!("{} gwei", text.trim_end_matches('0').trim_end_matches('.'))
+    if value > 0.0 && value < 0.001 {
+        // Rounded to the level's own digit: a level is a whole number of wei from 1 up.
+        let wei = (value * 1e9).round().max(1.0) as u64;
+        return format!("{} wei", machine::grouped(wei));
+    }
+    let decimals = if value > 0.0 && value < 1.0 { (-value.log10()).ceil().clamp(0.0, 18.0) as usize } else { 0 };
+    let text = format!("{value:.decimals$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text };
+    match text.parse::<u64>() {
+        Ok(whole) => format!("{} gwei", machine::grouped(whole)),
+        Err(_) => format!("{text} gwei"),
+    }
+}
+
+/// A round step for an axis from 0 to about `max` with at most five intervals (1, 2 or
+/// 5 times a power of ten) and the axis top, the first multiple of the step at or above
+/// `max`: `(20, 100)` for 93.
+pub(crate) fn nice_axis(max: u64) -> (u64, u64) {
+    let max = max.max(1);
+    let mut magnitude = 1_u64;
+    loop {
+        for multiple in [1, 2, 5] {
+            let step = magnitude.saturating_mul(multiple);
+            if max.div_ceil(step) <= 5 {
+                return (step, max.div_ceil(step).saturating_mul(step));
+            }
+        }
+        match magnitude.checked_mul(10) {
+            Some(next) => magnitude = next,
+            None => return (max, max),
+        }
     }
 }
 

@@ -114,21 +114,21 @@ impl Checks {
             if let Some(danger) = note.danger {
                 self.tokens.insert(format!("danger:{}", danger.name()));
                 if danger != machine::Danger::Safe && note.decision.is_none() && exits_now.is_some() {
-                    self.moment(elapsed_ms, head, format!("danger detected: {} ({})", danger.name(), note.why));
+                    self.moment(elapsed_ms, head, format!("danger detected: {} ({:#})", danger.name(), note.why));
                 }
             }
             if let Some(decision) = note.decision {
                 self.tokens.insert(format!("decision:{}", decision.name()));
                 match decision {
                     Decision::Flush | Decision::RecoverTip | Decision::Refuse => {
-                        self.moment(elapsed_ms, head, format!("{}: {}", decision.name(), note.why));
+                        self.moment(elapsed_ms, head, format!("{}: {:#}", decision.name(), note.why));
                     }
                     Decision::Cascade => {
-                        let text = format!("cascade: {} (generation {})", note.why, state.generation());
+                        let text = format!("cascade: {:#} (generation {})", note.why, state.generation());
                         self.moment(elapsed_ms, head, text);
                     }
                     Decision::Admit if !self.admitted => {
-                        self.moment(elapsed_ms, head, format!("admit: {}", note.why));
+                        self.moment(elapsed_ms, head, format!("admit: {:#}", note.why));
                     }
                     _ => {}
                 }
@@ -142,11 +142,21 @@ impl Checks {
             }
         }
         let cascaded = step.notes.iter().any(|note| note.decision == Some(Decision::Cascade));
+        let danger_told = step.notes.iter().any(|note| note.danger.is_some_and(|d| d != machine::Danger::Safe));
         for effect in &step.effects {
             match effect {
-                Effect::Exit { code, .. } => {
+                Effect::Exit { code, reason } => {
                     self.tokens.insert(format!("exit:{}", code.name()));
                     self.admitted = false;
+                    // Every exit says why (a danger exit's reason is told as the danger).
+                    // A warning of the same step (a flush's no-ops held over the cap) is why.
+                    if !(danger_told && *code == machine::ExitCode::RecoveryRequired) {
+                        let mut text = format!("exit {}: {reason:#}", code.name());
+                        if let Some(note) = step.notes.iter().find(|note| note.why.warning().is_some()) {
+                            text.push_str(&format!(", after {:#}", note.why));
+                        }
+                        self.moment(elapsed_ms, head, text);
+                    }
                 }
                 Effect::Submit { .. } => {
                     self.tokens.insert("effect:submit".to_owned());

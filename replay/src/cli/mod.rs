@@ -76,7 +76,8 @@ pub enum Command {
         /// file, removed afterwards).
         #[arg(long)]
         log: Option<PathBuf>,
-        /// Write the incident picture here (default: seqrec-demo.svg in the temporary directory).
+        /// Write the incident picture here (default: seqrec-demo.svg in the current directory,
+        /// replacing any file there; the output names the full path).
         #[arg(long)]
         svg: Option<PathBuf>,
     },

@@ -115,7 +115,18 @@ impl LogSink for Sinks {
 #[must_use]
 pub(crate) fn render_report(report: &Report) -> String {
     let mut out = String::new();
-    let exits: Vec<&str> = report.exits.iter().map(|(_, code)| code.name()).collect();
+    // Runs of the same exit are told once with their count: `retry ×36`.
+    let mut exits: Vec<(&str, u64)> = Vec::new();
+    for (_, code) in &report.exits {
+        match exits.last_mut() {
+            Some((name, count)) if *name == code.name() => *count += 1,
+            _ => exits.push((code.name(), 1)),
+        }
+    }
+    let exits: Vec<String> = exits
+        .into_iter()
+        .map(|(name, count)| if count > 1 { format!("{name} ×{}", machine::grouped(count)) } else { name.to_owned() })
+        .collect();
     let _ = writeln!(
         out,
         "{} seed {}: {:?}; {} steps over {} s of L1 time ({} blocks), {} process lifetimes, {} crash points, exits [{}], generation {}",
@@ -137,14 +148,65 @@ pub(crate) fn render_report(report: &Report) -> String {
             after_ms / 1000
         );
     }
-    for moment in &report.timeline {
+    let timeline = &report.timeline;
+    let line = |out: &mut String, moment: &effects::sim::checks::Moment| {
         let _ = writeln!(out, "  t={:>6} s  block {:>5}  {}", moment.elapsed_ms / 1000, moment.head, moment.text);
+    };
+    let mut at = 0;
+    while at < timeline.len() {
+        let (period, repeats) = repetition(timeline, at);
+        let (first, last) = (&timeline[at..at + period], &timeline[at + period * (repeats - 1)..at + period * repeats]);
+        first.iter().for_each(|moment| line(&mut out, moment));
+        let what = if period == 1 { "the line above".to_owned() } else { format!("the {period} lines above") };
+        let exact = (0..repeats).all(|k| (0..period).all(|i| timeline[at + k * period + i].text == first[i].text));
+        if repeats > 1 && exact {
+            let end = &last[period - 1];
+            let times = machine::grouped(repeats as u64);
+            let (t, block) = (end.elapsed_ms / 1000, end.head);
+            let _ = writeln!(out, "  {:23}  … {what} ×{times} in all, the last at t={t} s, block {block}", "");
+        } else if repeats > 1 {
+            // The same moments with other numbers (an age that grows): the first and the
+            // last are told, the ones between counted.
+            if repeats > 2 {
+                let between = machine::grouped(repeats as u64 - 2);
+                let _ = writeln!(out, "  {:23}  … {what} ×{between} more with other numbers, then:", "");
+            }
+            last.iter().for_each(|moment| line(&mut out, moment));
+        }
+        at += period * repeats;
     }
     for failure in &report.failures {
         let _ = writeln!(out, "FAILURE: {failure}");
     }
     out
 }
+
+/// The longest repetition starting at `at`: a cycle of up to [`MAX_PERIOD`] moments whose
+/// texts, numbers aside, repeat back to back (a restart loop: flush, exit retry, flush, exit retry, …),
+/// as `(period, repeats)`; `(1, 1)` when nothing repeats.
+fn repetition(timeline: &[effects::sim::checks::Moment], at: usize) -> (usize, usize) {
+    // Moments are the same when their texts are, numbers aside.
+    let shape = |i: usize| {
+        timeline
+            .get(i)
+            .map(|m| m.text.chars().filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',')).collect::<String>())
+    };
+    let same = |a: usize, b: usize, period: usize| (0..period).all(|i| shape(a + i) == shape(b + i));
+    let mut best = (1, 1);
+    for period in 1..=MAX_PERIOD {
+        let mut repeats = 1;
+        while at + (repeats + 1) * period <= timeline.len() && same(at, at + repeats * period, period) {
+            repeats += 1;
+        }
+        if repeats > 1 && period * repeats > best.0 * best.1 {
+            best = (period, repeats);
+        }
+    }
+    best
+}
+
+/// The longest cycle of timeline lines folded into one.
+const MAX_PERIOD: usize = 4;
 
 pub(super) fn run(
     name: Option<&str>,
@@ -180,6 +242,9 @@ pub(super) fn run(
     }
 }
 
+/// Where `demo` draws its picture without `--svg`: in the current directory.
+const DEMO_SVG: &str = "seqrec-demo.svg";
+
 /// `demo`: the congestion incident at mainnet parameters, recorded, replayed, verified,
 /// told as a timeline and drawn.
 pub(super) fn demo(keep_log: Option<&Path>, svg: Option<&Path>) -> Result<Outcome, CliError> {
@@ -195,7 +260,8 @@ pub(super) fn demo(keep_log: Option<&Path>, svg: Option<&Path>) -> Result<Outcom
     let picture = sinks.picture.take().map(|picture| picture.render("seqrec demo: congestion at mainnet parameters"));
     sinks.finish()?;
     let replayed = run_log(&log, false, None, false)?;
-    let svg_path = svg.map_or_else(|| dir.join("seqrec-demo.svg"), Path::to_path_buf);
+    // The picture goes where the operator is, not into a temporary directory they must find.
+    let svg_path = svg.map_or_else(|| PathBuf::from(DEMO_SVG), Path::to_path_buf);
     std::fs::write(&svg_path, picture.unwrap_or_default())
         .map_err(|source| CliError::Write { path: svg_path.clone(), source: Box::new(source) })?;
 
@@ -217,7 +283,8 @@ pub(super) fn demo(keep_log: Option<&Path>, svg: Option<&Path>) -> Result<Outcom
         if keep_log.is_some() { format!(" in {}", log.display()) } else { String::new() },
         if verified { "hash chain intact, effects identical, same final state" } else { "FAILED" }
     );
-    let _ = writeln!(out, "incident picture: {}", svg_path.display());
+    let shown = std::path::absolute(&svg_path).unwrap_or_else(|_| svg_path.clone());
+    let _ = writeln!(out, "incident picture: {} (open it in a browser)", shown.display());
     if keep_log.is_none() {
         let _ = std::fs::remove_file(&log);
     }

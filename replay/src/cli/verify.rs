@@ -298,6 +298,7 @@ pub(super) fn verify_part(
                     step: stepped.step,
                     summary: String::new(),
                     safe_block: stepped.state.view().safe_block,
+                    landings: Vec::new(),
                 };
                 let _ = writeln!(out, "{}", trace::render_json(&traced));
             }

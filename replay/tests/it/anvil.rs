@@ -159,6 +159,17 @@ pub(crate) fn incident(node: Node) {
     {
         assert!(text.contains(expected), "missing `{expected}`:\n{stderr}");
     }
+    // The second process numbers its steps as the whole log does: its cascade line's
+    // step is the audit's (and the trace's) #N of the cascade, not a count from its start.
+    let logged = stderr.lines().find(|line| line.contains("decision") && line.contains("cascade"));
+    let logged_step = logged.and_then(|line| line.split("step=").nth(1)?.split(' ').next()?.parse::<u64>().ok());
+    let audit = String::from_utf8_lossy(&seqrec(&["audit", log_arg]).stdout).into_owned();
+    let audited = audit
+        .lines()
+        .find(|line| line.contains(" cascade "))
+        .and_then(|line| line.split_whitespace().find_map(|word| word.strip_prefix('#')?.parse::<u64>().ok()));
+    assert!(logged_step.is_some() && logged_step == audited, "run says {logged:?}, audit #{audited:?}:\n{audit}");
+    assert!(text.contains(&format!("#{} ", audited.unwrap_or_default())), "the trace numbers it alike");
     let replayed = seqrec(&["replay", log_arg]);
     assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stdout));
     let status = String::from_utf8_lossy(&seqrec(&["status", "--db", db_arg, "--log", log_arg]).stdout).into_owned();

@@ -23,6 +23,7 @@ mod node_faults;
 mod pause_live;
 mod picture;
 mod proxy;
+mod readable;
 mod readme;
 mod rpc_calls;
 mod run_segments;

@@ -211,9 +211,12 @@ impl Hooks for Live {
             Effect::Exit { reason, .. } => Some(reason),
             _ => None,
         }) {
-            self.exit_reason = Some(reason.to_string());
+            self.exit_reason = Some(format!("{reason:#}"));
         }
-        self.step_log.stepped(state, event, step);
+        // The event was appended before this hook: its number in the whole log is the
+        // count of events before it, as `seqrec audit` and `trace` number it.
+        let seq = self.log.events().saturating_sub(1);
+        self.step_log.stepped(seq, state, event, step);
         if let Some(metrics) = &self.metrics {
             metrics.stepped(state, event, step);
         }

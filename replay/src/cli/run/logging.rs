@@ -9,6 +9,8 @@
 use std::collections::HashMap;
 
 use machine::{Bid, Danger, Effect, Event, ExitCode, State, Step, WalletNonce};
+
+use crate::landings::{Landings, Seen};
 use tracing_subscriber::EnvFilter;
 
 /// The filter when neither `--log-level` nor `RUST_LOG` gives one.
@@ -50,39 +52,60 @@ struct Asked {
 }
 
 /// Logs each step of the run loop at the level its content deserves.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct StepLog {
-    steps: u64,
     asked: HashMap<WalletNonce, Asked>,
+    /// Our landings seen so far, for a line when one lands or is judged.
+    landings: Landings,
 }
 
 impl StepLog {
-    /// Logs the step that `event` caused, `state` being the state after it.
-    pub(super) fn stepped(&mut self, state: &State, event: &Event, step: &Step) {
-        self.steps += 1;
-        let (step_number, generation) = (self.steps, state.generation());
+    /// A log for the steps after `state` (the resumed state).
+    pub(super) fn new(state: &State) -> StepLog {
+        StepLog { asked: HashMap::new(), landings: Landings::new(state) }
+    }
+
+    /// Logs the step that `event` caused, `state` being the state after it; `seq` is the
+    /// event's 0-based number in the whole log, the `#N` of `seqrec audit` and `trace`.
+    pub(super) fn stepped(&mut self, seq: u64, state: &State, event: &Event, step: &Step) {
+        let (step_number, generation) = (seq, state.generation());
         self.outcome(event, step_number);
+        for landing in self.landings.after_step(event, state) {
+            let (what, text) = (landing.seen.label(), landing.to_string());
+            let (nonce, batch) = (landing.nonce.0, landing.batch.map(|batch| batch.0));
+            let block = landing.at.map(|(_, block)| block.0);
+            match landing.seen {
+                Seen::Unsafe | Seen::Accepted => {
+                    tracing::info!(step = step_number, what, batch, nonce, block, why = %text, "landing");
+                }
+                Seen::Diverged | Seen::Stale { .. } | Seen::WrongNonce { .. } | Seen::Undecodable => {
+                    tracing::warn!(step = step_number, what, batch, nonce, block, why = %text, "landing");
+                }
+            }
+        }
         for note in &step.notes {
+            // For a person: fees in gwei, sizes grouped (`{:#}`); the fields keep wei.
+            let why = format!("{:#}", note.why);
             let danger = note.danger.map_or("", Danger::name);
             let decision = note.decision.map_or("", machine::Decision::name);
             let event = event.name();
             let endangered = note.danger.is_some_and(|d| d != Danger::Safe);
             if let Some(error) = note.why.error() {
                 // docs/protocol.md §11.1: an account that cannot pay for its sends needs an operator.
-                tracing::error!(step = step_number, event, error, generation, why = %note.why, "error");
+                tracing::error!(step = step_number, event, error, generation, why = %why, "error");
             } else if endangered {
-                tracing::warn!(step = step_number, event, danger, decision, generation, why = %note.why, "danger");
+                tracing::warn!(step = step_number, event, danger, decision, generation, why = %why, "danger");
             } else if let Some(warning) = note.why.warning() {
                 // A send held at the fee cap or refused, a tuning change between boots, a
                 // refused seal, a lagging node.
-                tracing::warn!(step = step_number, event, warning, decision, generation, why = %note.why, "warning");
+                tracing::warn!(step = step_number, event, warning, decision, generation, why = %why, "warning");
             } else if note.decision.is_some() {
-                tracing::info!(step = step_number, event, danger, decision, generation, why = %note.why, "decision");
+                tracing::info!(step = step_number, event, danger, decision, generation, why = %why, "decision");
             } else if note.why.audited().is_some() {
                 // Every bid, adoption and pruning, with its reason (docs/protocol.md §11.1).
-                tracing::info!(step = step_number, event, generation, why = %note.why, "fact");
+                tracing::info!(step = step_number, event, generation, why = %why, "fact");
             } else {
-                tracing::debug!(step = step_number, event, danger, generation, why = %note.why, "step");
+                tracing::debug!(step = step_number, event, danger, generation, why = %why, "step");
             }
         }
         for effect in &step.effects {
@@ -148,9 +171,11 @@ impl StepLog {
                 self.asked.insert(*w_nonce, Asked { batch: None, bid: *bid, wire_bytes: 0 });
             }
             Effect::Exit { code: ExitCode::AdmittedShutdown, reason } => {
+                let reason = format!("{reason:#}");
                 tracing::info!(step, generation, code = "admitted_shutdown", status = 0, why = %reason, "exit");
             }
             Effect::Exit { code, reason } => {
+                let reason = format!("{reason:#}");
                 let status = effects::exit_status(*code);
                 tracing::error!(step, generation, code = code.name(), status, why = %reason, "exit");
             }

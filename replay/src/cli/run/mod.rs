@@ -137,6 +137,22 @@ fn log_shape(settings: &Settings) -> Result<(PathBuf, Option<u64>), String> {
     }
 }
 
+/// What to do about a refusal an operator can resolve: a log that never sealed a batch
+/// refused for canonical divergence means the key already posted to this inbox before
+/// this log began (a lost log, or another deployment's key); empty otherwise.
+fn refusal_hint(code: ExitCode, state: &machine::State) -> String {
+    let fresh = state.tree().batches().iter().all(|batch| batch.sealed.is_none()) && state.tree().pruned().count == 0;
+    match (code, state.scheduler().divergence) {
+        (ExitCode::Refuse, Some(nonce)) if fresh => format!(
+            "seqrec run: hint: this log has sealed no batch, yet L1 accepted nonce {nonce} from this key: the key \
+             posted to this inbox before this log began. To continue that history (a lost log), start a new log and \
+             database with --adopt-l1-history (docs/operations.md, \"Disaster recovery\"); if that history is not \
+             this deployment's, start the sync past it with --start-block, or use another key\n"
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Sets the flag on SIGTERM or SIGINT, from a thread of its own.
 fn watch_signals(flag: Arc<AtomicBool>) {
     std::thread::spawn(move || {
@@ -264,7 +280,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
         offered: None,
         exit_reason: None,
         shutdown,
-        step_log: StepLog::default(),
+        step_log: StepLog::new(&state),
         metrics: metrics.clone(),
         safe_tag_checked,
         safe_tag_unusable: None,
@@ -288,10 +304,11 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome, CliError> {
         Stop::Exited(code) => Ok(Outcome::Exit {
             status: effects::exit_status(code),
             text: format!(
-                "seqrec run: exit {} ({}): {}\n",
+                "seqrec run: exit {} ({}): {}\n{}",
                 code.name(),
                 effects::exit_status(code),
-                live.exit_reason.as_deref().unwrap_or("no reason recorded")
+                live.exit_reason.as_deref().unwrap_or("no reason recorded"),
+                refusal_hint(code, executor.state())
             ),
         }),
         Stop::LogFailed(message) => {
