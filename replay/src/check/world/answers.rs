@@ -36,6 +36,7 @@ impl World {
                     safe_block: BlockNumber(safe),
                     base_fee_wei: None,
                     tip_wei: None,
+                    head_block: Some(BlockNumber(self.head())),
                 })
             }
             Request::UnsafeLandings => {
@@ -47,7 +48,7 @@ impl World {
                         _ => None,
                     })
                     .collect();
-                Event::UnsafeLandings(machine::event::UnsafeLandings { nonces })
+                Event::UnsafeLandings(machine::event::UnsafeLandings { nonces, safe_block: Some(BlockNumber(safe)) })
             }
             Request::Send { w_nonce, wire } => {
                 if w_nonce < self.mined() {
