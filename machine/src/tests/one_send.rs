@@ -24,7 +24,7 @@ fn seal(kib: usize, byte: u8) -> Event {
 /// the given answers (`wallet` then `unsafe_landings`, or the reverse).
 fn window_round(wallet: &str, landings: &str, wallet_first: bool) -> Vec<(u64, u64)> {
     let mut state = State::new();
-    let mut run = |state: &mut State, event: &Event| {
+    let run = |state: &mut State, event: &Event| {
         let (next, stepped) = step(std::mem::take(state), event);
         *state = next;
         assert_eq!(stepped.rejected(), None, "{event:?}");
