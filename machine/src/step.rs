@@ -74,9 +74,7 @@ impl Ctx<'_> {
             Event::Boot(boot) => self.on_boot(boot.now_ms, &boot.config),
             Event::ChainId(answer) => self.on_chain_id(answer.chain_id, answer.genesis_hash),
             Event::L1(sync) => self.on_l1(sync),
-            Event::UnsafeLandings(landings) => {
-                self.on_unsafe_landings(&landings.nonces, landings.safe_block.is_some())
-            }
+            Event::UnsafeLandings(landings) => self.on_unsafe_landings(&landings.nonces, landings.safe_block.is_some()),
             Event::Wallet(wallet) => self.on_wallet(wallet),
             Event::Tick(tick) => self.on_tick(tick.now_ms),
             Event::Seal(seal) => self.on_seal(seal.id, &seal.payload),

@@ -125,9 +125,13 @@ fn landed_by_slot(ctx: &Ctx<'_>, mut start: BatchNonce, latest: WalletNonce) -> 
             break;
         }
         // The batch's newest slot: a send elsewhere came later and is the one that counts.
-        let slot = ctx.state.wallet.slots.iter().rev().find(|(_, slot)| {
-            slot.batches.iter().any(|&(index, _, _)| index == batch.index)
-        });
+        let slot = ctx
+            .state
+            .wallet
+            .slots
+            .iter()
+            .rev()
+            .find(|(_, slot)| slot.batches.iter().any(|&(index, _, _)| index == batch.index));
         let Some((&w_nonce, slot)) = slot else { break };
         let only = slot.last == Some(batch.index) && slot.batches.iter().all(|&(index, _, _)| index == batch.index);
         if !only || w_nonce >= latest || above.is_some_and(|above| w_nonce <= above) {

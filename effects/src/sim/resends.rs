@@ -62,17 +62,12 @@ fn still_counts(chain: &Chain, oracle: &Oracle, at: u64, wire: &[u8], hash: &[u8
         return Some("is alive elsewhere (a zombie)".to_owned());
     }
     // Newest first; the block that mined nonce `at` is the oldest whose count is past it.
-    let landed = chain
-        .blocks()
-        .iter()
-        .rev()
-        .take_while(|block| block.nonce_after > at)
-        .find(|block| {
-            block.inputs.iter().any(|input| {
-                matches!(input, BlockInput::Batch { w_nonce, wire: landed, origin: Origin::Ours }
+    let landed = chain.blocks().iter().rev().take_while(|block| block.nonce_after > at).find(|block| {
+        block.inputs.iter().any(|input| {
+            matches!(input, BlockInput::Batch { w_nonce, wire: landed, origin: Origin::Ours }
                     if *w_nonce == at && landed.as_slice() == wire)
-            })
-        })?;
+        })
+    })?;
     let accepted = oracle.accepted().iter().any(|accepted| accepted.wire_hash == *hash)
         || oracle.accepts_after_all(chain.blocks(), hash);
     accepted.then(|| format!("landed at block {} and was accepted", landed.number))
