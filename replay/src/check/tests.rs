@@ -116,7 +116,7 @@ fn divergence_needs_a_foreign_landing() {
 /// after it, the same scope holds.
 #[test]
 fn a_landing_that_turns_safe_between_sync_and_round_is_not_sent_again() {
-    let mut before = scope(13, 1, 0, 0);
+    let mut before = scope(16, 1, 0, 0);
     before.bounds.features.answers_before_one_view = true;
     before.settle_within = 0;
     let report = explore(&before);
@@ -249,11 +249,11 @@ mod sabotaged {
     /// The start nonce ignores the wallet slots below `latest` (choice 68 undone): with a
     /// block above the safe head, a landing that turns safe between the detector's sync
     /// and the round's reads is sent again at a second wallet nonce (a world property,
-    /// 12 events), and the same scope holds with the switch off.
+    /// within 16 moves), and the same scope holds with the switch off.
     #[test]
     fn the_sabotaged_resend_of_a_landed_batch_is_found_in_a_small_scope() {
         let switched = Switched::on(&machine::sabotage::RESEND_LANDED);
-        let scope = &scope(13, 1, 0, 0);
+        let scope = &scope(16, 1, 0, 0);
         let report = explore(scope);
         let figures = render_report(&report, scope, false);
         println!("{figures}");
