@@ -18,7 +18,7 @@ mod writer_lock;
 pub use error::{L1Error, SendError, StoreError, StoreErrorKind};
 pub use memory_log::{Discard, MemoryLog, Replayer};
 pub use ports::{
-    ChainIdentity, Clock, CrashPoint, Environment, Hooks, Inputs, L1, LogSink, SafeSync, Signed, Store, Wake,
+    ChainIdentity, Clock, CrashPoint, Environment, Hooks, Inputs, L1, Landings, LogSink, SafeSync, Signed, Store, Wake,
     WalletCounts,
 };
 pub use run_loop::{Executor, Stop};

@@ -49,6 +49,19 @@ pub struct WalletCounts {
     /// The pending block's base fee and the node's tip suggestion, read in the same round
     /// (docs/protocol.md §11.1); `None` where the node gives none.
     pub fees: Option<FeeView>,
+    /// The head block at which `latest` was counted (ARCHITECTURE.md choice 68); `None`
+    /// only from the simulator replaying a scenario recorded before it.
+    pub head_block: Option<BlockNumber>,
+}
+
+/// Our landings above a safe block, as one submit round reads them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Landings {
+    /// Batch nonces of our decodable batches, in L1 order.
+    pub nonces: Vec<BatchNonce>,
+    /// The safe block they were read above (ARCHITECTURE.md choice 68); `None` as for
+    /// [`WalletCounts::head_block`].
+    pub safe_block: Option<BlockNumber>,
 }
 
 /// What a send put in the node's pool: the hash, and the bid and gas limit signed.
@@ -80,11 +93,11 @@ pub trait L1 {
     /// # Errors
     /// As [`L1::chain_id`].
     fn wallet(&mut self) -> Result<WalletCounts, L1Error>;
-    /// Batch nonces of our landings above the safe head, in L1 order.
+    /// Batch nonces of our landings above the safe head, in L1 order, with that head.
     ///
     /// # Errors
     /// As [`L1::chain_id`].
-    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error>;
+    fn unsafe_landings(&mut self) -> Result<Landings, L1Error>;
     /// Checks the chain id, then broadcasts `wire` to the inbox at `w_nonce`, signed at
     /// exactly `bid` with a gas limit of at least `min_gas` (docs/protocol.md §11.1). Without a bid
     /// (a log from before fee observations) it prices at the node's estimate.

@@ -155,11 +155,15 @@ impl Executor {
                     safe_block: counts.safe_block,
                     base_fee_wei: counts.fees.map(|fees| fees.base_fee),
                     tip_wei: counts.fees.map(|fees| fees.tip),
+                    head_block: counts.head_block,
                 }),
                 Err(error) => rpc_failed(RpcCall::Wallet, &error),
             },
             Effect::ReadUnsafeLandings => match env.unsafe_landings() {
-                Ok(nonces) => Event::UnsafeLandings(ev::UnsafeLandings { nonces }),
+                Ok(landings) => Event::UnsafeLandings(ev::UnsafeLandings {
+                    nonces: landings.nonces,
+                    safe_block: landings.safe_block,
+                }),
                 Err(error) => rpc_failed(RpcCall::UnsafeLandings, &error),
             },
             Effect::Submit { w_nonce, wire, chain_id, bid, min_gas, .. } => {

@@ -127,9 +127,11 @@ impl<F: FnMut(&Event, &machine::Step)> Driver<F> {
                 // Production adapters always report fees (docs/protocol.md §11.1): bids are priced.
                 base_fee_wei: Some(machine::Wei(10_000_000_000)),
                 tip_wei: Some(machine::Wei(1_000_000_000)),
+                head_block: Some(BlockNumber(self.block)),
             })),
             Effect::ReadUnsafeLandings => {
-                self.queue.push_back(Event::UnsafeLandings(event::UnsafeLandings { nonces: Vec::new() }));
+                let landings = event::UnsafeLandings { nonces: Vec::new(), safe_block: Some(BlockNumber(self.block)) };
+                self.queue.push_back(Event::UnsafeLandings(landings));
             }
             Effect::Submit { nonce, w_nonce, wire_hash, wire, bid, min_gas, .. } => {
                 let first_frame = machine::wire::decode(&wire.0).map_or(BlockNumber(0), |b| b.first_frame_safe_block);

@@ -114,6 +114,10 @@ pub struct L1 {
 pub struct UnsafeLandings {
     /// The nonces, in L1 order.
     pub nonces: Vec<BatchNonce>,
+    /// The safe block the landings were read above; omitted in older scripts and logs,
+    /// whose rounds keep the plan of before ARCHITECTURE.md choice 68.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe_block: Option<BlockNumber>,
 }
 
 /// `wallet`.
@@ -135,6 +139,10 @@ pub struct Wallet {
     /// The node's priority-fee suggestion (docs/protocol.md §11.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tip_wei: Option<Wei>,
+    /// The head block at which `latest` was counted; omitted in older scripts and logs,
+    /// whose rounds keep the plan of before ARCHITECTURE.md choice 68.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_block: Option<BlockNumber>,
 }
 
 impl Wallet {

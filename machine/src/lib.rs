@@ -58,6 +58,11 @@ pub mod sabotage {
     /// `max(pending, W + 1)`: a slot up to `W` above `pending` is left unfilled
     /// (docs/protocol.md §7 step 3 broken).
     pub static FLUSH_STOPS_AT_PENDING: AtomicBool = AtomicBool::new(false);
+
+    /// When set, the submitter's start nonce ignores the wallet slots below `latest`
+    /// (ARCHITECTURE.md choice 68 undone): a landing that became safe between the detector's
+    /// sync and the round's reads sends its batch again at a second wallet nonce.
+    pub static RESEND_LANDED: AtomicBool = AtomicBool::new(false);
 }
 
 pub use batch_tree::{Batch, BatchTree, Color, Pruned, Sealed};

@@ -74,7 +74,7 @@ impl Ctx<'_> {
             Event::Boot(boot) => self.on_boot(boot.now_ms, &boot.config),
             Event::ChainId(answer) => self.on_chain_id(answer.chain_id, answer.genesis_hash),
             Event::L1(sync) => self.on_l1(sync),
-            Event::UnsafeLandings(landings) => self.on_unsafe_landings(&landings.nonces),
+            Event::UnsafeLandings(landings) => self.on_unsafe_landings(&landings.nonces, landings.safe_block.is_some()),
             Event::Wallet(wallet) => self.on_wallet(wallet),
             Event::Tick(tick) => self.on_tick(tick.now_ms),
             Event::Seal(seal) => self.on_seal(seal.id, &seal.payload),
@@ -390,11 +390,11 @@ impl Ctx<'_> {
         }
     }
 
-    fn on_unsafe_landings(&mut self, nonces: &[BatchNonce]) {
+    fn on_unsafe_landings(&mut self, nonces: &[BatchNonce], one_view: bool) {
         let Some(config) = self.l1_config("unsafe_landings") else { return };
         self.state.unsafe_nonces = nonces.to_vec();
         if matches!(self.mode_mut(), Some(Mode::Admitted(_))) {
-            submitter::on_unsafe_landings(self, &config, nonces);
+            submitter::on_unsafe_landings(self, &config, nonces, one_view);
         } else {
             self.note(Why::Observed);
         }
@@ -414,7 +414,7 @@ impl Ctx<'_> {
             Some(Mode::Flush(_)) => {
                 flush::on_wallet(self, &config, flush::Counts { latest, pending, safe, safe_block })
             }
-            Some(Mode::Admitted(_)) => submitter::on_wallet(self, &config, latest),
+            Some(Mode::Admitted(_)) => submitter::on_wallet(self, &config, latest, wallet.head_block.is_some()),
             Some(Mode::InitialSync { .. } | Mode::PostFlushSync { .. }) | None => self.note(Why::Observed),
         }
     }

@@ -71,27 +71,32 @@ pub(crate) fn on_tick(ctx: &mut Ctx<'_>, config: &Config, now_ms: UnixMillis) {
 /// limit however many batches are pending. A round sends at least one batch.
 pub(crate) const MAX_SUBMIT_BYTES_PER_ROUND: usize = 8 * 1024 * 1024;
 
-/// The `latest` count for the current round.
-pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce) {
+/// The `latest` count for the current round. `one_view`: the answer says where it was
+/// read (`head_block`), as executors of ARCHITECTURE.md choice 68 do; the plan then counts a
+/// slot below `latest` holding our only send there as a landing.
+pub(crate) fn on_wallet(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, one_view: bool) {
     if let Some(Mode::Admitted(runtime)) = ctx.mode_mut()
         && let Some(round) = &mut runtime.round
     {
         round.latest = Some(latest);
     }
-    try_plan(ctx, config);
+    try_plan(ctx, config, one_view);
 }
 
-/// Our unsafe landings for the current round.
-pub(crate) fn on_unsafe_landings(ctx: &mut Ctx<'_>, config: &Config, nonces: &[BatchNonce]) {
+/// Our unsafe landings for the current round; `one_view` as for [`on_wallet`] (`safe_block`).
+pub(crate) fn on_unsafe_landings(ctx: &mut Ctx<'_>, config: &Config, nonces: &[BatchNonce], one_view: bool) {
     if let Some(Mode::Admitted(runtime)) = ctx.mode_mut()
         && let Some(round) = &mut runtime.round
     {
         round.unsafe_nonces = Some(nonces.to_vec());
     }
-    try_plan(ctx, config);
+    try_plan(ctx, config, one_view);
 }
 
-fn try_plan(ctx: &mut Ctx<'_>, config: &Config) {
+/// Plans once both answers are in. Whether slots count as landings is decided by the
+/// answer that completes the round: an executor of this build marks both answers, and
+/// the state keeps no flag, so a log recorded before choice 68 replays as it was.
+fn try_plan(ctx: &mut Ctx<'_>, config: &Config, one_view: bool) {
     let Some(Mode::Admitted(runtime)) = ctx.mode_mut() else { return };
     let Some(round) = &mut runtime.round else {
         return ctx.note(Why::Observed);
@@ -102,13 +107,51 @@ fn try_plan(ctx: &mut Ctx<'_>, config: &Config) {
     };
     let unsafe_nonces = round.unsafe_nonces.take().unwrap_or_default();
     runtime.round = None;
-    plan(ctx, config, latest, &unsafe_nonces);
+    plan(ctx, config, latest, &unsafe_nonces, one_view);
+}
+
+/// ARCHITECTURE.md choice 68: the start nonce advanced past every batch whose send already
+/// consumed its wallet slot. A slot below `latest` is mined; if it holds our only send
+/// there (one batch's content, however often re-priced, and no no-op) and that batch is
+/// not known to have landed and been skipped, the landing is that batch's, whether or
+/// not a sync has shown it yet. Our own transactions land in wallet-nonce order, so only
+/// slots above the last one counted extend the run. A slot taken by a transaction we did
+/// not make is provably lost only once the safe view shows the batch skipped or the
+/// detector's danger sends the flush; until then the batch is not sent elsewhere.
+fn landed_by_slot(ctx: &Ctx<'_>, mut start: BatchNonce, latest: WalletNonce) -> BatchNonce {
+    let mut above = None;
+    for batch in ctx.state.tree.valid_from(start) {
+        if batch.nonce != start || batch.sealed.is_none() || batch.landed_safe {
+            break;
+        }
+        // The batch's newest slot: a send elsewhere came later and is the one that counts.
+        let slot = ctx
+            .state
+            .wallet
+            .slots
+            .iter()
+            .rev()
+            .find(|(_, slot)| slot.batches.iter().any(|&(index, _, _)| index == batch.index));
+        let Some((&w_nonce, slot)) = slot else { break };
+        let only = slot.last == Some(batch.index) && slot.batches.iter().all(|&(index, _, _)| index == batch.index);
+        if !only || w_nonce >= latest || above.is_some_and(|above| w_nonce <= above) {
+            break;
+        }
+        above = Some(w_nonce);
+        start = start.next();
+    }
+    start
 }
 
 /// Every valid closed batch at or past the start nonce, in nonce order, at consecutive
 /// wallet nonces from `latest`; `W` is raised durably before the first send.
-fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: &[BatchNonce]) {
+fn plan(ctx: &mut Ctx<'_>, config: &Config, latest: WalletNonce, unsafe_nonces: &[BatchNonce], one_view: bool) {
     let start = submit_start(ctx.state.scheduler.expected_nonce, unsafe_nonces);
+    // The sabotage: the round's start comes from the safe view and the unsafe landings
+    // alone, so a landing that became safe between the two re-sends its batch elsewhere.
+    #[cfg(seqrec_sabotage)]
+    let one_view = one_view && !crate::sabotage::RESEND_LANDED.load(core::sync::atomic::Ordering::Relaxed);
+    let start = if one_view { landed_by_slot(ctx, start, latest) } else { start };
     let (now_ms, watch_ms, fee_view) = (ctx.state.now_ms, config.submission_watch_ms(), ctx.state.wallet.fees);
     // One pass to count the plan and pick the sends that are due, and usually few are.
     // With fee observations a pending send is re-priced by docs/protocol.md §11.1's rules; without

@@ -87,6 +87,7 @@ pub(crate) const SABOTAGE_TESTS: &[(&str, &[&str])] = &[
             "test check::tests::sabotaged::the_sabotaged_cascade_pivot_is_found_in_a_small_scope ... ok",
             "test check::tests::sabotaged::the_sabotaged_watermark_after_broadcast_is_found_in_a_small_scope ... ok",
             "test check::tests::sabotaged::the_sabotaged_flush_stopping_at_pending_is_found_in_a_small_scope ... ok",
+            "test check::tests::sabotaged::the_sabotaged_resend_of_a_landed_batch_is_found_in_a_small_scope ... ok",
         ],
     ),
     (

@@ -22,13 +22,13 @@ use alloy::providers::{Provider, ProviderBuilder, RootProvider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use machine::event::Input;
-use machine::{BatchNonce, Bid, BlockNumber, FeeView, Hash32, SendClass, WalletNonce, Wei};
+use machine::{Bid, BlockNumber, FeeView, Hash32, SendClass, WalletNonce, Wei};
 
 use self::blocks::BlockCache;
 use self::landings::{Round, SentTxs};
 
 use crate::error::{L1Error, SendError};
-use crate::ports::{ChainIdentity, L1, SafeSync, Signed, WalletCounts};
+use crate::ports::{ChainIdentity, L1, Landings, SafeSync, Signed, WalletCounts};
 
 /// A zero-value transfer to an account without code costs exactly this.
 const NOOP_GAS: u64 = 21_000;
@@ -409,6 +409,7 @@ impl L1 for EthL1 {
             safe: WalletNonce(count(BlockId::number(safe_block))?),
             safe_block: BlockNumber(safe_block),
             fees,
+            head_block: Some(BlockNumber(head)),
         };
         self.round = Some(Round {
             safe_block,
@@ -420,7 +421,7 @@ impl L1 for EthL1 {
         Ok(counts)
     }
 
-    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error> {
+    fn unsafe_landings(&mut self) -> Result<Landings, L1Error> {
         // The core asks right after `wallet` in a submit round; alone, it reads the counts.
         let round = match self.round.take() {
             Some(round) => round,
@@ -429,7 +430,8 @@ impl L1 for EthL1 {
                 self.round.take().ok_or_else(|| l1_error("no wallet counts"))?
             }
         };
-        self.round_landings(round)
+        let nonces = self.round_landings(round)?;
+        Ok(Landings { nonces, safe_block: Some(BlockNumber(round.safe_block)) })
     }
 
     fn send_batch(

@@ -231,6 +231,12 @@ impl Chain {
         self.pool.get(&nonce)
     }
 
+    /// The transaction the local node forgot at `nonce` that stays alive elsewhere (a zombie).
+    #[must_use]
+    pub fn elsewhere_tx(&self, nonce: u64) -> Option<&Tx> {
+        self.elsewhere.get(&nonce)
+    }
+
     /// Produces every block due by `now_ms`; `weather` says what holds at each block time.
     pub fn advance_to(&mut self, now_ms: u64, weather: impl Fn(u64) -> Weather) {
         while self.next_block_ms <= now_ms {

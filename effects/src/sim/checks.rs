@@ -2,15 +2,17 @@
 //! the scheduler accepts only batches on the core's valid path (no zombie), no accepted
 //! batch is ever invalidated, every direct input is drained by exactly one accepted
 //! batch (the core's drain ranges equal the scheduler's), and after the faults the
-//! system converges. The judge is the independent scheduler of `oracle.rs`.
+//! system converges, and no batch is broadcast at a second wallet nonce while its first
+//! send still counts (`resends.rs`). The judge is the independent scheduler of `oracle.rs`.
 
 use std::collections::BTreeSet;
 
 use machine::drive;
 use machine::{DbWrite, Decision, Effect, Event, State, Step};
 
-use super::chain::Origin;
+use super::chain::{Chain, Origin};
 use super::oracle::Oracle;
+use super::resends::Resends;
 
 /// A moment worth telling.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,11 +42,17 @@ pub struct Checks {
     pub rogue_bytes: Vec<[u8; 32]>,
     /// A second sequencer's batch was accepted.
     pub rogue_accepted: bool,
+    /// Sends at a second wallet nonce in a scenario answered as before ARCHITECTURE.md
+    /// choice 68 (`Scenario::answers_before_one_view`): counted, not failed.
+    pub resends_before_one_view: Vec<String>,
+    /// Whether the scenario's answers are those of before choice 68.
+    pub(crate) answers_before_one_view: bool,
     seen_accepted: usize,
     accepted_ours: Vec<[u8; 32]>,
     recovery_batches: Vec<machine::BatchIndex>,
     admitted: bool,
     admitted_since_boot: bool,
+    resends: Resends,
     /// The invariant checks captured before the next step (`None` before the first).
     before: Option<drive::Checks>,
 }
@@ -52,6 +60,11 @@ pub struct Checks {
 const MAX_FAILURES: usize = 20;
 
 impl Checks {
+    /// The checks of a run; `answers_before_one_view` as the scenario's.
+    pub(crate) fn new(answers_before_one_view: bool) -> Self {
+        Checks { answers_before_one_view, ..Checks::default() }
+    }
+
     fn fail(&mut self, failure: String) {
         if self.failures.len() < MAX_FAILURES {
             self.failures.push(failure);
@@ -103,6 +116,18 @@ impl Checks {
             return true;
         }
         false
+    }
+
+    /// Judges the step's sends against the chain as it is before they run (`resends.rs`).
+    pub(crate) fn judge_resends(&mut self, step: &Step, chain: &Chain, oracle: &Oracle) {
+        for broke in self.resends.judge(step, chain, oracle) {
+            let failure = format!("step {}: {broke}", self.steps);
+            if self.answers_before_one_view {
+                self.resends_before_one_view.push(failure);
+            } else {
+                self.fail(failure);
+            }
+        }
     }
 
     fn record_verdicts(&mut self, step: &Step, state: &State, elapsed_ms: u64, head: u64) {

@@ -5,6 +5,7 @@
 pub mod chain;
 pub mod checks;
 pub mod oracle;
+mod resends;
 pub mod scenario;
 pub mod world;
 
@@ -62,6 +63,9 @@ pub struct Report {
     pub converged_after_ms: Option<u64>,
     /// Broken world rules and unmet expectations.
     pub failures: Vec<String>,
+    /// Sends at a second wallet nonce in a scenario answered as before ARCHITECTURE.md
+    /// choice 68: the defect that choice closed, counted rather than failed there.
+    pub resends_before_one_view: Vec<String>,
     /// The incident's moments.
     pub timeline: Vec<Moment>,
     /// Verdict tokens seen.
@@ -181,6 +185,7 @@ pub fn simulate_into(scenario: &Scenario, seed: u64, sink: &mut dyn LogSink) -> 
         outcome,
         converged_after_ms: world.checks.converged_at_ms.map(|at| at.saturating_sub(faults_end)),
         failures,
+        resends_before_one_view: std::mem::take(&mut world.checks.resends_before_one_view),
         timeline: std::mem::take(&mut world.checks.timeline),
         tokens: std::mem::take(&mut world.checks.tokens),
         log: MemoryLog::default(),

@@ -110,11 +110,23 @@ impl Oracle {
     /// every block produced so far, safe or not.
     #[must_use]
     pub fn expected_after_all(&self, blocks: &[Block]) -> u64 {
+        self.after_all(blocks).expected
+    }
+
+    /// Whether the bytes hashing to `wire_hash` are accepted once every block produced
+    /// so far is folded, safe or not.
+    #[must_use]
+    pub fn accepts_after_all(&self, blocks: &[Block], wire_hash: &[u8; 32]) -> bool {
+        self.after_all(blocks).accepted.iter().any(|accepted| accepted.wire_hash == *wire_hash)
+    }
+
+    /// This scheduler with every block produced so far folded, safe or not.
+    fn after_all(&self, blocks: &[Block]) -> Oracle {
         let mut probe = Oracle { max_wait_blocks: self.max_wait_blocks, expected: self.expected, ..Oracle::default() };
         probe.folded = self.folded;
         probe.direct_blocks.clone_from(&self.direct_blocks);
         probe.drained = self.drained;
         probe.fold(blocks, u64::MAX);
-        probe.expected
+        probe
     }
 }

@@ -43,6 +43,13 @@ pub struct Scenario {
     /// What must come out.
     #[serde(default)]
     pub expect: Expect,
+    /// The node answers a submit round as executors did before ARCHITECTURE.md choice 68
+    /// (no `head_block` on `wallet`, no `safe_block` on `unsafe_landings`), so the core
+    /// plans as it did then: the named scenarios, whose committed logs were recorded
+    /// before it, keep reproducing them. Their sends at a second wallet nonce are counted
+    /// in `Report::resends`, not failed.
+    #[serde(default)]
+    pub answers_before_one_view: bool,
 }
 
 fn two() -> u64 {
@@ -163,6 +170,7 @@ fn named(name: &str, description: &str, faults: Vec<Fault>, expect: Expect) -> S
         faults,
         crash_per_mille: 0,
         expect,
+        answers_before_one_view: true,
     }
 }
 
@@ -362,5 +370,6 @@ pub fn random(seed: u64, crashes: bool) -> Scenario {
         faults,
         crash_per_mille: if crashes { rng.random_range(2..=10) } else { 0 },
         expect: Expect::default(),
+        answers_before_one_view: false,
     }
 }

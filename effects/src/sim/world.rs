@@ -19,7 +19,7 @@ use super::scenario::{Fault, Scenario};
 use crate::error::{L1Error, SendError, StoreError};
 use crate::memory_log::Replayer;
 use crate::ports::{
-    ChainIdentity, Clock, CrashPoint, Hooks, Inputs, L1, LogSink, SafeSync, Signed, Store, Wake, WalletCounts,
+    ChainIdentity, Clock, CrashPoint, Hooks, Inputs, L1, Landings, LogSink, SafeSync, Signed, Store, Wake, WalletCounts,
 };
 
 /// Virtual time of genesis: a recent date, so timestamps look real.
@@ -84,7 +84,7 @@ impl<'s> World<'s> {
             now_ms: GENESIS_MS,
             chain: Chain::new(params, seed),
             oracle: Oracle::new(anchor, max_wait_blocks),
-            checks: Checks::default(),
+            checks: Checks::new(scenario.answers_before_one_view),
             replayer: Replayer::default(),
             sink,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_f417),
@@ -429,23 +429,25 @@ impl L1 for World<'_> {
             safe_block: BlockNumber(safe),
             // The pending block's base fee and a 1 gwei tip suggestion, as a node reports.
             fees: Some(FeeView { base_fee: Wei(self.chain.base_fee()), tip: Wei(GWEI) }),
+            head_block: (!self.scenario.answers_before_one_view).then(|| BlockNumber(self.chain.head())),
         })
     }
 
-    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, L1Error> {
+    fn unsafe_landings(&mut self) -> Result<Landings, L1Error> {
         self.advance();
         if self.rpc_fails() {
             return Err(L1Error::Transport("connection refused".to_owned()));
         }
-        let from = self.node_safe() + 1;
-        Ok(self
-            .inputs(from, self.chain.head())
+        let safe = self.node_safe();
+        let nonces = self
+            .inputs(safe + 1, self.chain.head())
             .into_iter()
             .filter_map(|input| match input {
                 Input::Batch(landing) if landing.decodes => Some(landing.nonce),
                 _ => None,
             })
-            .collect())
+            .collect();
+        Ok(Landings { nonces, safe_block: (!self.scenario.answers_before_one_view).then_some(BlockNumber(safe)) })
     }
 
     fn send_batch(
@@ -552,6 +554,7 @@ impl Hooks for World<'_> {
         let settled = elapsed_ms >= self.scenario.run_ms;
         let head = self.chain.head();
         let converged = self.checks.after_step(state, event, step, &self.oracle, elapsed_ms, head, settled);
+        self.checks.judge_resends(step, &self.chain, &self.oracle);
         if converged {
             self.stop = true;
         }

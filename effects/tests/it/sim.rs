@@ -41,6 +41,31 @@ fn every_named_scenario_ends_as_expected() {
     println!("{all}");
 }
 
+/// ARCHITECTURE.md choice 68 in the simulator: answered as before it (as the committed
+/// logs were recorded), congestion seed 1 sends batches 33–35 again at fresh wallet nonces
+/// after their landing turned safe between the detector's sync and a submit round, and
+/// the world check sees it; answered as after it, every named scenario ends as it must and
+/// no batch is sent at a second wallet nonce while its first send still counts.
+#[test]
+fn no_batch_is_sent_at_a_second_wallet_nonce_once_the_round_answers_say_where_they_were_read() {
+    let before = simulate(&scenario::by_name("congestion").unwrap(), 1);
+    assert!(before.failures.is_empty(), "{}", summary(&before));
+    let resends = before.resends_before_one_view.join("\n");
+    assert!(
+        resends.contains("batch nonce 33 sent at wallet nonce 67 while its send at wallet nonce 61 landed at block 89"),
+        "{resends}"
+    );
+    let mut all = String::new();
+    let mut failed = false;
+    for name in NAMES {
+        let scenario = scenario::Scenario { answers_before_one_view: false, ..scenario::by_name(name).unwrap() };
+        let report = simulate(&scenario, 1);
+        failed |= !report.failures.is_empty() || !report.resends_before_one_view.is_empty();
+        all.push_str(&summary(&report));
+    }
+    assert!(!failed, "{all}");
+}
+
 /// Random fault schedules with crash points, as CI sweeps them (`cargo xtask sim` sweeps more).
 #[test]
 fn random_seeds_with_crash_points_converge() {

@@ -7,6 +7,7 @@ mod config_table;
 mod danger_table;
 mod fees_table;
 mod nonce_space;
+mod one_send;
 mod props;
 mod state_layout;
 mod submit_budget;

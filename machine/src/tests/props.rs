@@ -186,6 +186,8 @@ fn events(facts: &[Fact]) -> Vec<Event> {
             }
             Fact::UnsafeLandings(nonces) => Event::UnsafeLandings(event::UnsafeLandings {
                 nonces: nonces.iter().map(|&n| BatchNonce(u64::from(n))).collect(),
+                // Both answer shapes: before ARCHITECTURE.md choice 68 and after.
+                safe_block: (nonces.len() % 2 == 1).then_some(BlockNumber(safe_block)),
             }),
             Fact::Wallet { latest, pending, safe, base_fee } => Event::Wallet(event::Wallet {
                 latest: WalletNonce(u64::from(*latest)),
@@ -194,6 +196,7 @@ fn events(facts: &[Fact]) -> Vec<Event> {
                 safe_block: BlockNumber(safe_block),
                 base_fee_wei: base_fee.map(|gwei| Wei(u128::from(gwei) * GWEI)),
                 tip_wei: base_fee.map(|gwei| Wei(u128::from(gwei % 3))),
+                head_block: (latest % 2 == 0).then_some(BlockNumber(safe_block)),
             }),
             Fact::Tick { ms } => {
                 now_ms = now_ms.saturating_add_signed(*ms);

@@ -54,8 +54,9 @@ fn many_full_size_batches_are_submitted_over_several_rounds() {
             safe_block: BlockNumber(100),
             base_fee_wei: None,
             tip_wei: None,
+            head_block: None,
         });
-        let landings = Event::UnsafeLandings(event::UnsafeLandings { nonces: vec![] });
+        let landings = Event::UnsafeLandings(event::UnsafeLandings { nonces: vec![], safe_block: None });
         let mut bytes = 0;
         for event in [tick, wallet, landings] {
             let (next, stepped) = step(state, &event);

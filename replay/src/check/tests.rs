@@ -109,6 +109,28 @@ fn divergence_needs_a_foreign_landing() {
     assert!(found.moves.contains(&Move::Foreign), "{:?}", found.moves);
 }
 
+/// ARCHITECTURE.md choice 68: one batch, a block above the safe head. Answered as before
+/// the choice, the world finds the double send: the batch lands, the detector's sync reads
+/// the old safe head, the block turns safe, and the round's landings (read above the new
+/// safe head) miss it, so the round sends it again at the next wallet nonce. Answered as
+/// after it, the same scope holds.
+#[test]
+fn a_landing_that_turns_safe_between_sync_and_round_is_not_sent_again() {
+    let mut before = scope(16, 1, 0, 0);
+    before.bounds.features.answers_before_one_view = true;
+    before.settle_within = 0;
+    let report = explore(&before);
+    let found = report.violation.expect("the double send of before choice 68 is found");
+    assert!(found.what.contains("sent at wallet nonce 1 while its send at wallet nonce 0"), "{}", found.what);
+    assert!(found.moves.contains(&Move::Finalize), "{:?}", found.moves);
+    let (outcome, script) = replay_counterexample(&found, "double-send");
+    assert!(matches!(outcome, Ok(Outcome::Done(_))), "{outcome:?}\n{script}");
+    let mut after = before.clone();
+    after.bounds.features.answers_before_one_view = false;
+    let report = explore(&after);
+    assert!(report.violation.is_none(), "{}", render_report(&report, &after, false));
+}
+
 /// A completion bound too small to restart and re-sync reports a stuck state, with a
 /// script `seqrec replay` accepts.
 #[test]
@@ -222,6 +244,31 @@ mod sabotaged {
     #[test]
     fn the_sabotaged_watermark_after_broadcast_is_found_in_a_small_scope() {
         found_in_a_small_scope(&machine::sabotage::WATERMARK_AFTER_BROADCAST, 10, "invariant: SendBeforeWatermark");
+    }
+
+    /// The start nonce ignores the wallet slots below `latest` (choice 68 undone): with a
+    /// block above the safe head, a landing that turns safe between the detector's sync
+    /// and the round's reads is sent again at a second wallet nonce (a world property,
+    /// within 16 moves), and the same scope holds with the switch off.
+    #[test]
+    fn the_sabotaged_resend_of_a_landed_batch_is_found_in_a_small_scope() {
+        let switched = Switched::on(&machine::sabotage::RESEND_LANDED);
+        let scope = &scope(16, 1, 0, 0);
+        let report = explore(scope);
+        let figures = render_report(&report, scope, false);
+        println!("{figures}");
+        let found = report.violation.expect("the sabotage is found");
+        assert!(found.what.starts_with("world: batch nonce 0 sent at wallet nonce 1"), "{figures}");
+        let script = render_counterexample(&found).expect("events render");
+        let (sabotaged, sabotaged_trace) = replay_and_trace(&script, "resend-landed");
+        switched.set(false);
+        let (healthy, healthy_trace) = replay_and_trace(&script, "resend-landed");
+        let clean = explore(scope);
+        switched.set(true);
+        assert!(matches!(sabotaged, Ok(Outcome::Done(_))), "{sabotaged:?}\n{script}");
+        assert!(matches!(healthy, Ok(Outcome::Done(_))), "{healthy:?}\n{script}");
+        assert_ne!(sabotaged_trace, healthy_trace, "{script}");
+        assert!(clean.violation.is_none(), "{}", render_report(&clean, scope, false));
     }
 
     /// The flush's no-ops stop at the node's `pending`: a send the core asked for (so `W`

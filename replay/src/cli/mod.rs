@@ -490,7 +490,8 @@ fn audit_window(since: Option<&str>, until: Option<&str>) -> Result<crate::audit
 /// [`CliError`] for bad input.
 pub fn execute(args: Args) -> Result<Outcome, CliError> {
     // Only in a build with `--cfg seqrec_sabotage`: `SEQREC_SABOTAGE=NAME[,NAME…]` (names
-    // `cascade_pivot_one_late`, `watermark_after_broadcast`, `flush_stops_at_pending`)
+    // `cascade_pivot_one_late`, `watermark_after_broadcast`, `flush_stops_at_pending`,
+    // `resend_landed`)
     // turns the core's deliberate bugs on for any command, so `seqrec check` can be shown
     // to find them and `seqrec replay` to reproduce their counterexamples. Other names are
     // ignored: the switch is for tests, not an input.
@@ -501,6 +502,7 @@ pub fn execute(args: Args) -> Result<Outcome, CliError> {
                 "cascade_pivot_one_late" => &machine::sabotage::CASCADE_PIVOT_ONE_LATE,
                 "watermark_after_broadcast" => &machine::sabotage::WATERMARK_AFTER_BROADCAST,
                 "flush_stops_at_pending" => &machine::sabotage::FLUSH_STOPS_AT_PENDING,
+                "resend_landed" => &machine::sabotage::RESEND_LANDED,
                 _ => continue,
             };
             switch.store(true, std::sync::atomic::Ordering::Relaxed);

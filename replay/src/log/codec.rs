@@ -116,6 +116,21 @@ pub(crate) enum LogEvent {
         reason: String,
     },
     Resume,
+    // Appended for ARCHITECTURE.md choice 68: written only when the answer says where it
+    // was read, so the answers of older executors keep their bytes.
+    UnsafeLandingsAt {
+        nonces: Vec<u64>,
+        safe_block: u64,
+    },
+    WalletAt {
+        latest: u64,
+        pending: u64,
+        safe: u64,
+        safe_block: u64,
+        base_fee_wei: Option<u128>,
+        tip_wei: Option<u128>,
+        head_block: u64,
+    },
 }
 
 /// `SendClass` on disk, in the order of docs/protocol.md §11.1.
@@ -328,8 +343,21 @@ impl From<&Event> for LogEvent {
                 }
             }
             Event::UnsafeLandings(landings) => {
-                LogEvent::UnsafeLandings { nonces: landings.nonces.iter().map(|n| n.0).collect() }
+                let nonces = landings.nonces.iter().map(|n| n.0).collect();
+                match landings.safe_block {
+                    None => LogEvent::UnsafeLandings { nonces },
+                    Some(safe_block) => LogEvent::UnsafeLandingsAt { nonces, safe_block: safe_block.0 },
+                }
             }
+            Event::Wallet(wallet @ event::Wallet { head_block: Some(head_block), .. }) => LogEvent::WalletAt {
+                latest: wallet.latest.0,
+                pending: wallet.pending.0,
+                safe: wallet.safe.0,
+                safe_block: wallet.safe_block.0,
+                base_fee_wei: wallet.base_fee_wei.map(|wei| wei.0),
+                tip_wei: wallet.tip_wei.map(|wei| wei.0),
+                head_block: head_block.0,
+            },
             Event::Wallet(wallet) if wallet.base_fee_wei.is_none() && wallet.tip_wei.is_none() => LogEvent::Wallet {
                 latest: wallet.latest.0,
                 pending: wallet.pending.0,
@@ -484,8 +512,24 @@ impl LogEvent {
                 parent_hash: parent_hash.map(Hash32),
                 partial,
             }),
-            LogEvent::UnsafeLandings { nonces } => {
-                Event::UnsafeLandings(event::UnsafeLandings { nonces: nonces.into_iter().map(BatchNonce).collect() })
+            LogEvent::UnsafeLandings { nonces } => Event::UnsafeLandings(event::UnsafeLandings {
+                nonces: nonces.into_iter().map(BatchNonce).collect(),
+                safe_block: None,
+            }),
+            LogEvent::UnsafeLandingsAt { nonces, safe_block } => Event::UnsafeLandings(event::UnsafeLandings {
+                nonces: nonces.into_iter().map(BatchNonce).collect(),
+                safe_block: Some(BlockNumber(safe_block)),
+            }),
+            LogEvent::WalletAt { latest, pending, safe, safe_block, base_fee_wei, tip_wei, head_block } => {
+                Event::Wallet(event::Wallet {
+                    latest: WalletNonce(latest),
+                    pending: WalletNonce(pending),
+                    safe: WalletNonce(safe),
+                    safe_block: BlockNumber(safe_block),
+                    base_fee_wei: base_fee_wei.map(Wei),
+                    tip_wei: tip_wei.map(Wei),
+                    head_block: Some(BlockNumber(head_block)),
+                })
             }
             LogEvent::Wallet { latest, pending, safe, safe_block } => Event::Wallet(event::Wallet {
                 latest: WalletNonce(latest),
@@ -494,6 +538,7 @@ impl LogEvent {
                 safe_block: BlockNumber(safe_block),
                 base_fee_wei: None,
                 tip_wei: None,
+                head_block: None,
             }),
             LogEvent::WalletExt { latest, pending, safe, safe_block, base_fee_wei, tip_wei } => {
                 Event::Wallet(event::Wallet {
@@ -503,6 +548,7 @@ impl LogEvent {
                     safe_block: BlockNumber(safe_block),
                     base_fee_wei: base_fee_wei.map(Wei),
                     tip_wei: tip_wei.map(Wei),
+                    head_block: None,
                 })
             }
             LogEvent::Tick { now_ms } => Event::Tick(event::Tick { now_ms: UnixMillis(now_ms) }),

@@ -36,6 +36,7 @@ impl World {
                     safe_block: BlockNumber(safe),
                     base_fee_wei: None,
                     tip_wei: None,
+                    head_block: (!bounds.features.answers_before_one_view).then(|| BlockNumber(self.head())),
                 })
             }
             Request::UnsafeLandings => {
@@ -47,7 +48,8 @@ impl World {
                         _ => None,
                     })
                     .collect();
-                Event::UnsafeLandings(machine::event::UnsafeLandings { nonces })
+                let safe_block = (!bounds.features.answers_before_one_view).then_some(BlockNumber(safe));
+                Event::UnsafeLandings(machine::event::UnsafeLandings { nonces, safe_block })
             }
             Request::Send { w_nonce, wire } => {
                 if w_nonce < self.mined() {

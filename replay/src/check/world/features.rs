@@ -33,13 +33,25 @@ pub struct Features {
     pub db_failures: bool,
     /// Once, another sender posts a direct input to the inbox.
     pub direct: bool,
+    /// The node answers a submit round as executors did before ARCHITECTURE.md choice 68
+    /// (no `head_block`, no `safe_block`), so the core plans as it did then: a scope that
+    /// shows the double send that choice closed. Not part of `all`.
+    pub answers_before_one_view: bool,
 }
 
 impl Features {
     /// Every feature on.
     #[must_use]
     pub fn all() -> Self {
-        Features { zombies: true, repeats: true, foreign: true, clock_back: true, db_failures: true, direct: true }
+        Features {
+            zombies: true,
+            repeats: true,
+            foreign: true,
+            clock_back: true,
+            db_failures: true,
+            direct: true,
+            answers_before_one_view: false,
+        }
     }
 
     /// Reads `--features`: comma-separated names, or `all`, or `none`.
@@ -58,9 +70,10 @@ impl Features {
                 "clock-back" => features.clock_back = true,
                 "db-failures" => features.db_failures = true,
                 "direct" => features.direct = true,
+                "answers-before-one-view" => features.answers_before_one_view = true,
                 _ => {
                     return Err(format!(
-                        "{name}: no such world feature; known: zombies, repeats, foreign, clock-back, db-failures, direct, all, none"
+                        "{name}: no such world feature; known: zombies, repeats, foreign, clock-back, db-failures, direct, answers-before-one-view, all, none"
                     ));
                 }
             }
@@ -78,6 +91,7 @@ impl Features {
             (self.clock_back, "clock-back"),
             (self.db_failures, "db-failures"),
             (self.direct, "direct"),
+            (self.answers_before_one_view, "answers-before-one-view"),
         ];
         all.into_iter().filter_map(|(on, name)| on.then_some(name)).collect()
     }

@@ -8,11 +8,13 @@
 //! encoding, which the explorer stores in its frontier and hashes to deduplicate (core
 //! state, world) pairs: a new field is part of both without more code. `features.rs` has
 //! the scope's bounds, `moves.rs` lists the moves, `answers.rs` builds the answers as an
-//! executor would, and `scheduler.rs` judges the chain with the simulator's scheduler.
+//! executor would, `scheduler.rs` judges the chain with the simulator's scheduler, and
+//! `resends.rs` judges each send the core asks for (one wallet nonce per batch).
 
 mod answers;
 mod features;
 mod moves;
+mod resends;
 mod scheduler;
 #[cfg(test)]
 mod tests;
@@ -112,6 +114,9 @@ pub struct World {
     faults: u32,
     foreign_sent: bool,
     direct_sent: bool,
+    /// The first send the core asked for at a second wallet nonce while its first send
+    /// still counted (`resends.rs`): a violation, reported by `judge`.
+    second_send: Option<String>,
 }
 
 /// One choice of the world.
@@ -175,6 +180,7 @@ impl World {
             faults: 0,
             foreign_sent: false,
             direct_sent: false,
+            second_send: None,
         }
     }
 
@@ -380,6 +386,9 @@ impl World {
                 Effect::ReadWallet => Some(Request::Wallet),
                 Effect::ReadUnsafeLandings => Some(Request::UnsafeLandings),
                 Effect::Submit { w_nonce, wire, .. } => {
+                    if self.second_send.is_none() {
+                        self.second_send = self.judge_send(w_nonce.0, &wire.0);
+                    }
                     Some(Request::Send { w_nonce: w_nonce.0, wire: Some(wire.0.clone()) })
                 }
                 Effect::Noop { w_nonce, .. } => Some(Request::Send { w_nonce: w_nonce.0, wire: None }),

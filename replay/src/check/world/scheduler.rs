@@ -15,7 +15,7 @@ pub const MAX_WAIT_BLOCKS: u64 = 4;
 
 impl World {
     /// The scheduler after folding every block up to `to`, in L1 order.
-    fn scheduler(&self, to: u64) -> Oracle {
+    pub(super) fn scheduler(&self, to: u64) -> Oracle {
         let mut oracle = Oracle::new(0, MAX_WAIT_BLOCKS);
         for (number, block) in (BASE_BLOCK + 1..).zip(&self.blocks) {
             if number > to {
@@ -39,9 +39,14 @@ impl World {
     ///   invalidated (no zombie accepted, no Gold batch invalidated), draining the direct
     ///   inputs the scheduler drained with it;
     /// - divergence is recorded only once the scheduler accepted bytes we did not make;
-    /// - every seal the core acknowledged is held by a batch of its tree (no payload lost).
+    /// - every seal the core acknowledged is held by a batch of its tree (no payload lost);
+    /// - no batch was asked to be sent at a second wallet nonce while its first send may
+    ///   still land or after it was accepted (`resends.rs`).
     #[must_use]
     pub fn judge(&self, state: &State) -> Option<String> {
+        if let Some(what) = &self.second_send {
+            return Some(what.clone());
+        }
         let oracle = self.scheduler(self.safe());
         let diverged = state.scheduler().divergence.is_some();
         let mut foreign_accepted = false;

@@ -10,7 +10,7 @@ use effects::sqlite::SqliteStore;
 use effects::{
     ChainIdentity, Clock, Hooks, Inputs, L1, LogSink, SafeSync, SendError, Signed, Store, Wake, WalletCounts,
 };
-use machine::{BatchNonce, Bid, BlockNumber, DbWrite, Effect, Event, OpId, UnixMillis, WalletNonce};
+use machine::{Bid, BlockNumber, DbWrite, Effect, Event, OpId, UnixMillis, WalletNonce};
 
 use super::logging::StepLog;
 use super::metrics::Metrics;
@@ -71,7 +71,7 @@ impl L1 for Live {
         self.rpc("wallet", answer.as_ref().err().map(effects::L1Error::class));
         answer
     }
-    fn unsafe_landings(&mut self) -> Result<Vec<BatchNonce>, effects::L1Error> {
+    fn unsafe_landings(&mut self) -> Result<effects::Landings, effects::L1Error> {
         let answer = self.l1.unsafe_landings();
         self.rpc("unsafe_landings", answer.as_ref().err().map(effects::L1Error::class));
         answer
