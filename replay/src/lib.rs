@@ -6,6 +6,7 @@ pub mod check;
 pub mod checkpointer;
 pub mod cli;
 pub mod log;
+pub mod resend;
 pub mod resume;
 pub mod run;
 pub mod script;
