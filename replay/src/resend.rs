@@ -299,3 +299,136 @@ pub fn of_loaded(loaded: &Loaded, steps: &[Traced]) -> Vec<Resend> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use machine::event::{Boot, SendFailed, Sent};
+    use machine::{RawConfig, UnixMillis};
+
+    use super::*;
+
+    fn batch(index: u64) -> Asked {
+        Asked::Batch { batch: BatchIndex(index), nonce: BatchNonce(index), wire_hash: Hash32([index as u8 + 1; 32]) }
+    }
+
+    fn sent(w_nonce: u64) -> Event {
+        let tx_hash = Hash32([w_nonce as u8 + 100; 32]);
+        Event::Sent(Sent {
+            w_nonce: WalletNonce(w_nonce),
+            tx_hash,
+            max_fee_per_gas: None,
+            max_priority_fee_per_gas: None,
+            gas_limit: None,
+        })
+    }
+
+    /// Steps `script` (an event and the sends its step asks for); the resends, by step.
+    fn resends(script: &[(Event, Vec<(u64, Asked)>)]) -> Vec<(u64, Resend)> {
+        let mut tracker = Tracker::default();
+        (0_u64..)
+            .zip(script)
+            .filter_map(|(seq, (event, sends))| {
+                let sends = sends.iter().map(|(w_nonce, asked)| (WalletNonce(*w_nonce), *asked));
+                tracker.observe(seq, event, sends).map(|resend| (seq, resend))
+            })
+            .collect()
+    }
+
+    fn tick() -> Event {
+        Event::Tick(machine::event::Tick { now_ms: UnixMillis(0) })
+    }
+
+    #[test]
+    fn a_batch_taken_at_a_second_wallet_nonce_is_a_resend_with_its_first_slot_live() {
+        let found = resends(&[
+            (tick(), vec![(0, batch(0))]),
+            (sent(0), vec![]),
+            (tick(), vec![(3, batch(0)), (4, batch(1))]),
+            (sent(3), vec![]),
+            (sent(4), vec![]),
+        ]);
+        let [(3, resend)] = found.as_slice() else { panic!("{found:?}") };
+        assert_eq!(
+            (resend.batch, resend.again.w_nonce, resend.first.w_nonce),
+            (BatchIndex(0), WalletNonce(3), WalletNonce(0))
+        );
+        assert_eq!((resend.first.seq, resend.lost), (1, None));
+        assert!(resend.details().contains("a slot not known lost"), "{}", resend.details());
+        assert_eq!(resend.fields()["first_w_nonce"], 0);
+    }
+
+    #[test]
+    fn replacements_at_the_same_wallet_nonce_and_refused_sends_are_not_resends() {
+        let found = resends(&[
+            (tick(), vec![(0, batch(0))]),
+            (sent(0), vec![]),
+            // Re-priced twice at the same nonce.
+            (tick(), vec![(0, batch(0))]),
+            (sent(0), vec![]),
+            (tick(), vec![(0, batch(0))]),
+            (sent(0), vec![]),
+            // A send the node refused went nowhere: batch 1's later send is its first.
+            (tick(), vec![(1, batch(1))]),
+            (
+                Event::SendFailed(SendFailed {
+                    w_nonce: WalletNonce(1),
+                    error: "nonce too low".to_owned(),
+                    class: None,
+                }),
+                vec![],
+            ),
+            (tick(), vec![(2, batch(1))]),
+            (sent(2), vec![]),
+        ]);
+        assert_eq!(found, []);
+    }
+
+    #[test]
+    fn a_first_slot_our_noop_or_another_batch_took_is_known_lost() {
+        let found = resends(&[
+            (tick(), vec![(0, batch(0)), (1, batch(1))]),
+            (sent(0), vec![]),
+            (sent(1), vec![]),
+            // A restart: a flush's no-op at 0, a recovery batch at 1; the asked-for sends
+            // of the dead process are forgotten.
+            (tick(), vec![(2, batch(2))]),
+            (Event::Boot(Boot { now_ms: UnixMillis(0), config: RawConfig::default() }), vec![(0, Asked::Noop)]),
+            (sent(0), vec![(1, batch(5))]),
+            (sent(1), vec![(4, batch(0)), (5, batch(1))]),
+            (sent(4), vec![]),
+            (sent(5), vec![]),
+            // Batch 2's send was never answered before the boot: its later send is its first.
+            (tick(), vec![(6, batch(2))]),
+            (sent(6), vec![]),
+        ]);
+        let lost: Vec<_> = found.iter().map(|(seq, resend)| (*seq, resend.batch.0, resend.lost)).collect();
+        assert_eq!(
+            lost,
+            [(7, 0, Some(Lost::Noop { seq: 5 })), (8, 1, Some(Lost::Replaced { seq: 6, batch: BatchIndex(5) }))]
+        );
+        assert!(found[0].1.details().contains("flushed by our no-op (step #5)"), "{}", found[0].1.details());
+    }
+
+    #[test]
+    fn recorded_effects_are_read_back_as_the_sends_they_asked_for() {
+        let effects = [
+            Effect::Submit {
+                batch_index: BatchIndex(7),
+                nonce: BatchNonce(3),
+                w_nonce: WalletNonce(9),
+                wire_hash: Hash32([5; 32]),
+                wire: machine::Bytes(vec![1, 2]),
+                chain_id: 31337,
+                bid: None,
+                min_gas: None,
+            },
+            Effect::Noop { w_nonce: WalletNonce(10), chain_id: 31337, bid: None },
+            Effect::ReadWallet,
+        ];
+        let json = crate::log::effects_json(&effects);
+        let from_json = recorded_sends(&json);
+        assert_eq!(from_json, sends_of(&effects).collect::<Vec<_>>());
+        assert_eq!(from_json.len(), 2);
+        assert_eq!(recorded_sends(b"not json"), []);
+    }
+}

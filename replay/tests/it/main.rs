@@ -21,6 +21,7 @@ mod metrics_live;
 mod pause_live;
 mod picture;
 mod readme;
+mod resend_audit;
 mod resend_live;
 mod rpc_calls;
 mod run_segments;

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use effects::sqlite::SqliteStore;
@@ -21,7 +21,7 @@ use rand08::{Rng as _, SeedableRng as _};
 use replay::resend::{Asked, Tracker, recorded_sends};
 
 use super::anvil::kib_bytes;
-use super::live::{DEV_KEY, Node, Process, dev_nonce, poll, run_args, scratch, stop_cleanly, trace};
+use super::live::{DEV_KEY, Node, Process, dev_nonce, poll, run_args, scratch, trace};
 
 /// Seconds of sealing in CI.
 const SEAL_SECONDS: u64 = 30;
@@ -55,7 +55,15 @@ fn one_wallet_nonce_per_batch(node: Node) {
     // The production cadences (the test deployment's 300 ms hides the window), and the
     // node's safe lag as hardhat's safe depth (anvil's `safe` tag has it already).
     let mut args = run_args(&url, db_arg, log_arg);
-    for (flag, value) in [("--detector-interval-ms", "2000"), ("--submit-interval-ms", "1000")] {
+    // A wider margin than the test deployment's 20/5: a debug build on two cores, logging
+    // a megabyte a second, must not reach the danger threshold while it keeps up.
+    let cadences = [
+        ("--detector-interval-ms", "2000"),
+        ("--submit-interval-ms", "1000"),
+        ("--max-wait-blocks", "60"),
+        ("--preemptive-margin-blocks", "20"),
+    ];
+    for (flag, value) in cadences {
         let at = args.iter().position(|arg| *arg == flag).unwrap();
         args[at + 1] = value;
     }
@@ -64,7 +72,9 @@ fn one_wallet_nonce_per_batch(node: Node) {
     if node == Node::Hardhat {
         command.env("SEQREC_SAFE_DEPTH", SAFE_LAG.to_string());
     }
-    let run = Process(command.stderr(Stdio::piped()).spawn().unwrap());
+    // Standard error to a file: 20 seals a second fill a pipe nobody reads until the end.
+    let stderr_path = dir.join("run.stderr");
+    let mut run = Process(command.stderr(std::fs::File::create(&stderr_path).unwrap()).spawn().unwrap());
     poll(Duration::from_secs(60), Duration::from_millis(200), &|| trace(log_arg), || {
         trace(log_arg).contains("decision admit")
     });
@@ -77,7 +87,15 @@ fn one_wallet_nonce_per_batch(node: Node) {
         || dev_nonce(&url, "pending") == dev_nonce(&url, "latest"),
     );
     std::thread::sleep(Duration::from_secs(SAFE_LAG + 4));
-    let stderr = stop_cleanly(run);
+    // Still running (an exit of its own, e.g. for danger, is reported after the counts).
+    let early = run.wait_for(Duration::ZERO).map(|status| status.code());
+    if early.is_none() {
+        run.terminate();
+    }
+    let status = early.or_else(|| run.wait_for(Duration::from_secs(60)).map(|status| status.code()));
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+    let tail: Vec<&str> = stderr.lines().rev().take(12).collect();
+    let tail = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
     let counted = count_sends(&log);
     let took = started.elapsed();
     let report = format!(
@@ -95,9 +113,10 @@ fn one_wallet_nonce_per_batch(node: Node) {
         took.as_secs_f64(),
     );
     eprintln!("{report}");
-    assert!(counted.batches > 0, "nothing was submitted: {report}\n{stderr}");
+    assert!(counted.batches > 0, "nothing was submitted: {report}\n{tail}");
     assert_eq!(counted.duplicates, 0, "sends per batch must be 1: {report}");
     assert_eq!(counted.resends_live, 0, "{report}");
+    assert_eq!(status, Some(Some(0)), "{report}; `run` did not end with the clean shutdown:\n{tail}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
