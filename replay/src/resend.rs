@@ -307,14 +307,15 @@ mod tests {
 
     use super::*;
 
-    fn batch(index: u64) -> Asked {
-        Asked::Batch { batch: BatchIndex(index), nonce: BatchNonce(index), wire_hash: Hash32([index as u8 + 1; 32]) }
+    fn batch(index: u8) -> Asked {
+        let (batch, nonce) = (BatchIndex(u64::from(index)), BatchNonce(u64::from(index)));
+        Asked::Batch { batch, nonce, wire_hash: Hash32([index + 1; 32]) }
     }
 
-    fn sent(w_nonce: u64) -> Event {
-        let tx_hash = Hash32([w_nonce as u8 + 100; 32]);
+    fn sent(w_nonce: u8) -> Event {
+        let tx_hash = Hash32([w_nonce + 100; 32]);
         Event::Sent(Sent {
-            w_nonce: WalletNonce(w_nonce),
+            w_nonce: WalletNonce(u64::from(w_nonce)),
             tx_hash,
             max_fee_per_gas: None,
             max_priority_fee_per_gas: None,
