@@ -15,6 +15,7 @@ use machine::{BlockNumber, Danger, Effect, Event, ExitCode, Note, State, UnixMil
 use serde_json::{Value, json};
 
 use crate::landings::{Landing, Seen};
+use crate::resend::Resend;
 use crate::run::Traced;
 
 /// One line of the audit: where it happened (clock, safe head, step) and what.
@@ -42,6 +43,9 @@ pub enum Entry<'a> {
     },
     /// A send the node took: wallet nonce, transaction hash, the bid signed.
     Sent(&'a Sent),
+    /// A warning: the send before it carried content already sent at another wallet
+    /// nonce ([`crate::resend`]).
+    Resend(Resend),
     /// A send the node refused, with the adapter's class and the node's error.
     SendFailed(&'a SendFailed),
     /// One of our landings: in an unsafe block, or at the safe head with the scheduler's
@@ -84,9 +88,17 @@ pub struct ConfigChange {
 }
 
 /// The audit rows of `steps`, in step order; within a step: the event's fact, the
-/// verdicts in the core's order, the exit.
+/// verdicts in the core's order, the exit. Resends are found in the steps' effects.
 #[must_use]
 pub fn rows(steps: &[Traced]) -> Vec<Row<'_>> {
+    rows_with(steps, crate::resend::in_steps(steps))
+}
+
+/// [`rows`] with the resends given (a log's, from its recorded effects: [`crate::resend::of_loaded`]),
+/// each right after the `sent` row of its step.
+#[must_use]
+pub fn rows_with(steps: &[Traced], resends: Vec<Resend>) -> Vec<Row<'_>> {
+    let mut resends = resends.into_iter().peekable();
     let mut rows = Vec::new();
     let mut clock = None;
     let mut previous_config: Option<Value> = None;
@@ -103,7 +115,12 @@ pub fn rows(steps: &[Traced]) -> Vec<Row<'_>> {
                 previous_config = Some(config);
                 previous_end = None;
             }
-            Event::Sent(sent) => push(Entry::Sent(sent)),
+            Event::Sent(sent) => {
+                push(Entry::Sent(sent));
+                while let Some(resend) = resends.next_if(|resend| resend.again.seq <= traced.seq) {
+                    push(Entry::Resend(resend));
+                }
+            }
             Event::SendFailed(failed) => push(Entry::SendFailed(failed)),
             Event::RpcFailed(failed) => push(Entry::RpcFailed(failed)),
             Event::Db(db) if !db.ok => push(Entry::DbFailed(db)),
@@ -153,6 +170,7 @@ impl Row<'_> {
         match &self.entry {
             Entry::Boot { .. } => "boot".to_owned(),
             Entry::Sent(_) => "sent".to_owned(),
+            Entry::Resend(resend) => resend.label().to_owned(),
             Entry::SendFailed(_) => "send_failed".to_owned(),
             Entry::Landing(landing) => landing.seen.label().to_owned(),
             Entry::RpcFailed(_) => "rpc_failed".to_owned(),
@@ -202,6 +220,7 @@ impl Row<'_> {
                 out
             }
             Entry::Landing(landing) => landing.to_string(),
+            Entry::Resend(resend) => resend.details(),
             Entry::SendFailed(failed) => format!(
                 "send at wallet nonce {} failed ({}): {}",
                 failed.w_nonce,
@@ -254,6 +273,7 @@ impl Row<'_> {
                 "max_priority_fee_per_gas": sent.max_priority_fee_per_gas,
                 "gas_limit": sent.gas_limit,
             }),
+            Entry::Resend(resend) => resend.fields(),
             Entry::SendFailed(failed) => json!({
                 "w_nonce": failed.w_nonce,
                 "class": failed.class.map(machine::SendClass::name),
@@ -455,11 +475,21 @@ where
 /// `repeated`, `last_seq`, `last_time`, `last_now_ms`, `last_safe_block` in the JSON.
 #[must_use]
 pub fn render_within(steps: &[Traced], window: Window, json: bool) -> String {
+    render_rows(&rows(steps), window, json)
+}
+
+/// What `seqrec audit` prints for what it loaded: [`render_within`], with a log's resends
+/// read from its recorded effects (what the process sent, whatever this build would do).
+#[must_use]
+pub fn render_loaded(loaded: &crate::cli::Loaded, steps: &[Traced], window: Window, json: bool) -> String {
+    render_rows(&rows_with(steps, crate::resend::of_loaded(loaded, steps)), window, json)
+}
+
+fn render_rows(rows: &[Row<'_>], window: Window, json: bool) -> String {
     let mut out = String::new();
     if !json {
         let _ = writeln!(out, "{:<20}  {:>9}  {:<7} {:<22} details", "time (UTC)", "safe head", "step", "what");
     }
-    let rows = rows(steps);
     for run in fold(rows.iter().filter(|row| window.contains(row))) {
         let (first, last) = (run.first, run.last);
         if json {

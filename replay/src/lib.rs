@@ -7,6 +7,7 @@ pub mod checkpointer;
 pub mod cli;
 pub mod landings;
 pub mod log;
+pub mod resend;
 pub mod resume;
 pub mod run;
 pub mod script;

@@ -11,7 +11,8 @@
 //! - `cargo xtask check [ARGS]`: `seqrec check`'s default scope in a release build (ARGS passed through).
 //! - `cargo xtask nodes` (or `anvil`): installs the pinned anvil and hardhat for the live tests
 //!   (prints SEQREC_ANVIL and SEQREC_HARDHAT).
-//! - `cargo xtask faults [KILLS]`: the SIGKILL fault case against anvil with KILLS kills (default 300).
+//! - `cargo xtask faults [KILLS] [RESEND_SECONDS]`: the SIGKILL fault case against anvil with KILLS kills
+//!   (default 300), then the interval-mining resend test on anvil and hardhat, sealing RESEND_SECONDS per node (default 150).
 //! - `cargo xtask tidy`: the repository rules (also run by `cargo test -p xtask`).
 
 use std::process::{Command, ExitCode};
@@ -41,7 +42,7 @@ fn main() -> ExitCode {
         Some("fixtures") => fixtures::run(args.iter().any(|arg| arg == "--accept")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci|sabotage|nodes|bench|check [ARGS]|faults [KILLS]|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
+                "usage: cargo xtask <ci|sabotage|nodes|bench|check [ARGS]|faults [KILLS] [RESEND_SECONDS]|fixtures [--accept]|fuzz [TARGET] [SECONDS]|sim [--seeds N]|tidy>"
             );
             return ExitCode::from(2);
         }

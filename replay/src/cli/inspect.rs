@@ -33,7 +33,7 @@ pub(super) fn audit(
     }
     let Some(at) = at else {
         let steps = run(events).steps;
-        let listed = audit::render_within(&steps, window, json);
+        let listed = audit::render_loaded(&loaded, &steps, window, json);
         return Ok(Outcome::Done(listed + &drawn));
     };
     let steps = events.len() as u64;

@@ -66,8 +66,12 @@ fn run_happy_path_against_anvil_then_replay_offline() {
 
 /// `count` KiB of non-zero bytes, as `seqrec seal --payload` takes them.
 pub(crate) fn kib_payload(count: usize, seed: u8) -> String {
-    let bytes: String = (0..count * 1024).map(|i| format!("{:02x}", (i * 31 + usize::from(seed)) % 255 + 1)).collect();
-    format!("0x{bytes}")
+    machine::encode_hex(&kib_bytes(count, seed))
+}
+
+/// The bytes of [`kib_payload`], as the inclusion lane queues them.
+pub(crate) fn kib_bytes(count: usize, seed: u8) -> Vec<u8> {
+    (0..count * 1024).map(|i| ((i * 31 + usize::from(seed)) % 255 + 1) as u8).collect()
 }
 
 /// Batches of 1 KiB and 16 KiB land and turn Gold; SIGTERM exits 0; the log replays

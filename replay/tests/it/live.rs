@@ -1,8 +1,9 @@
 //! What the live tests (`anvil.rs`, `hardhat.rs`, `faults/`) share: a real node on
 //! 127.0.0.1 at a free port that mines only when told ([`Node`]: anvil with
 //! `--no-mining --slots-in-an-epoch 2`, so `safe` lags the head; hardhat's EDR node, whose
-//! `safe` is its head, so `run` gets `--safe-depth 2` there), a test miner, plain JSON-RPC
-//! calls, and `seqrec` commands. Gated at run time by `SEQREC_ANVIL` / `SEQREC_HARDHAT`
+//! `safe` is its head, so `run` gets `--safe-depth 2` there) or that mines every second by
+//! itself ([`Node::start_mining_every_second`], `resend_live.rs`), a test miner, plain
+//! JSON-RPC calls, and `seqrec` commands. Gated at run time by `SEQREC_ANVIL` / `SEQREC_HARDHAT`
 //! (`cargo xtask ci` and `cargo xtask nodes` install the pinned nodes; `gate.rs` decides
 //! whether a missing node skips or fails).
 
@@ -117,6 +118,28 @@ impl Node {
         Some((process, format!("http://127.0.0.1:{port}")))
     }
 
+    /// Starts the node for chain 31337 mining a block every second by itself, with blocks
+    /// of `gas_limit`: anvil with `--block-time 1 --slots-in-an-epoch SAFE_LAG` (its `safe`
+    /// is `latest − SAFE_LAG`), hardhat with `mining.interval` 1000 (`run` then needs
+    /// `--safe-depth SAFE_LAG`).
+    pub(crate) fn start_mining_every_second(self, safe_lag: u64, gas_limit: u64) -> Option<(Process, String)> {
+        let binary = self.binary()?;
+        let port = free_port();
+        let process = match self {
+            Node::Anvil => {
+                let (lag, gas) = (safe_lag.to_string(), gas_limit.to_string());
+                let args =
+                    ["--chain-id", "31337", "--block-time", "1", "--slots-in-an-epoch", &lag, "--gas-limit", &gas];
+                start_anvil(&binary, port, &args)
+            }
+            Node::Hardhat => {
+                let network = format!("mining: {{ auto: false, interval: 1000 }}, blockGasLimit: {gas_limit}");
+                spawn_hardhat_with(&binary, port, 31337, &network)
+            }
+        };
+        Some((process, format!("http://127.0.0.1:{port}")))
+    }
+
     /// `anvil_x` or `hardhat_x`.
     fn control(self, method: &str) -> String {
         format!("{}_{method}", self.name())
@@ -178,12 +201,17 @@ fn ok(url: &str, method: &str, params: &str) {
 /// when told, like anvil's `--no-mining`) and a `node_modules` link to the installation
 /// `binary` belongs to (`…/node_modules/.bin/hardhat`).
 pub(crate) fn spawn_hardhat(binary: &str, port: u16, chain_id: u64) -> Process {
+    spawn_hardhat_with(binary, port, chain_id, "mining: { auto: false, interval: 0 }")
+}
+
+/// [`spawn_hardhat`] with `network` (the JavaScript of more fields of the `hardhat`
+/// network: mining, gas limit) in place of mining only when told.
+fn spawn_hardhat_with(binary: &str, port: u16, chain_id: u64, network: &str) -> Process {
     let project = std::env::temp_dir().join(format!("seqrec-hardhat-{}-{port}", std::process::id()));
     let _ = std::fs::remove_dir_all(&project);
     std::fs::create_dir_all(&project).unwrap();
     let config = format!(
-        "module.exports = {{ networks: {{ hardhat: {{ chainId: {chain_id}, hardfork: \"prague\", \
-         mining: {{ auto: false, interval: 0 }} }} }} }};\n"
+        "module.exports = {{ networks: {{ hardhat: {{ chainId: {chain_id}, hardfork: \"prague\", {network} }} }} }};\n"
     );
     std::fs::write(project.join("hardhat.config.js"), config).unwrap();
     let installed = Path::new(binary).canonicalize().unwrap_or_else(|error| panic!("{binary}: {error}"));
@@ -223,12 +251,18 @@ pub(crate) fn anvil_on_chain(chain_id: u64) -> Option<(Process, String)> {
     Node::Anvil.start_on_chain(chain_id)
 }
 
-/// Starts anvil on `port` and waits until it accepts connections.
+/// Starts anvil on `port`, mining only when told, and waits until it accepts connections.
 pub(crate) fn spawn_anvil(binary: &str, port: u16, chain_id: u64, extra: &[&str]) -> Process {
+    let chain_id = chain_id.to_string();
+    let args = [&["--chain-id", chain_id.as_str(), "--no-mining", "--slots-in-an-epoch", "2"], extra].concat();
+    start_anvil(binary, port, &args)
+}
+
+/// Starts anvil on `port` with `args` and waits until it accepts connections.
+fn start_anvil(binary: &str, port: u16, args: &[&str]) -> Process {
     let child = Command::new(binary)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &chain_id.to_string()])
-        .args(["--no-mining", "--slots-in-an-epoch", "2", "--silent"])
-        .args(extra)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--silent"])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -49,8 +49,10 @@ fn fixture_audits() {
     settings.set_omit_expression(true);
     settings.bind(|| {
         insta::glob!("../../../fixtures/logs", "*.seqlog", |path| {
-            let run = load(path).unwrap_or_else(|error| panic!("{error}")).run();
-            insta::assert_snapshot!("audit", replay::audit::render_decisions(&run.steps));
+            let loaded = load(path).unwrap_or_else(|error| panic!("{error}"));
+            let run = loaded.run();
+            let audit = replay::audit::render_loaded(&loaded, &run.steps, replay::audit::Window::default(), false);
+            insta::assert_snapshot!("audit", audit);
         });
     });
 }

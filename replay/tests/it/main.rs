@@ -25,6 +25,8 @@ mod picture;
 mod proxy;
 mod readable;
 mod readme;
+mod resend_audit;
+mod resend_live;
 mod rpc_calls;
 mod run_segments;
 mod run_settings;

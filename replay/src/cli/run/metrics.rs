@@ -16,6 +16,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use crate::resend::Tracker;
+
 type Labels = Vec<(&'static str, String)>;
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -42,6 +44,9 @@ pub(super) struct Metrics {
     rpc_errors: Family<Labels, Counter>,
     decisions: Family<Labels, Counter>,
     exits: Family<Labels, Counter>,
+    resends: Family<Labels, Counter>,
+    /// Follows the sends for `resends`, from the state of the first step this process took.
+    tracker: std::sync::Mutex<Option<(u64, Tracker)>>,
     append_seconds: Histogram,
     /// The last append to the log succeeded.
     log_writable: AtomicBool,
@@ -75,6 +80,8 @@ impl Metrics {
             rpc_errors: Family::default(),
             decisions: Family::default(),
             exits: Family::default(),
+            resends: Family::default(),
+            tracker: std::sync::Mutex::new(None),
             append_seconds: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
             log_writable: AtomicBool::new(true),
             ready: AtomicBool::new(false),
@@ -116,7 +123,16 @@ impl Metrics {
         r.register("rpc_errors", "Failed calls of the L1 port, by method and class", metrics.rpc_errors.clone());
         r.register("decisions", "Startup decisions taken, by kind", metrics.decisions.clone());
         r.register("exits", "Exits asked by the core, by code", metrics.exits.clone());
+        r.register(
+            "resends",
+            "Batch contents sent again at a second wallet nonce, by whether the first slot was known lost (first_slot: live, lost)",
+            metrics.resends.clone(),
+        );
         r.register("log_append_seconds", "Time to append one record durably", metrics.append_seconds.clone());
+        // Both series from the start: a dashboard shows 0, and an alert's `increase` has a base.
+        for first_slot in ["live", "lost"] {
+            let _ = metrics.resends.get_or_create(&vec![("first_slot", first_slot.to_owned())]);
+        }
         Metrics { registry, ..metrics }
     }
 
@@ -158,7 +174,19 @@ impl Metrics {
                 _ => 0,
             };
         }
+        self.resent(state, event, step);
         self.watch(state, state.now_ms(), exiting);
+    }
+
+    /// Counts a resend the step's event completes ([`crate::resend`]).
+    fn resent(&self, state: &State, event: &Event, step: &Step) {
+        let Ok(mut tracker) = self.tracker.lock() else { return };
+        let (seq, tracker) = tracker.get_or_insert_with(|| (0, Tracker::resumed(state)));
+        *seq += 1;
+        if let Some(resend) = tracker.observe(*seq, event, crate::resend::sends_of(&step.effects)) {
+            let first_slot = if resend.lost.is_some() { "lost" } else { "live" };
+            self.resends.get_or_create(&vec![("first_slot", first_slot.to_owned())]).inc();
+        }
     }
 
     /// The gauges of `machine::watch`, and readiness.
