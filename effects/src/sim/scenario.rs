@@ -45,9 +45,10 @@ pub struct Scenario {
     pub expect: Expect,
     /// The node answers a submit round as executors did before ARCHITECTURE.md choice 68
     /// (no `head_block` on `wallet`, no `safe_block` on `unsafe_landings`), so the core
-    /// plans as it did then: the named scenarios, whose committed logs were recorded
-    /// before it, keep reproducing them. Their sends at a second wallet nonce are counted
-    /// in `Report::resends`, not failed.
+    /// plans as it did then: set only to reproduce the committed `fixtures/logs/sim-*`
+    /// logs, recorded before it (every named scenario, the demo and `seqrec simulate`
+    /// answer as executors do now). Sends at a second wallet nonce are then counted in
+    /// `Report::resends_before_one_view`, not failed.
     #[serde(default)]
     pub answers_before_one_view: bool,
 }
@@ -170,7 +171,7 @@ fn named(name: &str, description: &str, faults: Vec<Fault>, expect: Expect) -> S
         faults,
         crash_per_mille: 0,
         expect,
-        answers_before_one_view: true,
+        answers_before_one_view: false,
     }
 }
 
