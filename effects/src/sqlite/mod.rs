@@ -62,7 +62,7 @@ pub enum SealStatus {
     Queued,
     /// Sealed into a batch.
     Sealed,
-    /// Refused (too large).
+    /// Refused: too large for the config (the core), or a row no batch can hold (the queue).
     Rejected,
 }
 
@@ -324,18 +324,53 @@ impl SqliteStore {
     /// taken by the core's `close_batch` (or `reject_seal`) write, which runs only after
     /// the `seal` record is durable (docs/protocol.md §11.5), so a crash or a full disk loses nothing.
     ///
+    /// A row no batch can ever hold is refused here instead (`taken = 2` with the reason,
+    /// its payload kept), so it never blocks the rows after it: a `payload` stored as
+    /// another type than a BLOB (text, a number, NULL: the lane bound it wrongly), or one
+    /// longer than [`machine::MAX_MAX_BATCH_BYTES`] (its `seal` record could not be logged).
+    ///
     /// # Errors
     /// [`StoreError`].
     pub fn peek_seal(&self, after: Option<u64>) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let after = after.map_or(-1, int);
-        self.conn
-            .query_row(
-                "SELECT id, payload FROM seal_queue WHERE taken = 0 AND id > ?1 ORDER BY id LIMIT 1",
-                params![after],
-                |row| Ok((uint(row.get(0)?), row.get(1)?)),
-            )
-            .optional()
-            .map_err(sql)
+        let mut after = after.map_or(-1, int);
+        loop {
+            let next: Option<(i64, String, i64)> = self
+                .conn
+                .query_row(
+                    "SELECT id, typeof(payload), length(CAST(payload AS BLOB)) FROM seal_queue \
+                     WHERE taken = 0 AND id > ?1 ORDER BY id LIMIT 1",
+                    params![after],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get::<_, Option<i64>>(2)?.unwrap_or(0))),
+                )
+                .optional()
+                .map_err(sql)?;
+            let Some((id, kind, len)) = next else { return Ok(None) };
+            let refusal = if kind != "blob" {
+                Some(format!("payload stored as {kind}, not a BLOB: bind the bytes as a blob"))
+            } else if u64::try_from(len).unwrap_or(u64::MAX) > machine::MAX_MAX_BATCH_BYTES {
+                Some(format!(
+                    "payload of {len} bytes: no batch can hold more than {} bytes",
+                    machine::MAX_MAX_BATCH_BYTES
+                ))
+            } else {
+                None
+            };
+            if let Some(reason) = refusal {
+                self.conn
+                    .execute(
+                        "UPDATE seal_queue SET taken = 2, reason = ?2 WHERE id = ?1 AND taken = 0",
+                        params![id, reason],
+                    )
+                    .map_err(sql)?;
+                after = id;
+                continue;
+            }
+            let payload: Vec<u8> = self
+                .conn
+                .query_row("SELECT payload FROM seal_queue WHERE id = ?1", params![id], |row| row.get(0))
+                .map_err(sql)?;
+            return Ok(Some((uint(id), payload)));
+        }
     }
 
     /// Pauses submissions with `reason` (`Some`), or resumes them (`None`): what `seqrec

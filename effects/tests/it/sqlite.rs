@@ -75,6 +75,42 @@ fn the_seal_queue_hands_payloads_over_in_order_and_only_the_core_marks_them() {
     assert!(rows[1].reason.as_deref().is_some_and(|r| r.contains("200000 bytes > max_batch_bytes 122880")), "{rows:?}");
 }
 
+/// A row no batch can hold (a payload the lane stored as text or a number, or one longer
+/// than any batch) is refused in the queue with its reason and kept, and the rows after
+/// it are still handed over: it never blocks the queue, and never reaches the log.
+#[test]
+fn a_row_no_batch_can_hold_is_refused_and_does_not_block_the_queue() {
+    use effects::sqlite::SealStatus;
+    let dir = scratch("seal-bad-rows");
+    let mut store = SqliteStore::open(&dir.join("p.db")).unwrap();
+    let lane = rusqlite::Connection::open(dir.join("p.db")).unwrap();
+    lane.execute("INSERT INTO seal_queue (payload) VALUES ('0xdeadbeef')", []).unwrap();
+    lane.execute("INSERT INTO seal_queue (payload) VALUES (42)", []).unwrap();
+    let too_long = i64::try_from(machine::MAX_MAX_BATCH_BYTES).unwrap() + 1;
+    lane.execute("INSERT INTO seal_queue (payload) VALUES (zeroblob(?1))", [too_long]).unwrap();
+    store.enqueue_seal(b"good").unwrap();
+    assert_eq!(store.peek_seal(None).unwrap(), Some((4, b"good".to_vec())));
+    let rows = store.seal_rows().unwrap();
+    let reasons: Vec<_> = rows.iter().map(|row| (row.status, row.reason.clone().unwrap_or_default())).collect();
+    assert_eq!(
+        reasons[0],
+        (SealStatus::Rejected, "payload stored as text, not a BLOB: bind the bytes as a blob".into())
+    );
+    assert_eq!(
+        reasons[1],
+        (SealStatus::Rejected, "payload stored as integer, not a BLOB: bind the bytes as a blob".into())
+    );
+    assert_eq!(
+        reasons[2],
+        (SealStatus::Rejected, format!("payload of {too_long} bytes: no batch can hold more than 33554432 bytes"))
+    );
+    assert_eq!(reasons[3].0, SealStatus::Queued, "{rows:?}");
+    // The lane's rows keep their payloads: nothing is lost, the lane can read and re-queue them.
+    let kept: i64 =
+        lane.query_row("SELECT count(*) FROM seal_queue WHERE payload IS NOT NULL", [], |row| row.get(0)).unwrap();
+    assert_eq!(kept, 4);
+}
+
 /// A crash after the `seal` records were durable but before their writes ran: boot's
 /// reconcile marks the rows from the log's state (sealed or refused), none stays queued.
 #[test]
