@@ -173,6 +173,19 @@ fn failed_reads(log: &Path, text: &str) -> usize {
     })
 }
 
+/// While the fault is on: five calls spoiled after `before`, then `run` still running or
+/// exited with retry (20); the fault is cleared and, after an exit, `run` started again.
+fn outlast(faults: &Faults, before: u64, mut run: Run, case: &Case, url: &str, what: &str) -> Run {
+    spoil(faults, before + 5, &mut run, what);
+    let exited = retry_or_running(&mut run, Duration::from_secs(2), what);
+    faults.set(None);
+    if exited.is_some() {
+        eprintln!("node_faults: {what}: exit retry (20), restarted");
+        run = start(case, url);
+    }
+    run
+}
+
 /// Error, empty and garbage answers, first at the first contact after a restart (every
 /// call spoiled for a few seconds), then mid-run: `run` keeps running or exits 20 with its
 /// reason, recovers once the node answers again, and posts each batch once.
@@ -200,24 +213,12 @@ fn a_node_answering_errors_empty_results_or_garbage_is_a_failed_read_never_a_con
         faults.set(Some(fault));
         let before = faults.spoiled();
         run = start(&case, &url);
-        spoil(&faults, before + 5, &mut run, &format!("{fault:?} at boot"));
-        let exited = retry_or_running(&mut run, Duration::from_secs(2), &format!("{fault:?} at boot"));
-        faults.set(None);
-        if exited.is_some() {
-            eprintln!("node_faults: {fault:?} at boot: exit retry (20), restarted");
-            run = start(&case, &url);
-        }
+        run = outlast(&faults, before, run, &case, &url, &format!("{fault:?} at boot"));
         seal_and_land(&case, &run);
         // Mid-run.
         let before = faults.spoiled();
         faults.set(Some(fault));
-        spoil(&faults, before + 5, &mut run, &format!("{fault:?} mid-run"));
-        let exited = retry_or_running(&mut run, Duration::from_secs(2), &format!("{fault:?} mid-run"));
-        faults.set(None);
-        if exited.is_some() {
-            eprintln!("node_faults: {fault:?} mid-run: exit retry (20), restarted");
-            run = start(&case, &url);
-        }
+        run = outlast(&faults, before, run, &case, &url, &format!("{fault:?} mid-run"));
         seal_and_land(&case, &run);
     }
     run.stop_cleanly();
